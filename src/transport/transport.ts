@@ -1,0 +1,16 @@
+/** A transport moves whole SMP packets (header + CBOR payload) between two peers. It never decodes CBOR. */
+export interface SmpTransport {
+  /** Largest SMP packet (header + payload) this transport can carry in one frame. */
+  readonly mtu: number;
+  /** Sends one SMP packet. Rejects with a TransportError when the link is down or the packet is larger than `mtu`. */
+  send(packet: Uint8Array): Promise<void>;
+  /** Registers the receiver of whole SMP packets arriving from the peer. */
+  onPacket(listener: (packet: Uint8Array) => void): void;
+  /** Registers a listener called once when the link closes (by either side or on error). */
+  onClose(listener: (error?: Error) => void): void;
+  close(): Promise<void>;
+}
+
+export class TransportError extends Error {
+  override readonly name = 'TransportError';
+}
