@@ -68,7 +68,11 @@ export class StreamSerialTransport implements SmpTransport {
     const onError = options.onFramingError;
     this.decoder = this.raw
       ? new RawPacketDecoder({ maxPacket: maxPacket + 8, ...(onError ? { onError } : {}) })
-      : new SerialFrameDecoder({ maxPacket, ...(onError ? { onError } : {}) });
+      : new SerialFrameDecoder({
+          maxPacket,
+          maxLineLength: Math.max(8192, this.lineLength * 2),
+          ...(onError ? { onError } : {}),
+        });
     const onData = (bytes: Uint8Array) => this.receive(bytes);
     if ('onData' in channel) {
       channel.onData(onData);
