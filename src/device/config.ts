@@ -1,0 +1,140 @@
+/** Configuration of the virtual device; every field optional, defaults look like a default smp_svr build. */
+export interface StatGroupConfig {
+  name: string;
+  /** Field name → bit width (16, 32 or 64); values come from the device's counters. */
+  fields: Record<string, 16 | 32 | 64>;
+  /** Zephyr answers `{"rc": 7}` when the group does not fit its buffer (flash_sim_stats on the recorded device). */
+  tooLarge?: boolean;
+}
+
+export interface FsConfig {
+  enabled: boolean;
+  /** Mount points, e.g. ["/lfs"]. */
+  mounts: string[];
+  /** Bytes of file data the file system holds (littlefs-like accounting by blocks). */
+  capacity: number;
+  blockSize: number;
+  /** Files up to this size are stored inline (no data block). */
+  inlineMax: number;
+  pathMax: number;
+  hashes: ('crc32' | 'sha256')[];
+  supportedHashesCommand: boolean;
+  idleCloseMs: number;
+  /** Files to create on first start: path → content. */
+  seedFiles?: Record<string, Uint8Array | string>;
+  /** Access hook: return an MGMT_ERR code to deny. */
+  accessHook?: (op: 'upload' | 'download' | 'status' | 'hash', path: string) => number | undefined;
+}
+
+export interface DeviceConfig {
+  bufSize: number;
+  bufCount: number;
+  /** Serial-like limit: requests larger than this get no answer (undefined = no limit). */
+  maxRequestSize?: number;
+  images: number;
+  slotSize: number;
+  /** Version of the image seeded into slot 0 on first start. */
+  seedVersion: string;
+  /** Extra MCUboot validation of a secondary image at reset (e.g. signatures). */
+  validateImage?: (image: Uint8Array) => boolean;
+  /** `match` on the last upload chunk and immediate completion when the slot already holds the data. */
+  imageCheck: boolean;
+  mcubootMode: number;
+  noDowngrade: boolean;
+  datetime: boolean;
+  taskstatStackInfo: boolean;
+  info: {
+    kernel: string;
+    nodeName: string;
+    release: string;
+    version: string;
+    /** undefined → format `b` is invalid. */
+    buildDate?: string;
+    machine: string;
+    processor: string;
+    board: string;
+    os: string;
+  };
+  stats: StatGroupConfig[];
+  fs: FsConfig;
+  settings: boolean;
+  shell: boolean;
+  enumGroup: boolean;
+  basicGroup: boolean;
+  resetDelayMs: number;
+}
+
+export type DeviceConfigInput = Partial<Omit<DeviceConfig, 'info' | 'fs'>> & {
+  info?: Partial<DeviceConfig['info']>;
+  fs?: Partial<FsConfig>;
+};
+
+export const DEFAULT_STATS: StatGroupConfig[] = [
+  { name: 'smp_svr_stats', fields: { ticks: 32 } },
+  { name: 'my_stats', fields: { my_stat_1: 16, my_stat_2: 32, my_stat_3: 64 } },
+  {
+    name: 'flash_sim_stats',
+    fields: {
+      bytes_read: 32, bytes_written: 32, double_writes: 32, flash_read_calls: 32, flash_read_time_us: 32,
+      flash_write_calls: 32, flash_write_time_us: 32, flash_erase_calls: 32, flash_erase_time_us: 32,
+    },
+  },
+];
+
+export function defaultConfig(): DeviceConfig {
+  return {
+    bufSize: 1024,
+    bufCount: 4,
+    images: 1,
+    slotSize: 0x40000,
+    seedVersion: '1.0.0',
+    imageCheck: true,
+    mcubootMode: 1,
+    noDowngrade: false,
+    datetime: true,
+    taskstatStackInfo: true,
+    info: {
+      kernel: 'Zephyr', nodeName: 'mcumgr-sim', release: 'v3.4.99', version: '3.4.99',
+      buildDate: 'Tue Nov 24 11:09:03 2026', machine: 'posix', processor: 'unknown', board: 'native_sim', os: 'Zephyr',
+    },
+    stats: DEFAULT_STATS,
+    fs: {
+      enabled: true, mounts: ['/lfs'], capacity: 1 << 20, blockSize: 4096, inlineMax: 64, pathMax: 64,
+      hashes: ['crc32', 'sha256'], supportedHashesCommand: true, idleCloseMs: 4000,
+    },
+    settings: true,
+    shell: true,
+    enumGroup: true,
+    basicGroup: true,
+    resetDelayMs: 250,
+  };
+}
+
+/** Configured like the device the vectors in test/fixtures/zephyr-3.4-smp were recorded from. */
+export function zephyr34SmpSvrConfig(): DeviceConfigInput {
+  return {
+    bufSize: 1024,
+    bufCount: 4,
+    maxRequestSize: 1020,
+    seedVersion: '1.2.3+4',
+    imageCheck: false,
+    mcubootMode: 3,
+    datetime: false,
+    taskstatStackInfo: false,
+    info: { nodeName: 'unknown', release: '', machine: 'posix', processor: 'unknown', board: 'native_sim' },
+    stats: [
+      { name: 'flash_sim_stats', fields: DEFAULT_STATS[2]!.fields, tooLarge: true },
+      { name: 'flash_sim_thresholds', fields: { max_write_calls: 32, max_erase_calls: 32, max_len: 32 } },
+      { name: 'smp_svr_stats', fields: { ticks: 32 } },
+    ],
+    fs: { mounts: ['/lfs1'], capacity: 2 * 4096, hashes: ['crc32'], supportedHashesCommand: false },
+    settings: false,
+    enumGroup: false,
+    basicGroup: false,
+  };
+}
+
+export function resolveConfig(input: DeviceConfigInput = {}): DeviceConfig {
+  const d = defaultConfig();
+  return { ...d, ...input, info: { ...d.info, ...input.info }, fs: { ...d.fs, ...input.fs } } as DeviceConfig;
+}

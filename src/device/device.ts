@@ -1,0 +1,195 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { basic } from '../groups/basic.js';
+import { bootAll, type BootEvent } from './boot.js';
+import { resolveConfig, type DeviceConfig, type DeviceConfigInput } from './config.js';
+import { Flash } from './flash.js';
+import { registerEnum } from './groups/enum.js';
+import { registerFs, resolveFsPath, type FsTransfer } from './groups/fs.js';
+import { registerImage, type UploadState } from './groups/image.js';
+import { registerOs } from './groups/os.js';
+import { registerSettings } from './groups/settings.js';
+import { defaultShellCommands, registerShell, type ShellCommand } from './groups/shell.js';
+import { registerStat } from './groups/stat.js';
+import { buildImage } from './mcuboot.js';
+import { readJson, writeJson } from './persist.js';
+import { SmpServer } from './server.js';
+
+export interface CreateDeviceOptions {
+  /** Directory holding flash slots, file system, settings and upload state. */
+  stateDir: string;
+  config?: DeviceConfigInput;
+  /** First slot-0 image to seed instead of the generated one. */
+  seedImage?: Uint8Array;
+}
+
+interface Meta {
+  bootCount: number;
+  clockOffsetMs: number;
+}
+
+/**
+ * A virtual Zephyr smp_svr device with MCUboot: an SmpServer whose handlers work on an emulated
+ * flash (two slots per image), a file system directory, settings and statistics, all kept in `stateDir`.
+ */
+export class VirtualDevice {
+  readonly server: SmpServer;
+  readonly config: DeviceConfig;
+  readonly flash: Flash;
+  readonly stateDir: string;
+  readonly fsRoot: string;
+  readonly settings = new Map<string, Uint8Array>();
+  readonly shellCommands: Map<string, ShellCommand> = defaultShellCommands();
+  fsTransfer: FsTransfer | undefined;
+  upload: UploadState | undefined;
+  clockOffsetMs = 0;
+  bootCount = 0;
+  private bootTime = performance.now();
+  private resetTimer: ReturnType<typeof setTimeout> | undefined;
+  private resetListeners: ((events: BootEvent[]) => void)[] = [];
+  private closed = false;
+
+  private constructor(opts: CreateDeviceOptions) {
+    this.config = resolveConfig(opts.config);
+    this.stateDir = opts.stateDir;
+    mkdirSync(this.stateDir, { recursive: true });
+    this.server = new SmpServer({ maxRequestSize: this.config.maxRequestSize, maxResponseSize: this.config.bufSize });
+    this.flash = new Flash(join(this.stateDir, 'flash'), 2 * this.config.images, this.config.slotSize);
+    this.fsRoot = join(this.stateDir, 'fs');
+    const firstStart = !existsSync(join(this.stateDir, 'device.json'));
+    const meta = readJson<Meta>(join(this.stateDir, 'device.json'));
+    this.bootCount = (meta?.bootCount ?? 0) + 1;
+    this.clockOffsetMs = meta?.clockOffsetMs ?? 0;
+    if (firstStart) this.seed(opts.seedImage);
+    for (const m of this.config.fs.mounts) mkdirSync(join(this.fsRoot, m.slice(1)), { recursive: true });
+    this.upload = readJson<UploadState>(join(this.stateDir, 'upload.json'));
+    const settings = readJson<Record<string, string>>(join(this.stateDir, 'settings.json')) ?? {};
+    for (const [k, v] of Object.entries(settings)) this.settings.set(k, new Uint8Array(Buffer.from(v, 'base64')));
+    this.saveMeta();
+    this.registerGroups();
+  }
+
+  static async create(opts: CreateDeviceOptions): Promise<VirtualDevice> {
+    return new VirtualDevice(opts);
+  }
+
+  /** Synchronous variant of `create`. */
+  static createSync(opts: CreateDeviceOptions): VirtualDevice {
+    return new VirtualDevice(opts);
+  }
+
+  private seed(seedImage?: Uint8Array): void {
+    for (let n = 0; n < this.config.images; n++) {
+      const img = n === 0 && seedImage ? seedImage : buildImage({ version: this.config.seedVersion });
+      this.flash.erase(2 * n);
+      this.flash.write(2 * n, 0, img);
+    }
+    const files = this.config.fs.seedFiles ?? {};
+    for (const [path, content] of Object.entries(files)) {
+      const host = join(this.fsRoot, path);
+      mkdirSync(join(host, '..'), { recursive: true });
+      writeFileSync(host, typeof content === 'string' ? Buffer.from(content) : content);
+    }
+  }
+
+  private registerGroups(): void {
+    registerOs(this);
+    registerImage(this);
+    registerStat(this);
+    if (this.config.settings) registerSettings(this);
+    if (this.config.fs.enabled) registerFs(this);
+    if (this.config.shell) registerShell(this);
+    if (this.config.enumGroup) registerEnum(this);
+    if (this.config.basicGroup) {
+      this.server.setGroupName(63, 'zephyr basic mgmt');
+      this.server.register(basic.eraseStorage, () => {
+        rmSync(this.fsRoot, { recursive: true, force: true });
+        for (const m of this.config.fs.mounts) mkdirSync(join(this.fsRoot, m.slice(1)), { recursive: true });
+        this.settings.clear();
+        this.saveSettings();
+        return {};
+      });
+    }
+  }
+
+  uptimeMs(): number {
+    return performance.now() - this.bootTime;
+  }
+
+  statValue(group: string, field: string): number {
+    if (group === 'smp_svr_stats' && field === 'ticks') return Math.floor(this.uptimeMs() / 1000);
+    const s = this.flash.stats as unknown as Record<string, number>;
+    if (group === 'flash_sim_stats' && field in s) return s[field]!;
+    if (group === 'my_stats') {
+      const t = Math.floor(this.uptimeMs() / 1000);
+      if (field === 'my_stat_1') return t * 3;
+      if (field === 'my_stat_2') return t * 1000;
+      if (field === 'my_stat_3') return 2 ** 32 + t;
+    }
+    return 0;
+  }
+
+  setUpload(up: UploadState | undefined): void {
+    this.upload = up;
+    const path = join(this.stateDir, 'upload.json');
+    if (up) writeJson(path, up);
+    else rmSync(path, { force: true });
+  }
+
+  saveSettings(): void {
+    const out: Record<string, string> = {};
+    for (const [k, v] of this.settings) out[k] = Buffer.from(v).toString('base64');
+    writeJson(join(this.stateDir, 'settings.json'), out);
+  }
+
+  saveMeta(): void {
+    writeJson(join(this.stateDir, 'device.json'), { bootCount: this.bootCount, clockOffsetMs: this.clockOffsetMs } satisfies Meta);
+  }
+
+  /** Lists a directory of the device file system (shell `fs ls`). */
+  fsList(path: string): string[] {
+    const cfg = this.config.fs;
+    if (path === '/' || path === '') return cfg.mounts.map((m) => `${m.slice(1)}/`);
+    const mount = cfg.mounts.find((m) => path === m || path === `${m}/`);
+    const host = mount ? join(this.fsRoot, mount.slice(1)) : resolveFsPath(this, path, false);
+    return readdirSync(host).map((e) => (statSync(join(host, e)).isDirectory() ? `${e}/` : e));
+  }
+
+  fsRead(path: string): Uint8Array {
+    return readFileSync(resolveFsPath(this, path, false));
+  }
+
+  /** Registers a listener told after every (virtual) reboot, with what the bootloader did. */
+  onReset(listener: (events: BootEvent[]) => void): void {
+    this.resetListeners.push(listener);
+  }
+
+  /** Answers first, reboots `resetDelayMs` later (os reset). */
+  scheduleReset(): void {
+    if (this.resetTimer) return;
+    this.resetTimer = setTimeout(() => {
+      this.resetTimer = undefined;
+      if (!this.closed) this.reset();
+    }, this.config.resetDelayMs);
+  }
+
+  /** Reboots now: transfer state dropped, MCUboot runs (swap/revert/refuse), listeners notified. */
+  reset(): BootEvent[] {
+    if (this.fsTransfer?.timer) clearTimeout(this.fsTransfer.timer);
+    this.fsTransfer = undefined;
+    this.setUpload(undefined);
+    const events = bootAll(this.flash, this.config.images, this.config.validateImage);
+    this.bootTime = performance.now();
+    this.bootCount++;
+    this.saveMeta();
+    for (const l of this.resetListeners) l(events);
+    return events;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.resetTimer) clearTimeout(this.resetTimer);
+    if (this.fsTransfer?.timer) clearTimeout(this.fsTransfer.timer);
+    for (const t of this.server.attachedTransports()) await t.close().catch(() => undefined);
+  }
+}

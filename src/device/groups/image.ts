@@ -1,0 +1,255 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { cbor } from '../../groups/define.js';
+import { image } from '../../groups/image.js';
+import { imageSwapType, SwapType } from '../boot.js';
+import { GroupError } from '../errors.js';
+import { compareVersions, IMAGE_F_NON_BOOTABLE, IMAGE_MAGIC, readImage, versionString } from '../mcuboot.js';
+import type { VirtualDevice } from '../device.js';
+
+const G = 1;
+
+type NextType = 'normal' | 'test' | 'revert';
+
+/** Next-boot slot and type of image n, from MCUboot's swap type (§2.2.2). */
+function nextBoot(dev: VirtualDevice, n: number): { slot: number; type: NextType } {
+  const active = 2 * n;
+  switch (imageSwapType(dev.flash, n)) {
+    case SwapType.PERM:
+      return { slot: active + 1, type: 'normal' };
+    case SwapType.REVERT:
+      return { slot: active + 1, type: 'revert' };
+    case SwapType.TEST:
+      return { slot: active + 1, type: 'test' };
+    default:
+      return { slot: active, type: 'normal' };
+  }
+}
+
+interface SlotFlags {
+  pending: boolean;
+  confirmed: boolean;
+  active: boolean;
+  permanent: boolean;
+}
+
+function slotFlags(dev: VirtualDevice, slot: number): SlotFlags {
+  const n = slot >> 1;
+  const active = 2 * n;
+  const next = nextBoot(dev, n);
+  const f = { pending: false, confirmed: false, active: false, permanent: false };
+  if (slot === active) {
+    f.active = true;
+    f.confirmed = next.type !== 'revert';
+  } else if (next.type === 'normal' && next.slot !== active) {
+    f.pending = true;
+    f.permanent = true;
+  } else if (next.type === 'revert') {
+    f.confirmed = true;
+  } else if (next.type === 'test') {
+    f.pending = true;
+  }
+  return f;
+}
+
+export function imageStateList(dev: VirtualDevice): { images: unknown[]; splitStatus: number } {
+  const images: unknown[] = [];
+  for (let slot = 0; slot < dev.flash.slotCount; slot++) {
+    const info = readImage(dev.flash.read(slot));
+    if (!info) continue;
+    const f = slotFlags(dev, slot);
+    images.push({
+      image: dev.config.images > 1 ? slot >> 1 : undefined,
+      slot: slot & 1,
+      version: versionString(info.version),
+      hash: info.hash,
+      bootable: (info.flags & IMAGE_F_NON_BOOTABLE) === 0,
+      pending: f.pending,
+      confirmed: f.confirmed,
+      active: f.active,
+      permanent: f.permanent,
+    });
+  }
+  return { images, splitStatus: 0 };
+}
+
+function setNextBootSlot(dev: VirtualDevice, slot: number, confirm: boolean): void {
+  const n = slot >> 1;
+  const active = 2 * n;
+  const next = nextBoot(dev, n);
+  if (!confirm && slot === active) throw new GroupError(G, 33);
+  if (next.type === 'test') {
+    if (!confirm && slot === next.slot) return;
+    throw new GroupError(G, 28);
+  }
+  if (next.type === 'normal') {
+    if (confirm && slot === next.slot) return;
+    if ((slot === active && active !== next.slot) || (!confirm && slot !== active && slot === next.slot)) throw new GroupError(G, 28);
+  }
+  if (next.type === 'revert') {
+    if (confirm && slot === next.slot) return;
+    if (!confirm) throw new GroupError(G, 28);
+  }
+  // boot_set_next(fa, active, confirm)
+  const isActive = slot === active;
+  const t = dev.flash.readTrailer(slot);
+  if (t.magic === 'good') {
+    if (isActive && t.imageOk === 'unset') dev.flash.writeTrailer(slot, { imageOk: true });
+  } else if (t.magic === 'unset') {
+    if (!isActive) {
+      dev.flash.writeTrailer(slot, {
+        magic: true,
+        imageOk: confirm,
+        swapInfo: (confirm ? SwapType.PERM : SwapType.TEST) | (n << 4),
+      });
+    }
+  } else if (isActive) {
+    throw new GroupError(G, 29);
+  } else {
+    dev.flash.erase(slot);
+    throw new GroupError(G, 23);
+  }
+}
+
+/** Upload request: every field optional here, the handler answers with Zephyr's group errors. */
+const uploadRequest = z.object({
+  image: cbor.uint().optional(),
+  off: cbor.uint().optional(),
+  len: cbor.uint().optional(),
+  sha: cbor.bstr().optional(),
+  upgrade: cbor.bool().optional(),
+  data: cbor.bstr().optional(),
+});
+
+export interface UploadState {
+  image: number;
+  slot: number;
+  off: number;
+  len: number;
+  /** hex */
+  sha: string;
+}
+
+function slotInUse(dev: VirtualDevice, slot: number): boolean {
+  if (!readImage(dev.flash.read(slot))) return false;
+  const f = slotFlags(dev, slot);
+  return f.active || f.pending || f.confirmed;
+}
+
+function slotEmpty(dev: VirtualDevice, slot: number): boolean {
+  const b = dev.flash.read(slot);
+  for (let i = 0; i < b.length; i++) if (b[i] !== 0xff) return false;
+  return true;
+}
+
+export function registerImage(dev: VirtualDevice): void {
+  const { server, config, flash } = dev;
+  server.setGroupName(G, 'img mgmt');
+
+  server.register(image.state, () => imageStateList(dev) as never);
+
+  server.register(image.setState, (req) => {
+    const confirm = req.confirm ?? false;
+    let slot: number;
+    if (req.hash === undefined) {
+      if (!confirm) throw new GroupError(G, 24);
+      slot = 0;
+    } else {
+      if (req.hash.length !== 32) throw new GroupError(G, 24);
+      const want = Buffer.from(req.hash);
+      slot = -1;
+      for (let s = 0; s < flash.slotCount; s++) {
+        const info = readImage(flash.read(s));
+        if (info?.hash && want.equals(Buffer.from(info.hash))) {
+          slot = s;
+          break;
+        }
+      }
+      if (slot < 0) throw new GroupError(G, 8);
+    }
+    setNextBootSlot(dev, slot, confirm);
+    return imageStateList(dev) as never;
+  });
+
+  server.register(image.upload, (req) => {
+    if (req.off === undefined) throw new GroupError(G, 20);
+    const data = req.data ?? new Uint8Array(0);
+    let up = dev.upload;
+    if (req.off === 0) {
+      if (req.data === undefined || data.length < 32) throw new GroupError(G, 22);
+      if (req.len === undefined) throw new GroupError(G, 21);
+      if (new DataView(data.buffer, data.byteOffset, 4).getUint32(0, true) !== IMAGE_MAGIC) throw new GroupError(G, 23);
+      const sha = req.sha ?? new Uint8Array(0);
+      if (sha.length > 32) throw new GroupError(G, 24);
+      const shaHex = Buffer.from(sha).toString('hex');
+      if (sha.length > 0 && up && up.sha === shaHex) return { off: up.off };
+      let n = req.image ?? 0;
+      if (config.images === 1) n = 0;
+      else if (n >= config.images) throw new GroupError(G, 14);
+      const slot = 2 * n + 1;
+      if (slotInUse(dev, slot)) throw new GroupError(G, 9);
+      if (req.len > flash.slotSize) throw new GroupError(G, 30);
+      if (req.upgrade) {
+        const running = readImage(flash.read(2 * n));
+        if (!running) throw new GroupError(G, 26);
+        const v = data.length >= 28 ? new DataView(data.buffer, data.byteOffset, 28) : undefined;
+        const newVersion = v
+          ? { major: v.getUint8(20), minor: v.getUint8(21), revision: v.getUint16(22, true), build: v.getUint32(24, true) }
+          : running.version;
+        if (compareVersions(running.version, newVersion) >= 0) throw new GroupError(G, 27);
+      }
+      if (config.imageCheck && sha.length === 32) {
+        const current = createHash('sha256').update(flash.read(slot).subarray(0, req.len)).digest();
+        if (current.equals(Buffer.from(sha))) {
+          dev.setUpload(undefined);
+          return { off: req.len, match: true };
+        }
+      }
+      flash.erase(slot);
+      up = { image: n, slot, off: 0, len: req.len, sha: shaHex };
+    } else if (!up || req.off !== up.off) {
+      return { off: up?.off ?? 0 };
+    }
+    if (up.off + data.length > up.len) {
+      dev.setUpload(undefined);
+      throw new GroupError(G, 31);
+    }
+    if (data.length > 0) flash.write(up.slot, up.off, data);
+    up = { ...up, off: up.off + data.length };
+    if (up.off >= up.len) {
+      dev.setUpload(undefined);
+      if (config.imageCheck && up.sha.length === 64) {
+        const got = createHash('sha256').update(flash.read(up.slot).subarray(0, up.len)).digest('hex');
+        return { off: up.off, match: got === up.sha };
+      }
+      return { off: up.off };
+    }
+    dev.setUpload(up);
+    return { off: up.off };
+  }, { request: uploadRequest });
+
+  server.register(image.erase, (req) => {
+    const slot = req.slot ?? 1;
+    if (!flash.hasSlot(slot)) throw new GroupError(G, 10);
+    if (slotInUse(dev, slot)) throw new GroupError(G, 9);
+    if (slotEmpty(dev, slot)) throw new GroupError(G, 1);
+    flash.erase(slot);
+    dev.setUpload(undefined);
+    return {};
+  });
+
+  server.register(image.slotInfo, () => {
+    const images = [];
+    for (let n = 0; n < config.images; n++) {
+      images.push({
+        image: n,
+        slots: [
+          { slot: 0, size: flash.slotSize },
+          { slot: 1, size: flash.slotSize, upload_image_id: n },
+        ],
+        max_image_size: flash.slotSize - flash.trailerSize,
+      });
+    }
+    return { images };
+  });
+}
