@@ -1,0 +1,159 @@
+// All node:crypto use of the image tooling lives here.
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign as nodeSign,
+  verify as nodeVerify,
+  constants,
+  type KeyObject,
+} from 'node:crypto';
+import { ImageError } from './errors.js';
+
+export type HashAlg = 'sha256' | 'sha384' | 'sha512';
+export type KeyType = 'rsa-2048' | 'rsa-3072' | 'ecdsa-p256' | 'ecdsa-p384' | 'ed25519';
+
+export function digest(alg: HashAlg, data: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash(alg).update(data).digest());
+}
+
+export interface LoadedKey {
+  type: KeyType;
+  publicKey: KeyObject;
+  privateKey?: KeyObject;
+}
+
+function keyTypeOf(pub: KeyObject): KeyType {
+  const t = pub.asymmetricKeyType;
+  const d = pub.asymmetricKeyDetails ?? {};
+  if (t === 'rsa') {
+    if (d.modulusLength === 2048) return 'rsa-2048';
+    if (d.modulusLength === 3072) return 'rsa-3072';
+    throw new ImageError('bad-key', `unsupported RSA key size ${d.modulusLength}; MCUboot supports 2048 and 3072`);
+  }
+  if (t === 'ec') {
+    if (d.namedCurve === 'prime256v1' || d.namedCurve === 'P-256') return 'ecdsa-p256';
+    if (d.namedCurve === 'secp384r1' || d.namedCurve === 'P-384') return 'ecdsa-p384';
+    throw new ImageError('bad-key', `unsupported EC curve ${d.namedCurve}; MCUboot supports P-256 and P-384`);
+  }
+  if (t === 'ed25519') return 'ed25519';
+  throw new ImageError('bad-key', `unsupported key type ${t}`);
+}
+
+/** Load a PEM (private or public) key. */
+export function loadKey(pem: string): LoadedKey {
+  let privateKey: KeyObject | undefined;
+  let publicKey: KeyObject;
+  try {
+    if (/PRIVATE KEY-----/.test(pem)) {
+      privateKey = createPrivateKey(pem);
+      publicKey = createPublicKey(privateKey);
+    } else {
+      publicKey = createPublicKey(pem);
+    }
+  } catch (e) {
+    throw new ImageError('bad-key', `cannot read key: ${(e as Error).message}`);
+  }
+  return { type: keyTypeOf(publicKey), publicKey, privateKey };
+}
+
+/** Load a public key from the bytes of a PUBKEY TLV (as imgtool encodes them). */
+export function loadPublicKeyDer(der: Uint8Array): LoadedKey {
+  const buf = Buffer.from(der);
+  let publicKey: KeyObject;
+  try {
+    publicKey = createPublicKey({ key: buf, format: 'der', type: 'spki' });
+  } catch {
+    try {
+      publicKey = createPublicKey({ key: buf, format: 'der', type: 'pkcs1' });
+    } catch (e) {
+      throw new ImageError('bad-key', `cannot read PUBKEY TLV: ${(e as Error).message}`);
+    }
+  }
+  return { type: keyTypeOf(publicKey), publicKey };
+}
+
+/** The public key bytes imgtool embeds/hashes: PKCS#1 RSAPublicKey DER for RSA, SubjectPublicKeyInfo DER otherwise. */
+export function publicKeyBytes(k: LoadedKey): Uint8Array {
+  const der = k.type.startsWith('rsa')
+    ? k.publicKey.export({ type: 'pkcs1', format: 'der' })
+    : k.publicKey.export({ type: 'spki', format: 'der' });
+  return new Uint8Array(der);
+}
+
+/** Image hash algorithm used with a key type (P-384 uses SHA-384, as newer imgtool does). */
+export function hashAlgFor(type: KeyType | undefined): HashAlg {
+  return type === 'ecdsa-p384' ? 'sha384' : 'sha256';
+}
+
+function rsaOpts(key: KeyObject) {
+  return { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 };
+}
+
+/**
+ * Sign like imgtool: RSA-PSS / ECDSA over the signed region (hashed by the
+ * signature scheme), Ed25519 over the image digest.
+ */
+export function signImage(k: LoadedKey, region: Uint8Array, imageDigest: Uint8Array): Uint8Array {
+  if (!k.privateKey) throw new ImageError('bad-key', 'signing needs a private key');
+  switch (k.type) {
+    case 'rsa-2048':
+    case 'rsa-3072':
+      return new Uint8Array(nodeSign('sha256', region, rsaOpts(k.privateKey)));
+    case 'ecdsa-p256':
+      return new Uint8Array(nodeSign('sha256', region, k.privateKey));
+    case 'ecdsa-p384':
+      return new Uint8Array(nodeSign('sha384', region, k.privateKey));
+    case 'ed25519':
+      return new Uint8Array(nodeSign(null, imageDigest, k.privateKey));
+  }
+}
+
+export function verifySignature(k: LoadedKey, region: Uint8Array, imageDigest: Uint8Array, sig: Uint8Array): boolean {
+  try {
+    switch (k.type) {
+      case 'rsa-2048':
+      case 'rsa-3072':
+        return nodeVerify('sha256', region, rsaOpts(k.publicKey), sig);
+      case 'ecdsa-p256':
+        return nodeVerify('sha256', region, k.publicKey, sig);
+      case 'ecdsa-p384':
+        return nodeVerify('sha384', region, k.publicKey, sig);
+      case 'ed25519':
+        return nodeVerify(null, imageDigest, k.publicKey, sig);
+    }
+  } catch {
+    return false;
+  }
+}
+
+/** Generate a signing key; returns the PKCS#8 PEM private key. */
+export function generateKey(type: KeyType): string {
+  let kp: { privateKey: KeyObject };
+  switch (type) {
+    case 'rsa-2048':
+      kp = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      break;
+    case 'rsa-3072':
+      kp = generateKeyPairSync('rsa', { modulusLength: 3072 });
+      break;
+    case 'ecdsa-p256':
+      kp = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      break;
+    case 'ecdsa-p384':
+      kp = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+      break;
+    case 'ed25519':
+      kp = generateKeyPairSync('ed25519');
+      break;
+    default:
+      throw new ImageError('bad-key', `unknown key type ${String(type)}`);
+  }
+  return kp.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+}
+
+/** Public key PEM (SubjectPublicKeyInfo) from a private or public PEM. */
+export function publicKeyPem(pem: string): string {
+  return loadKey(pem).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+}

@@ -1,0 +1,131 @@
+import { ImageError, hex } from './errors.js';
+
+export const IMAGE_MAGIC = 0x96f3b83d;
+export const IMAGE_MAGIC_V1 = 0x96f3b83c;
+export const IMAGE_HEADER_SIZE = 32;
+
+/** `IMAGE_F_*` header flags. */
+export const IMAGE_FLAGS = {
+  PIC: 0x01,
+  ENCRYPTED_AES128: 0x04,
+  ENCRYPTED_AES256: 0x08,
+  NON_BOOTABLE: 0x10,
+  RAM_LOAD: 0x20,
+  ROM_FIXED: 0x100,
+  COMPRESSED_LZMA1: 0x200,
+  COMPRESSED_LZMA2: 0x400,
+  COMPRESSED_ARM_THUMB_FLT: 0x800,
+} as const;
+
+export interface ImageVersion {
+  major: number;
+  minor: number;
+  revision: number;
+  build: number;
+}
+
+export interface ImageHeader {
+  magic: number;
+  loadAddr: number;
+  hdrSize: number;
+  protectTlvSize: number;
+  imgSize: number;
+  flags: number;
+  version: ImageVersion;
+}
+
+/** Parse the 32-byte image header at the start of `bytes`. */
+export function parseHeader(bytes: Uint8Array): ImageHeader {
+  if (bytes.length < IMAGE_HEADER_SIZE) {
+    throw new ImageError('truncated', `image header truncated: ${bytes.length} bytes, need ${IMAGE_HEADER_SIZE}`);
+  }
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const magic = dv.getUint32(0, true);
+  if (magic !== IMAGE_MAGIC) {
+    const what = magic === IMAGE_MAGIC_V1 ? ' (old v1 magic)' : magic === 0xffffffff ? ' (erased flash)' : '';
+    throw new ImageError('bad-magic', `invalid image magic ${hex(magic, 8)}${what}, expected ${hex(IMAGE_MAGIC, 8)}; is this an MCUboot image?`);
+  }
+  const hdr: ImageHeader = {
+    magic,
+    loadAddr: dv.getUint32(4, true),
+    hdrSize: dv.getUint16(8, true),
+    protectTlvSize: dv.getUint16(10, true),
+    imgSize: dv.getUint32(12, true),
+    flags: dv.getUint32(16, true),
+    version: {
+      major: dv.getUint8(20),
+      minor: dv.getUint8(21),
+      revision: dv.getUint16(22, true),
+      build: dv.getUint32(24, true),
+    },
+  };
+  if (hdr.hdrSize < IMAGE_HEADER_SIZE) {
+    throw new ImageError('truncated', `header size ${hex(hdr.hdrSize)} is smaller than the 32-byte header`);
+  }
+  return hdr;
+}
+
+/** Encode a header as 32 bytes (the caller pads it to `hdrSize`). */
+export function encodeHeader(h: Omit<ImageHeader, 'magic'> & { magic?: number }): Uint8Array {
+  const out = new Uint8Array(IMAGE_HEADER_SIZE);
+  const dv = new DataView(out.buffer);
+  checkVersion(h.version);
+  dv.setUint32(0, h.magic ?? IMAGE_MAGIC, true);
+  dv.setUint32(4, h.loadAddr >>> 0, true);
+  dv.setUint16(8, h.hdrSize, true);
+  dv.setUint16(10, h.protectTlvSize, true);
+  dv.setUint32(12, h.imgSize >>> 0, true);
+  dv.setUint32(16, h.flags >>> 0, true);
+  dv.setUint8(20, h.version.major);
+  dv.setUint8(21, h.version.minor);
+  dv.setUint16(22, h.version.revision, true);
+  dv.setUint32(24, h.version.build >>> 0, true);
+  return out;
+}
+
+function checkVersion(v: ImageVersion): void {
+  const ok =
+    Number.isInteger(v.major) && v.major >= 0 && v.major <= 0xff &&
+    Number.isInteger(v.minor) && v.minor >= 0 && v.minor <= 0xff &&
+    Number.isInteger(v.revision) && v.revision >= 0 && v.revision <= 0xffff &&
+    Number.isInteger(v.build) && v.build >= 0 && v.build <= 0xffffffff;
+  if (!ok) throw new ImageError('bad-version', `version out of range: ${v.major}.${v.minor}.${v.revision}+${v.build}`);
+}
+
+/**
+ * Parse an imgtool-style version "maj[.min[.rev[+build]]]". Also accepts the
+ * Zephyr/SMP four-field form "maj.min.rev.build".
+ */
+export function parseVersion(text: string): ImageVersion {
+  const m = /^(\d+)(?:\.(\d+)(?:\.(\d+)(?:[+.](\d+))?)?)?$/.exec(text.trim());
+  if (!m) throw new ImageError('bad-version', `invalid version "${text}", expected maj.min.rev+build`);
+  const v: ImageVersion = {
+    major: Number(m[1]),
+    minor: Number(m[2] ?? 0),
+    revision: Number(m[3] ?? 0),
+    build: Number(m[4] ?? 0),
+  };
+  checkVersion(v);
+  return v;
+}
+
+/** Zephyr style: "1.2.3", or "1.2.3.4" when the build number is nonzero. */
+export function formatVersion(v: ImageVersion): string {
+  const base = `${v.major}.${v.minor}.${v.revision}`;
+  return v.build !== 0 ? `${base}.${v.build}` : base;
+}
+
+/** imgtool style: "1.2.3+4" (build always shown). */
+export function formatVersionImgtool(v: ImageVersion): string {
+  return `${v.major}.${v.minor}.${v.revision}+${v.build}`;
+}
+
+/** Compare versions (major, minor, revision, then build unless `ignoreBuild`). Returns -1, 0 or 1. */
+export function compareVersions(a: ImageVersion, b: ImageVersion, ignoreBuild = false): -1 | 0 | 1 {
+  const fields: (keyof ImageVersion)[] = ignoreBuild ? ['major', 'minor', 'revision'] : ['major', 'minor', 'revision', 'build'];
+  for (const f of fields) {
+    if (a[f] < b[f]) return -1;
+    if (a[f] > b[f]) return 1;
+  }
+  return 0;
+}
