@@ -1,0 +1,33 @@
+export { ImageError, type ImageErrorCode } from './errors.js';
+export {
+  IMAGE_MAGIC,
+  IMAGE_MAGIC_V1,
+  IMAGE_HEADER_SIZE,
+  IMAGE_FLAGS,
+  parseHeader,
+  encodeHeader,
+  parseVersion,
+  formatVersion,
+  formatVersionImgtool,
+  compareVersions,
+  type ImageHeader,
+  type ImageVersion,
+} from './header.js';
+export {
+  TLV_TYPES,
+  TLV_INFO_MAGIC,
+  TLV_PROT_INFO_MAGIC,
+  tlvTypeName,
+  isVendorTlv,
+  parseTlvArea,
+  encodeTlvArea,
+  type Tlv,
+  type TlvArea,
+  type TlvTypeName,
+} from './tlv.js';
+export { parseImage, isMcubootImage, findTlv, toHex, type McubootImage } from './image.js';
+export { verifyImage, assertImageValid, type VerifyOptions, type VerifyResult } from './verify.js';
+export { createImage, type CreateImageOptions, type CustomTlv } from './sign.js';
+export { generateKey, publicKeyPem, type KeyType } from './crypto-node.js';
+export { BOOT_MAGIC, bootMagic, trailerOffsets, parseTrailer, type Trailer, type MagicState, type FlagState } from './trailer.js';
+export { ihexToBinary, binaryToIhex, IhexError, type IhexResult } from './ihex.js';
