@@ -62,6 +62,8 @@ export interface DeviceConfig {
   enumGroup: boolean;
   basicGroup: boolean;
   resetDelayMs: number;
+  /** SMP v1 translation overrides (see ServerOptions.legacyOverrides). */
+  legacyOverrides?: Record<number, number | Record<number, number>>;
 }
 
 export type DeviceConfigInput = Partial<Omit<DeviceConfig, 'info' | 'fs'>> & {
@@ -131,6 +133,7 @@ export function zephyr34SmpSvrConfig(): DeviceConfigInput {
     settings: false,
     enumGroup: false,
     basicGroup: false,
+    legacyOverrides: { 8: 1 },
   };
 }
 

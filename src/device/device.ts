@@ -53,7 +53,7 @@ export class VirtualDevice {
     this.config = resolveConfig(opts.config);
     this.stateDir = opts.stateDir;
     mkdirSync(this.stateDir, { recursive: true });
-    this.server = new SmpServer({ maxRequestSize: this.config.maxRequestSize, maxResponseSize: this.config.bufSize });
+    this.server = new SmpServer({ maxRequestSize: this.config.maxRequestSize, maxResponseSize: this.config.bufSize, legacyOverrides: this.config.legacyOverrides });
     this.flash = new Flash(join(this.stateDir, 'flash'), 2 * this.config.images, this.config.slotSize);
     this.fsRoot = join(this.stateDir, 'fs');
     const firstStart = !existsSync(join(this.stateDir, 'device.json'));

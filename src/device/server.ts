@@ -41,6 +41,11 @@ export interface ServerOptions {
   maxRequestSize?: number;
   /** Responses (header + payload) larger than this are replaced by `{"rc": 7}` (EMSGSIZE). */
   maxResponseSize?: number;
+  /**
+   * SMP v1 translation overrides per group: a number (every code of the group becomes it) or a table.
+   * Default: `legacyCodeFor` (Zephyr's per-group tables). Zephyr 3.4's fs group answers 1 for everything.
+   */
+  legacyOverrides?: Record<number, number | Record<number, number>>;
 }
 
 /** Raised when `handlePacket` meets a handler that answered with a Promise. */
@@ -214,7 +219,7 @@ export class SmpServer {
                 } else result = s.value;
               } else result = settled;
             }
-            outcome = didThrow ? errorOutcome(thrown, header.version) : { body: toBody(result), stop: false };
+            outcome = didThrow ? errorOutcome(thrown, header.version, this.options.legacyOverrides) : { body: toBody(result), stop: false };
           }
         }
       }
@@ -253,7 +258,7 @@ export class SmpServer {
   private encodeResponse(req: SmpHeader, version: number, body: Record<string, unknown>): Uint8Array {
     const payload = encodeCborIndefinite(body);
     const header = encodeHeader({
-      op: req.op === Op.Read || req.op === Op.ReadRsp ? Op.ReadRsp : Op.WriteRsp,
+      op: req.op === Op.Read ? Op.ReadRsp : Op.WriteRsp,
       version,
       flags: 0,
       length: payload.length,
@@ -318,10 +323,12 @@ function toBody(result: unknown): Record<string, unknown> {
   return {};
 }
 
-function errorOutcome(err: unknown, version: number): Outcome {
+function errorOutcome(err: unknown, version: number, overrides?: ServerOptions['legacyOverrides']): Outcome {
   if (err instanceof GroupError) {
     if (version === 0) {
-      const rc = err.legacy ?? legacyCodeFor(err.group, err.rc);
+      const o = overrides?.[err.group];
+      const fromOverride = typeof o === 'number' ? o : o?.[err.rc];
+      const rc = err.legacy ?? fromOverride ?? legacyCodeFor(err.group, err.rc);
       return { body: rc === 0 ? {} : { rc }, stop: false };
     }
     return { body: { err: { group: err.group, rc: err.rc }, ...(err.extra ?? {}) }, stop: false };

@@ -1,0 +1,92 @@
+/**
+ * `mcumgr-sim`: runs a virtual Zephyr smp_svr device with MCUboot.
+ *   mcumgr-sim [--udp HOST:PORT] [--serial pty] [--state DIR] [--config FILE]
+ * Prints `udp: HOST:PORT` and/or `pty: /dev/pts/N` once ready; exits 0 on SIGINT/SIGTERM.
+ */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { DeviceConfigInput } from './config.js';
+import { VirtualDevice } from './device.js';
+import { UdpSmpServer } from './udp-server.js';
+
+interface SimArgs {
+  udp?: string;
+  serial?: string;
+  state: string;
+  config?: string;
+}
+
+function usage(): never {
+  process.stderr.write('usage: mcumgr-sim [--udp HOST:PORT] [--serial pty] [--state DIR] [--config FILE]\n');
+  process.exit(2);
+}
+
+export function parseSimArgs(argv: string[]): SimArgs {
+  const args: SimArgs = { state: join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'mcumgr-sim') };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) usage();
+      return v;
+    };
+    if (flag === '--udp') args.udp = value();
+    else if (flag === '--serial') args.serial = value();
+    else if (flag === '--state') args.state = value();
+    else if (flag === '--config') args.config = value();
+    else if (flag === '-h' || flag === '--help') usage();
+    else usage();
+  }
+  if (!args.udp && !args.serial) args.udp = '127.0.0.1:1337';
+  return args;
+}
+
+function splitHostPort(text: string): { host: string; port: number } {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]*):(\d+)$/.exec(text);
+  if (m) return { host: m[1] || '127.0.0.1', port: Number(m[2]) };
+  if (/^\d+$/.test(text)) return { host: '127.0.0.1', port: Number(text) };
+  return { host: text, port: 1337 };
+}
+
+async function main(): Promise<void> {
+  const args = parseSimArgs(process.argv.slice(2));
+  const config = args.config ? (JSON.parse(readFileSync(args.config, 'utf8')) as DeviceConfigInput) : undefined;
+  const device = await VirtualDevice.create({ stateDir: args.state, config });
+  const closers: (() => Promise<void> | void)[] = [];
+  if (args.udp) {
+    const { host, port } = splitHostPort(args.udp);
+    const udp = await UdpSmpServer.listen(device.server, { host, port });
+    closers.push(() => udp.close());
+    process.stdout.write(`udp: ${udp.address}\n`);
+  }
+  if (args.serial) {
+    if (args.serial !== 'pty') throw new Error('--serial supports only "pty"');
+    const { openPty } = await import('../transport/pty.js');
+    const { StreamSerialTransport } = await import('../transport/serial.js');
+    const pty = openPty();
+    const transport = new StreamSerialTransport(pty, { mtu: device.config.bufSize, maxReceivePacket: device.config.maxRequestSize ?? device.config.bufSize - 4 });
+    device.server.attach(transport);
+    closers.push(() => transport.close());
+    process.stdout.write(`pty: ${pty.path}\n`);
+  }
+  device.onReset((events) => {
+    process.stderr.write(`reset: ${events.map((e) => `image ${e.image} ${e.action}`).join(', ')}\n`);
+  });
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    for (const c of closers) await Promise.resolve(c()).catch(() => undefined);
+    await device.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`mcumgr-sim: ${(err as Error).message}\n`);
+  process.exit(1);
+});
