@@ -1,0 +1,39 @@
+/** Connection profiles in the Go tool's format: `$HOME/.mcumgr.cp.json`, a JSON array sorted by name, 4-space indent. */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export interface Profile {
+  MyName: string;
+  MyType: string;
+  MyConnString: string;
+}
+
+export const KNOWN_CONNTYPES = ['serial', 'ble', 'bhd', 'udp', 'oic_serial', 'oic_ble', 'oic_bhd', 'oic_udp', 'oic_mtech'];
+
+export function profilePath(): string {
+  return join(process.env.HOME || homedir(), '.mcumgr.cp.json');
+}
+
+export function readProfiles(): Profile[] {
+  let text: string;
+  try {
+    text = readFileSync(profilePath(), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  if (text.trim() === '' || text.trim() === 'null') return [];
+  const data = JSON.parse(text) as unknown;
+  if (!Array.isArray(data)) throw new Error(`${profilePath()} is not a JSON array of connection profiles`);
+  return data.map((p: Record<string, unknown>) => ({
+    MyName: String(p.MyName ?? ''),
+    MyType: String(p.MyType ?? 'none'),
+    MyConnString: String(p.MyConnString ?? ''),
+  }));
+}
+
+export function writeProfiles(profiles: Profile[]): void {
+  const sorted = [...profiles].sort((a, b) => (a.MyName < b.MyName ? -1 : a.MyName > b.MyName ? 1 : 0));
+  writeFileSync(profilePath(), JSON.stringify(sorted, null, 4), { mode: 0o644 });
+}
