@@ -2,11 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from './connect.js';
 import { toHex } from './format.js';
+import { formatVersion, parseImage, type McubootImage } from '../image/index.js';
 
 export const IMAGE_MAGIC = 0x96f3b83d;
-const TLV_INFO_MAGIC = 0x6907;
-const TLV_PROT_INFO_MAGIC = 0x6908;
-const TLV_SHA256 = 0x10;
 
 export interface ImageFileInfo {
   bytes: Uint8Array;
@@ -42,32 +40,16 @@ export function parseImageFile(path: string): ImageFileInfo {
     throw new UsageError(
       `${path} is ${describe(bytes)}: it does not start with the MCUboot header magic 0x96f3b83d. ` +
         'Upload a signed MCUboot image (Zephyr builds produce zephyr.signed.bin; or sign the binary with ' +
-        '`imgtool sign` / `mcumgr-ts image sign`).',
+        '`imgtool sign`).',
     );
   }
-  const hdrSize = dv.getUint16(8, true);
-  const protSize = dv.getUint16(10, true);
-  const imgSize = dv.getUint32(12, true);
-  const build = dv.getUint32(24, true);
-  const version = `${bytes[20]}.${bytes[21]}.${dv.getUint16(22, true)}${build ? `.${build}` : ''}`;
-  let hash: Uint8Array | undefined;
-  let off = hdrSize + imgSize;
-  for (let guard = 0; guard < 2 && off + 4 <= bytes.length; guard++) {
-    const magic = dv.getUint16(off, true);
-    const tot = dv.getUint16(off + 2, true);
-    if (magic !== TLV_INFO_MAGIC && magic !== TLV_PROT_INFO_MAGIC) break;
-    let p = off + 4;
-    const end = Math.min(off + tot, bytes.length);
-    while (p + 4 <= end) {
-      const type = dv.getUint16(p, true);
-      const len = dv.getUint16(p + 2, true);
-      if (magic === TLV_INFO_MAGIC && type === TLV_SHA256 && len === 32) hash = bytes.slice(p + 4, p + 4 + 32);
-      p += 4 + len;
-    }
-    off += tot;
+  let img: McubootImage;
+  try {
+    img = parseImage(bytes);
+  } catch (err) {
+    throw new UsageError(`${path} has an MCUboot header but is not a valid image: ${(err as Error).message}`);
   }
-  void protSize;
-  return { bytes, version, ...(hash ? { hash } : {}) };
+  return { bytes, version: formatVersion(img.header.version), ...(img.hash ? { hash: img.hash } : {}) };
 }
 
 export { toHex };
