@@ -31,3 +31,4 @@ export { createImage, type CreateImageOptions, type CustomTlv } from './sign.js'
 export { generateKey, publicKeyPem, type KeyType } from './crypto-node.js';
 export { BOOT_MAGIC, bootMagic, trailerOffsets, parseTrailer, type Trailer, type MagicState, type FlagState } from './trailer.js';
 export { ihexToBinary, binaryToIhex, IhexError, type IhexResult } from './ihex.js';
+export { readZip, readDfuPackage, type ZipEntry, type DfuPackage, type PackageImage } from './package.js';
