@@ -64,7 +64,7 @@ function bstrHeaderSize(n: number): number {
 export async function maxPacketSize(client: SmpClient, signal?: AbortSignal): Promise<number> {
   let bufSize = 512;
   try {
-    const p = await client.call(os.mcumgrParams, {}, { signal, timeoutMs: Math.min(3000, 10_000) });
+    const p = await client.call(os.mcumgrParams, {}, { signal, timeoutMs: 3000 });
     if (p.buf_size > 0) bufSize = p.buf_size;
   } catch (err) {
     if (err instanceof SmpAbortError) throw err;
