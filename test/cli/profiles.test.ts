@@ -1,0 +1,153 @@
+/** Connection profiles (~/.mcumgr.cp.json, Go format), usage errors and connection errors. */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import dgram from 'node:dgram';
+import { ReplayDevice, ROOT, run, tempDir, transcript } from './helpers.js';
+
+beforeAll(() => {
+  if (!existsSync(join(ROOT, 'dist/cli/main.js'))) execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT });
+});
+
+let device: ReplayDevice | undefined;
+afterEach(async () => {
+  await device?.close();
+  device = undefined;
+});
+
+describe('conn add / show / delete', () => {
+  it('writes the Go format: sorted array, 4-space indent, Go messages', async () => {
+    const home = tempDir();
+    const env = { HOME: home };
+    let r = await run(['conn', 'add', 'zz', 'type=udp', 'connstring=127.0.0.1:1337'], env);
+    expect(r).toMatchObject({ code: 0, stdout: 'Connection profile zz successfully added\n' });
+    r = await run(['conn', 'add', 'acm0', 'type=serial', 'connstring=dev=/dev/ttyACM0,baud=115200,mtu=512'], env);
+    expect(r.code).toBe(0);
+    const file = readFileSync(join(home, '.mcumgr.cp.json'), 'utf8');
+    expect(file).toBe(
+      '[\n' +
+        '    {\n' +
+        '        "MyName": "acm0",\n' +
+        '        "MyType": "serial",\n' +
+        '        "MyConnString": "dev=/dev/ttyACM0,baud=115200,mtu=512"\n' +
+        '    },\n' +
+        '    {\n' +
+        '        "MyName": "zz",\n' +
+        '        "MyType": "udp",\n' +
+        '        "MyConnString": "127.0.0.1:1337"\n' +
+        '    }\n' +
+        ']',
+    );
+    r = await run(['conn', 'show'], env);
+    expect(r.stdout).toBe(
+      "Connection profiles: \n  acm0: type=serial, connstring='dev=/dev/ttyACM0,baud=115200,mtu=512'\n  zz: type=udp, connstring='127.0.0.1:1337'\n",
+    );
+    r = await run(['conn', 'show', 'nope'], env);
+    expect(r.stdout).toBe('No connection profiles found matching nope\n');
+    r = await run(['conn', 'delete', 'zz'], env);
+    expect(r.stdout).toBe('Connection profile zz successfully deleted.\n');
+    r = await run(['conn', 'delete', 'acm0'], env);
+    r = await run(['conn', 'show'], env);
+    expect(r.stdout).toBe('No connection profiles found!\n');
+  });
+
+  it('conn add errors are usage errors (64) with the Go messages', async () => {
+    const env = { HOME: tempDir() };
+    let r = await run(['conn', 'add', 'x', 'connstring=a'], env);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain('Must specify a connection type');
+    r = await run(['conn', 'add', 'x', 'type=udp', 'colour=red'], env);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain('Unknown variable colour');
+  });
+
+  it('-c NAME uses a profile written by the Go tool; --connstring overrides it', async () => {
+    device = await ReplayDevice.forTranscript(transcript('echo'));
+    const home = tempDir();
+    writeFileSync(
+      join(home, '.mcumgr.cp.json'),
+      JSON.stringify([{ MyName: 'sim', MyType: 'udp', MyConnString: device.address }], null, 4),
+    );
+    let r = await run(['-c', 'sim', 'echo', 'hello'], { HOME: home });
+    expect(r).toMatchObject({ code: 0, stdout: 'hello\n' });
+    writeFileSync(
+      join(home, '.mcumgr.cp.json'),
+      JSON.stringify([{ MyName: 'sim', MyType: 'udp', MyConnString: '127.0.0.1:9' }], null, 4),
+    );
+    await device.close();
+    device = await ReplayDevice.forTranscript(transcript('echo'));
+    r = await run(['-c', 'sim', '--connstring', device.address, 'echo', 'hello'], { HOME: home });
+    expect(r).toMatchObject({ code: 0, stdout: 'hello\n' });
+    r = await run(['-c', 'nosuch', 'echo', 'hello'], { HOME: home });
+    expect(r.code).toBe(64);
+    expect(r.stderr).toMatch(/nosuch/);
+  });
+});
+
+describe('usage and connection errors', () => {
+  it('no arguments lists the commands; -h too', async () => {
+    for (const args of [[], ['-h']]) {
+      const r = await run(args);
+      expect(r.code).toBe(0);
+      for (const c of ['conn', 'echo', 'image', 'fs', 'shell', 'stat', 'settings', 'taskstat', 'enum']) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+    }
+  });
+
+  it('unknown command, bad option values and bad hashes exit 64', async () => {
+    expect((await run(['frobnicate'])).code).toBe(64);
+    expect((await run(['--conntype', 'carrier-pigeon', 'echo', 'x'])).code).toBe(64);
+    const r = await run(['--conntype', 'udp', '--connstring', '127.0.0.1:9', 'image', 'test', 'xyz']);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toMatch(/invalid image hash "xyz"/);
+  });
+
+  it('no connection type: Go message, exit 64', async () => {
+    const r = await run(['echo', 'hi'], { HOME: tempDir() });
+    expect(r.code).toBe(64);
+    expect(r.stderr).toMatch(/^Error: No connection type specified/);
+  });
+
+  it('missing serial device: clear message, exit 3', async () => {
+    const r = await run(['--conntype', 'serial', '--connstring', 'dev=/dev/nonexistent-tty,baud=115200,mtu=512', 'echo', 'hello']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/\/dev\/nonexistent-tty not found/);
+    expect(r.stdout).toBe('');
+  });
+
+  it('ble: not available in this build', async () => {
+    const r = await run(['--conntype', 'ble', '--connstring', 'peer_name=x', 'echo', 'hello']);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toMatch(/BLE transport not available in this build/);
+  });
+
+  it('timeout: exit 3, says what it waited for and suggests -t; -r resends the same packet', async () => {
+    const sock = dgram.createSocket('udp4');
+    const seen: Buffer[] = [];
+    sock.on('message', (m) => seen.push(m));
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+    const addr = `127.0.0.1:${sock.address().port}`;
+    const t0 = Date.now();
+    const r = await run(['--conntype', 'udp', '--connstring', addr, '-t', '0.3', '-r', '3', 'echo', 'hello']);
+    sock.close();
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/^Error: NMP timeout/);
+    expect(r.stderr).toMatch(/echo response/);
+    expect(r.stderr).toMatch(/-t/);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+    expect(seen.length).toBe(3);
+    expect(new Set(seen.map((b) => b.toString('hex'))).size).toBe(1);
+  });
+
+  it('a non-MCUboot file is refused before connecting', async () => {
+    const dir = tempDir();
+    const f = join(dir, 'zephyr.elf');
+    writeFileSync(f, Buffer.from([0x7f, 0x45, 0x4c, 0x46, ...new Array(100).fill(0)]));
+    const r = await run(['--conntype', 'udp', '--connstring', '127.0.0.1:9', 'image', 'upload', f]);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toMatch(/ELF file.*0x96f3b83d.*zephyr\.signed\.bin/);
+    const r2 = await run(['--conntype', 'udp', '--connstring', '127.0.0.1:9', 'image', 'upload', join(dir, 'missing.bin')]);
+    expect(r2.code).toBe(64);
+    expect(r2.stderr).toMatch(/no such file/);
+  });
+});
