@@ -1,5 +1,5 @@
 /** Emulated flash: two slots per image, each a file of `slotSize` bytes (erased = 0xFF), MCUboot trailer at the end (§4.5). */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from './persist.js';
 
@@ -72,7 +72,6 @@ export class Flash {
     const fd = openSync(this.path(slot), 'r+');
     try {
       writeSync(fd, data, 0, data.length, offset);
-      fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
