@@ -29,7 +29,7 @@ export const cbor = {
   uint: () => z.number().int().nonnegative(),
   int: () => z.number().int(),
   tstr: () => z.string(),
-  bstr: () => z.instanceof(Uint8Array),
+  bstr: () => z.custom<Uint8Array>((v) => v instanceof Uint8Array, { message: 'expected a byte string' }),
   bool: () => z.boolean(),
 };
 
