@@ -30,6 +30,8 @@ export interface ImageUploadOptions {
   window?: number;
   /** Data bytes per chunk; default: computed from the device's buffer size and the transport MTU. */
   chunkSize?: number;
+  /** Largest SMP request to send; default: negotiated from the device's buffer size and the transport MTU. */
+  maxPacketSize?: number;
   /** Per-chunk timeout in ms (default: the client's timeout). */
   timeoutMs?: number;
   /** How many times a timed-out chunk is resent (from the device's last offset) before giving up. Default 3. */
@@ -64,7 +66,7 @@ function bstrHeaderSize(n: number): number {
 export async function maxPacketSize(client: SmpClient, signal?: AbortSignal): Promise<number> {
   let bufSize = 512;
   try {
-    const p = await client.call(os.mcumgrParams, {}, { signal, timeoutMs: 3000 });
+    const p = await client.call(os.mcumgrParams, {}, { signal, timeoutMs: 1000, tries: 3 });
     if (p.buf_size > 0) bufSize = p.buf_size;
   } catch (err) {
     if (err instanceof SmpAbortError) throw err;
@@ -82,6 +84,31 @@ export function fitChunk(fields: Record<string, unknown>, limit: number, remaini
   let n = Math.min(remaining, Math.max(0, limit - emptyLen));
   while (n > 0 && emptyLen - 1 + bstrHeaderSize(n) + n > limit) n--;
   return n;
+}
+
+/**
+ * Round-trip estimate for chunk timeouts (in the spirit of TCP's RTO): on a lossy link a lost chunk costs
+ * a few round trips instead of the full request timeout. The first chunk keeps the full timeout (slot erase).
+ */
+class RetransmitTimer {
+  private srtt: number | undefined;
+  private rttvar = 0;
+
+  sample(ms: number): void {
+    if (this.srtt === undefined) {
+      this.srtt = ms;
+      this.rttvar = ms / 2;
+    } else {
+      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - ms);
+      this.srtt = 0.875 * this.srtt + 0.125 * ms;
+    }
+  }
+
+  timeout(ceiling: number | undefined): number | undefined {
+    if (this.srtt === undefined) return ceiling;
+    const rto = Math.max(250, this.srtt + 4 * this.rttvar) * 2;
+    return ceiling === undefined ? Math.min(rto, 10_000) : Math.min(rto, ceiling);
+  }
 }
 
 interface InFlight {
@@ -103,25 +130,33 @@ export async function imageUpload(
   const sha = await sha256(bytes);
   if (total === 0) throw new SmpError('the image file is empty');
 
-  const limit = options.chunkSize ? Number.POSITIVE_INFINITY : await maxPacketSize(client, signal);
+  const limit = options.maxPacketSize ?? (options.chunkSize ? Number.POSITIVE_INFINITY : await maxPacketSize(client, signal));
   // Worst case for the later chunks: the largest offset.
   const chunkSize = options.chunkSize ?? fitChunk({ image: imageNum, off: total }, limit, total);
   if (chunkSize <= 0) throw new SmpError('Cannot create image upload request; MTU too low');
 
+  const rto = new RetransmitTimer();
   const sendChunk = (off: number): InFlight => {
     let req: { image: number; off: number; len?: number; sha?: Uint8Array; upgrade?: boolean; data: Uint8Array };
     let n: number;
     if (off === 0) {
       const first = { image: imageNum, off: 0, len: total, sha, ...(options.upgrade ? { upgrade: true } : {}) };
-      n = options.chunkSize ? Math.min(options.chunkSize, total) : fitChunk(first, limit, total);
+      n = Math.min(options.chunkSize ?? total, fitChunk(first, limit, total));
       req = { ...first, data: bytes.subarray(0, n) };
     } else {
       n = Math.min(chunkSize, total - off);
       req = { image: imageNum, off, data: bytes.subarray(off, off + n) };
     }
+    const sentAt = performance.now();
     const promise = client
-      .call(image.upload, req, { signal, timeoutMs: options.timeoutMs, tries: 1 })
-      .then((r) => ({ ok: true as const, off: r.off, match: r.match }), (error: Error) => ({ ok: false as const, error }));
+      .call(image.upload, req, { signal, timeoutMs: off === 0 ? options.timeoutMs : rto.timeout(options.timeoutMs), tries: 1 })
+      .then(
+        (r) => {
+          rto.sample(performance.now() - sentAt);
+          return { ok: true as const, off: r.off, match: r.match };
+        },
+        (error: Error) => ({ ok: false as const, error }),
+      );
     return { off, end: off + n, promise };
   };
 
@@ -135,9 +170,10 @@ export async function imageUpload(
   let acked = first.off;
   let match = first.match;
   // A fresh upload acknowledges exactly the first chunk; more means the device resumed a previous upload.
-  const firstLen = options.chunkSize
-    ? Math.min(options.chunkSize, total)
-    : fitChunk({ image: imageNum, off: 0, len: total, sha, ...(options.upgrade ? { upgrade: true } : {}) }, limit, total);
+  const firstLen = Math.min(
+    options.chunkSize ?? total,
+    fitChunk({ image: imageNum, off: 0, len: total, sha, ...(options.upgrade ? { upgrade: true } : {}) }, limit, total),
+  );
   const isResume = acked > firstLen;
   options.onProgress?.({ done: Math.min(acked, total), total, ...(isResume ? { resumedFrom: acked } : {}) });
 
