@@ -121,6 +121,11 @@ export class ReplayDevice {
     return ['--conntype', 'udp', '--connstring', this.address];
   }
 
+  /** Connection options for the pseudo-terminal, as the Zephyr docs write a serial connection. */
+  get serialConn(): string[] {
+    return ['--conntype', 'serial', '--connstring', `dev=${this.ptyPath},baud=115200,mtu=512`];
+  }
+
   close(): Promise<void> {
     return new Promise((r) => this.socket.close(() => r()));
   }
@@ -132,24 +137,28 @@ export class Simulator {
     readonly proc: ChildProcess,
     readonly address: string,
     readonly stateDir: string,
+    readonly ptyPath?: string,
   ) {}
 
   static available(): boolean {
     return existsSync(SIM);
   }
 
-  static start(): Promise<Simulator> {
+  /** Starts the simulator on UDP, and with `serial` also on a pseudo-terminal. */
+  static start(options: { serial?: boolean } = {}): Promise<Simulator> {
     const stateDir = tempDir('mcumgr-sim-state-');
-    const proc = spawn(process.execPath, [SIM, '--udp', '127.0.0.1:0', '--state', stateDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = [SIM, '--udp', '127.0.0.1:0', ...(options.serial ? ['--serial', 'pty'] : []), '--state', stateDir];
+    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     return new Promise((resolveStart, reject) => {
       let out = '';
       const timer = setTimeout(() => reject(new Error(`simulator did not start: ${out}`)), 15_000);
       proc.stdout!.on('data', (d: Buffer) => {
         out += d.toString();
         const m = /udp: (\S+)/.exec(out);
-        if (m) {
+        const pty = /pty: (\S+)/.exec(out);
+        if (m && (pty || !options.serial)) {
           clearTimeout(timer);
-          resolveStart(new Simulator(proc, m[1]!, stateDir));
+          resolveStart(new Simulator(proc, m[1]!, stateDir, pty?.[1]));
         }
       });
       proc.stderr!.resume();
@@ -162,6 +171,11 @@ export class Simulator {
 
   get conn(): string[] {
     return ['--conntype', 'udp', '--connstring', this.address];
+  }
+
+  /** Connection options for the pseudo-terminal, as the Zephyr docs write a serial connection. */
+  get serialConn(): string[] {
+    return ['--conntype', 'serial', '--connstring', `dev=${this.ptyPath},baud=115200,mtu=512`];
   }
 
   stop(): Promise<void> {
