@@ -201,11 +201,11 @@ export function throwIfDeviceError(body: Record<string, unknown>, group: number,
       // Zephyr's stat group reports its errors under group 63 (a slip in stat_mgmt.c): key on the request's group.
       const errGroup = typeof e.group === 'number' ? e.group : group;
       const effective = group === GroupId.STAT && errGroup === GroupId.ZEPHYR_BASIC ? GroupId.STAT : errGroup;
-      throw new SmpDeviceError('group', effective, e.rc, { group, id });
+      throw new SmpDeviceError('group', effective, e.rc, { group, id }, undefined, body);
     }
   }
   if (typeof body.rc === 'number' && body.rc !== 0) {
-    throw new SmpDeviceError('mgmt', group, body.rc, { group, id }, typeof body.rsn === 'string' ? body.rsn : undefined);
+    throw new SmpDeviceError('mgmt', group, body.rc, { group, id }, typeof body.rsn === 'string' ? body.rsn : undefined, body);
   }
 }
 

@@ -1,5 +1,5 @@
 /** File transfers over SMP (fs group, command 0), browser-safe. */
-import { SmpError, SmpTimeoutError } from '../protocol/errors.js';
+import { SmpDeviceError, SmpError, SmpTimeoutError } from '../protocol/errors.js';
 import { fs } from '../groups/fs.js';
 import type { SmpClient } from './client.js';
 import { fitChunk, maxPacketSize, type TransferProgress } from './upload.js';
@@ -39,6 +39,13 @@ export async function fileUpload(
     } catch (err) {
       if (err instanceof SmpTimeoutError && timeouts < (options.retries ?? 3)) {
         timeouts++;
+        continue;
+      }
+      // A chunk the device already wrote (its answer was lost): it says where it is (`len`), continue there.
+      const expected = err instanceof SmpDeviceError && err.group === 8 && err.rc === 11 ? err.body?.len : undefined;
+      if (typeof expected === 'number' && expected <= total && timeouts < (options.retries ?? 3)) {
+        timeouts++;
+        off = expected;
         continue;
       }
       throw err;

@@ -130,9 +130,9 @@ export async function imageUpload(
   const sha = await sha256(bytes);
   if (total === 0) throw new SmpError('the image file is empty');
 
-  const limit = options.maxPacketSize ?? (options.chunkSize ? Number.POSITIVE_INFINITY : await maxPacketSize(client, signal));
+  let limit = options.maxPacketSize ?? (options.chunkSize ? Number.POSITIVE_INFINITY : await maxPacketSize(client, signal));
   // Worst case for the later chunks: the largest offset.
-  const chunkSize = options.chunkSize ?? fitChunk({ image: imageNum, off: total }, limit, total);
+  let chunkSize = options.chunkSize ?? fitChunk({ image: imageNum, off: total }, limit, total);
   if (chunkSize <= 0) throw new SmpError('Cannot create image upload request; MTU too low');
 
   const rto = new RetransmitTimer();
@@ -165,7 +165,20 @@ export async function imageUpload(
   for (let attempt = 0; ; attempt++) {
     first = await sendChunk(0).promise;
     if (first.ok) break;
-    if (!(first.error instanceof SmpTimeoutError) || attempt >= retries) throw first.error;
+    if (!(first.error instanceof SmpTimeoutError) || attempt >= retries) {
+      if (first.error instanceof SmpTimeoutError && !options.chunkSize) {
+        throw new SmpError(
+          `${first.error.message}; requests of up to ${limit} bytes went unanswered — the device may drop packets larger ` +
+            `than its buffer: check CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE and the connection's mtu`,
+        );
+      }
+      throw first.error;
+    }
+    // Zephyr drops a packet larger than its buffer without a word: try smaller requests before giving up.
+    if (!options.chunkSize && limit > 128) {
+      limit = Math.max(128, Math.floor(limit / 2));
+      chunkSize = fitChunk({ image: imageNum, off: total }, limit, total);
+    }
   }
   let acked = first.off;
   let match = first.match;

@@ -229,6 +229,8 @@ export class SmpDeviceError extends SmpError {
     /** Group and command of the request, for hints. */
     readonly request?: { group: number; id: number },
     readonly reason?: string,
+    /** The whole response, for the extra keys some errors carry (fs upload's `len`). */
+    readonly body?: Record<string, unknown>,
   ) {
     const code = kind === 'mgmt' ? mgmtErrName(rc) : groupErrName(group, rc);
     let explanation =
