@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from './connect.js';
 import { toHex } from './format.js';
-import { formatVersion, parseImage, type McubootImage } from '../image/index.js';
+import { formatVersion, ihexToBinary, parseImage, type McubootImage } from '../image/index.js';
 
 export const IMAGE_MAGIC = 0x96f3b83d;
 
@@ -33,8 +33,18 @@ function describe(bytes: Uint8Array): string {
   return 'not an MCUboot image';
 }
 
+/** An Intel HEX file holding one contiguous MCUboot image becomes that image's bytes. */
+function fromIntelHex(path: string, file: Uint8Array): Uint8Array {
+  try {
+    return ihexToBinary(new TextDecoder().decode(file)).data;
+  } catch (err) {
+    throw new UsageError(`${path} is an Intel HEX file that cannot be converted: ${(err as Error).message}`);
+  }
+}
+
 export function parseImageFile(path: string): ImageFileInfo {
-  const bytes = readLocalFile(path);
+  const file = readLocalFile(path);
+  const bytes = file.length > 0 && file[0] === 0x3a ? fromIntelHex(path, file) : file;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < 32 || dv.getUint32(0, true) !== IMAGE_MAGIC) {
     throw new UsageError(
