@@ -174,8 +174,9 @@ export async function imageUpload(
       }
       throw first.error;
     }
-    // Zephyr drops a packet larger than its buffer without a word: try smaller requests before giving up.
-    if (!options.chunkSize && limit > 128) {
+    // Zephyr drops a packet larger than its buffer without a word: after a second silence, try smaller
+    // requests (one silence may just be a lost packet or a slow slot erase).
+    if (!options.chunkSize && attempt >= 1 && limit > 128) {
       limit = Math.max(128, Math.floor(limit / 2));
       chunkSize = fitChunk({ image: imageNum, off: total }, limit, total);
     }
