@@ -1,0 +1,88 @@
+/** `mcumgr image info` and `image verify`: MCUboot image files on this computer, no device involved. */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { formatVersion, parseImage, tlvTypeName, verifyImage, type McubootImage } from '../image/index.js';
+import { UsageError } from './connect.js';
+import { readLocalFile } from './image-file.js';
+import { toHex } from './format.js';
+
+function load(path: string): { bytes: Uint8Array; image: McubootImage } {
+  const bytes = readLocalFile(path);
+  try {
+    return { bytes, image: parseImage(bytes) };
+  } catch (err) {
+    throw new UsageError(`${path} is not a valid MCUboot image: ${(err as Error).message}`);
+  }
+}
+
+function json(cmd: Command): boolean {
+  return Boolean((cmd.optsWithGlobals() as { json?: boolean }).json);
+}
+
+function describe(image: McubootImage, bytes: Uint8Array) {
+  const h = image.header;
+  return {
+    size: bytes.length,
+    version: formatVersion(h.version),
+    loadAddress: h.loadAddr,
+    headerSize: h.hdrSize,
+    protectedTlvSize: h.protectTlvSize,
+    imageSize: h.imgSize,
+    flags: h.flags,
+    hash: image.hash ? toHex(image.hash) : undefined,
+    tlvs: image.tlvs.map((t) => ({ type: t.type, name: tlvTypeName(t.type), length: t.value.length, protected: t.offset < image.unprotectedArea.offset })),
+  };
+}
+
+export function registerLocalImageCommands(img: Command): void {
+  img
+    .command('info')
+    .description('Show the header and TLVs of an MCUboot image file (no device needed)')
+    .argument('<file>', 'MCUboot image (.bin)')
+    .action((file: string, _o: unknown, cmd: Command) => {
+      {
+        const { bytes, image } = load(file);
+        const d = describe(image, bytes);
+        if (json(cmd)) {
+          process.stdout.write(`${JSON.stringify(d, null, 2)}\n`);
+          return;
+        }
+        let out = `${file}\n    version: ${d.version}\n    size: ${d.size} bytes (header ${d.headerSize}, image ${d.imageSize}, protected TLVs ${d.protectedTlvSize})\n`;
+        out += `    load address: 0x${d.loadAddress.toString(16)}\n    flags: 0x${d.flags.toString(16)}\n    hash: ${d.hash ?? 'none'}\n    TLVs:\n`;
+        for (const t of d.tlvs) out += `      0x${t.type.toString(16).padStart(2, '0')} ${t.name.padEnd(12)} ${String(t.length).padStart(4)} bytes${t.protected ? ' (protected)' : ''}\n`;
+        process.stdout.write(out);
+      }
+    });
+  img
+    .command('verify')
+    .description('Check the hash and signature of an MCUboot image file (no device needed)')
+    .option('-k, --key <pem>', 'public or private key (PEM) to check the signature with')
+    .argument('<file>', 'MCUboot image (.bin)')
+    .action((file: string, o: { key?: string }, cmd: Command) => {
+      {
+        const bytes = readLocalFile(file);
+        let key: string | undefined;
+        if (o.key) {
+          try {
+            key = readFileSync(o.key, 'utf8');
+          } catch {
+            throw new UsageError(`cannot read the key file ${o.key}`);
+          }
+        }
+        const r = verifyImage(bytes, key ? { key } : {});
+        const doc = {
+          ok: r.ok,
+          hash: r.computedHash ? toHex(r.computedHash) : undefined,
+          hashOk: r.hashOk,
+          signatureChecked: r.signatureChecked,
+          signatureOk: r.signatureOk,
+          error: r.error?.message,
+        };
+        if (json(cmd)) process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+        else if (r.ok) {
+          process.stdout.write(`Image was correctly validated\n    hash: ${doc.hash}\n    signature: ${r.signatureChecked ? 'valid' : 'not checked (no key given and none in the image)'}\n`);
+        }
+        if (!r.ok) throw new Error(r.error?.message ?? 'the image is not valid');
+      }
+    });
+}
