@@ -1,5 +1,6 @@
 /** MCUboot swap logic (§4.6): what the bootloader decides and does at reset, per image. */
 import type { Flash, Trailer } from './flash.js';
+import { parseImage, verifyImage } from '../image/index.js';
 import { readImage, verifyImageHash } from './mcuboot.js';
 
 export const SwapType = { NONE: 1, TEST: 2, PERM: 3, REVERT: 4, FAIL: 5, PANIC: 0xff } as const;
@@ -19,6 +20,32 @@ export function imageSwapType(flash: Flash, image: number): number {
 export interface BootValidator {
   /** Extra check of a secondary image before it is swapped in (e.g. signatures); true = valid. */
   (image: Uint8Array): boolean;
+}
+
+/**
+ * MCUboot's image validation with the project's image code: the hash always, the signature when `key`
+ * (PEM public key) is given. Slot padding and the trailer after the TLVs are cut off before checking.
+ */
+export function mcubootValidator(key?: string): BootValidator {
+  return (slot: Uint8Array): boolean => {
+    let bytes = slot;
+    try {
+      const size = parseImage(slot).size;
+      if (size <= slot.length) bytes = slot.subarray(0, size);
+    } catch {
+      return false;
+    }
+    const r = verifyImage(bytes, key !== undefined ? { key } : {});
+    if (!r.ok || !r.hashOk) return false;
+    if (key !== undefined && !(r.signatureChecked && r.signatureOk)) return false;
+    return true;
+  };
+}
+
+/** Combines validators: all must accept. */
+export function allValidators(...validators: (BootValidator | undefined)[]): BootValidator {
+  const list = validators.filter((v): v is BootValidator => v !== undefined);
+  return (image) => list.every((v) => v(image));
 }
 
 export interface BootEvent {

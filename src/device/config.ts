@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
 /** Configuration of the virtual device; every field optional, defaults look like a default smp_svr build. */
 export interface StatGroupConfig {
   name: string;
@@ -37,6 +40,11 @@ export interface DeviceConfig {
   seedVersion: string;
   /** Extra MCUboot validation of a secondary image at reset (e.g. signatures). */
   validateImage?: (image: Uint8Array) => boolean;
+  /**
+   * PEM public key MCUboot checks secondary-image signatures with at swap time.
+   * Without it only the image hash is checked; with it unsigned images and images signed by another key are refused.
+   */
+  verificationKey?: string;
   /** `match` on the last upload chunk and immediate completion when the slot already holds the data. */
   imageCheck: boolean;
   mcubootMode: number;
@@ -140,4 +148,18 @@ export function zephyr34SmpSvrConfig(): DeviceConfigInput {
 export function resolveConfig(input: DeviceConfigInput = {}): DeviceConfig {
   const d = defaultConfig();
   return { ...d, ...input, info: { ...d.info, ...input.info }, fs: { ...d.fs, ...input.fs } } as DeviceConfig;
+}
+
+/**
+ * Reads a `--config` JSON file. `"verificationKeyFile": "path.pem"` (relative to the config file)
+ * is read into `verificationKey` (PEM public key MCUboot checks image signatures with).
+ */
+export function loadSimConfig(file: string): DeviceConfigInput {
+  const raw = JSON.parse(readFileSync(file, 'utf8')) as DeviceConfigInput & { verificationKeyFile?: unknown };
+  const { verificationKeyFile, ...config } = raw;
+  if (verificationKeyFile !== undefined) {
+    if (typeof verificationKeyFile !== 'string') throw new Error('config: "verificationKeyFile" must be a path string');
+    config.verificationKey = readFileSync(resolve(dirname(file), verificationKeyFile), 'utf8');
+  }
+  return config;
 }

@@ -3,10 +3,9 @@
  *   mcumgr-sim [--udp HOST:PORT] [--serial pty] [--state DIR] [--config FILE]
  * Prints `udp: HOST:PORT` and/or `pty: /dev/pts/N` once ready; exits 0 on SIGINT/SIGTERM.
  */
-import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { DeviceConfigInput } from './config.js';
+import { loadSimConfig } from './config.js';
 import { VirtualDevice } from './device.js';
 import { UdpSmpServer } from './udp-server.js';
 
@@ -52,7 +51,7 @@ function splitHostPort(text: string): { host: string; port: number } {
 
 async function main(): Promise<void> {
   const args = parseSimArgs(process.argv.slice(2));
-  const config = args.config ? (JSON.parse(readFileSync(args.config, 'utf8')) as DeviceConfigInput) : undefined;
+  const config = args.config ? loadSimConfig(args.config) : undefined;
   const device = await VirtualDevice.create({ stateDir: args.state, config });
   const closers: (() => Promise<void> | void)[] = [];
   if (args.udp) {

@@ -1,0 +1,88 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SmpClient } from '../../src/client/client.js';
+import { imageUpload } from '../../src/client/upload.js';
+import { loadSimConfig } from '../../src/device/config.js';
+import type { VirtualDevice } from '../../src/device/device.js';
+import { image } from '../../src/groups/index.js';
+import { createImage, generateKey, publicKeyPem } from '../../src/image/index.js';
+import { createMemoryPair } from '../../src/transport/memory.js';
+import { makeDevice } from './helpers.js';
+
+const versions = async (c: SmpClient) =>
+  (await c.call(image.state, {})).images.map((i) => `${i.slot}:${i.version}:${['active', 'confirmed', 'pending', 'permanent'].filter((k) => (i as Record<string, unknown>)[k]).join(',')}`);
+
+type Link = { client: SmpClient; dev: VirtualDevice; close(): Promise<void> };
+
+function memoryLink(verificationKey?: string): Link {
+  const dev = makeDevice({ config: verificationKey !== undefined ? { verificationKey } : {} });
+  const [a, b] = createMemoryPair(2048);
+  dev.server.attach(b);
+  return { client: new SmpClient(a, { timeoutMs: 3000 }), dev, close: async () => { await a.close(); await dev.close(); } };
+}
+
+let open: Link | undefined;
+afterEach(async () => {
+  await open?.close();
+  open = undefined;
+});
+
+const payload = new Uint8Array(3000).map((_, i) => (i * 13 + 5) & 0xff);
+const key = generateKey('ed25519');
+const otherKey = generateKey('ed25519');
+
+/** Uploads, marks for test and resets; returns the version list after the reset. */
+async function testUpgrade(link: Link, img: Uint8Array): Promise<string[]> {
+  const { client, dev } = link;
+  expect(await versions(client)).toEqual(['0:1.0.0:active,confirmed']);
+  await imageUpload(client, img);
+  const list = await client.call(image.state, {});
+  expect(list.images.map((i) => i.version)).toEqual(['1.0.0', '1.1.0']);
+  await client.call(image.setState, { hash: list.images[1]!.hash! });
+  expect(await versions(client)).toEqual(['0:1.0.0:active,confirmed', '1:1.1.0:pending']);
+  dev.reset();
+  return versions(client);
+}
+
+describe('MCUboot signature validation at swap time', () => {
+  it('swaps in an image signed with the configured key', async () => {
+    open = memoryLink(publicKeyPem(key));
+    const img = createImage(payload, { version: '1.1.0', key, padHeader: true });
+    expect(await testUpgrade(open, img)).toEqual(['0:1.1.0:active', '1:1.0.0:confirmed']);
+  });
+
+  it('refuses an image signed with another key; the old image keeps running', async () => {
+    open = memoryLink(publicKeyPem(key));
+    const img = createImage(payload, { version: '1.1.0', key: otherKey, padHeader: true });
+    expect(await testUpgrade(open, img)).toEqual(['0:1.0.0:active,confirmed']);
+  });
+
+  it('refuses an unsigned image when a key is configured', async () => {
+    open = memoryLink(publicKeyPem(key));
+    const img = createImage(payload, { version: '1.1.0', padHeader: true });
+    expect(await testUpgrade(open, img)).toEqual(['0:1.0.0:active,confirmed']);
+  });
+
+  it('accepts an unsigned image when no key is configured', async () => {
+    open = memoryLink();
+    const img = createImage(payload, { version: '1.1.0', padHeader: true });
+    expect(await testUpgrade(open, img)).toEqual(['0:1.1.0:active', '1:1.0.0:confirmed']);
+  });
+
+  it('accepts a signed image when no key is configured (hash only)', async () => {
+    open = memoryLink();
+    const img = createImage(payload, { version: '1.1.0', key: otherKey, padHeader: true });
+    expect(await testUpgrade(open, img)).toEqual(['0:1.1.0:active', '1:1.0.0:confirmed']);
+  });
+
+  it('--config reads "verificationKeyFile" relative to the config file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcumgr-sim-cfg-'));
+    const pem = publicKeyPem(key);
+    writeFileSync(join(dir, 'key.pem'), pem);
+    writeFileSync(join(dir, 'device.json'), JSON.stringify({ seedVersion: '1.0.0', verificationKeyFile: 'key.pem' }));
+    const cfg = loadSimConfig(join(dir, 'device.json'));
+    expect(cfg).toEqual({ seedVersion: '1.0.0', verificationKey: pem });
+  });
+});
