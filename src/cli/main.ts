@@ -735,6 +735,14 @@ function preprocess(argv: string[]): string[] {
   // `fs hash ... -t TYPE`: -t is the global timeout elsewhere.
   const hi = out.findIndex((a, i) => a === 'fs' && out[i + 1] === 'hash');
   if (hi >= 0) for (let i = hi + 2; i < out.length; i++) if (out[i] === '-t') out[i] = '--type';
+  // `image sign --version X`: --version is the global version flag elsewhere.
+  const ii = out.findIndex((a, i) => a === 'image' && out[i + 1] === 'sign');
+  if (ii >= 0) {
+    for (let i = ii + 2; i < out.length && out[i] !== '--'; i++) {
+      if (out[i] === '--version') out[i] = '--image-version';
+      else if (out[i]!.startsWith('--version=')) out[i] = `--image-version=${out[i]!.slice(10)}`;
+    }
+  }
   return out;
 }
 

@@ -46,4 +46,38 @@ describe('image info / verify', () => {
     expect(notImage.code).toBe(64);
     expect(notImage.stderr).toMatch(/not a valid MCUboot image: invalid image magic/);
   });
+
+  it('keygen + sign + verify round trip (ed25519), also from Intel HEX; a tampered signed image fails', async () => {
+    const dir = tempDir();
+    const key = join(dir, 'k.pem');
+    expect((await run(['image', 'keygen', '--type', 'ed25519', '--key', key])).code).toBe(0);
+    expect(readFileSync(key, 'utf8')).toMatch(/BEGIN PRIVATE KEY/);
+    const out = join(dir, 'signed.bin');
+    const s = await run(['image', 'sign', '--key', key, '--version', '1.2.3+4', '--pad-header', '--security-counter', '7',
+      join(IMAGES, 'payload.bin'), out]);
+    expect(s).toMatchObject({ code: 0 });
+    const v = await run(['image', 'verify', '-k', key, out]);
+    expect(v.code).toBe(0);
+    expect(v.stdout).toMatch(/signature: valid/);
+    expect(v.stdout).toMatch(/key match: yes/);
+    const info = JSON.parse((await run(['--json', 'image', 'info', out])).stdout) as { version: string; tlvs: { name: string }[] };
+    expect(info.version).toBe('1.2.3.4');
+    expect(info.tlvs.map((t) => t.name)).toContain('SEC_CNT');
+    expect(info.tlvs.map((t) => t.name)).toContain('ED25519');
+    // Intel HEX input gives the same image.
+    const { binaryToIhex } = await import('../../src/image/ihex.js');
+    writeFileSync(join(dir, 'payload.hex'), binaryToIhex(0x10000, new Uint8Array(readFileSync(join(IMAGES, 'payload.bin')))));
+    const out2 = join(dir, 'signed2.bin');
+    expect((await run(['image', 'sign', '--key', key, '--version', '1.2.3+4', '--pad-header', '--security-counter', '7', join(dir, 'payload.hex'), out2])).code).toBe(0);
+    expect((await run(['image', 'verify', '-k', key, out2])).code).toBe(0);
+    // Tamper with the payload of the signed image.
+    const bytes = new Uint8Array(readFileSync(out));
+    bytes[0x40] ^= 0xff;
+    writeFileSync(join(dir, 'bad.bin'), bytes);
+    const bad = await run(['image', 'verify', '-k', key, join(dir, 'bad.bin')]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/invalid hash/);
+    // Signing an unpadded payload without --pad-header is a usage error.
+    expect((await run(['image', 'sign', '--version', '1.0.0', join(IMAGES, 'payload.bin'), join(dir, 'x.bin')])).code).toBe(64);
+  });
 });
