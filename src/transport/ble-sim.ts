@@ -7,9 +7,8 @@
  * ATT error); responses are cut into notifications of at most ATT_MTU − 3 bytes.
  */
 import { DEFAULT_ATT_MTU, type SmpCharacteristic } from './ble-gatt.js';
+import { defer, ListenerTransport } from './listener-transport.js';
 import { TransportError, type SmpTransport } from './transport.js';
-
-const defer = (fn: () => void): void => void Promise.resolve().then(fn);
 
 /** Zephyr ATT error codes used here. */
 export const AttErrorCode = {
@@ -236,12 +235,10 @@ export class SimulatedGattPeer implements SmpCharacteristic {
   }
 }
 
-class DeviceSide implements SmpTransport {
-  private packetListeners: ((packet: Uint8Array) => void)[] = [];
-  private closeListeners: ((error?: Error) => void)[] = [];
-  private closed = false;
-
-  constructor(private readonly peer: SimulatedGattPeer) {}
+class DeviceSide extends ListenerTransport {
+  constructor(private readonly peer: SimulatedGattPeer) {
+    super();
+  }
 
   /** Zephyr fragments responses into notifications, so the SMP layer sees no small MTU. */
   get mtu(): number {
@@ -251,28 +248,6 @@ class DeviceSide implements SmpTransport {
   async send(packet: Uint8Array): Promise<void> {
     if (this.closed || !this.peer.isConnected) throw new TransportError('BLE link is down');
     this.peer.sendResponse(packet);
-  }
-
-  deliver(packet: Uint8Array): void {
-    if (this.closed) return;
-    for (const l of this.packetListeners) l(packet);
-  }
-
-  onPacket(listener: (packet: Uint8Array) => void): void {
-    this.packetListeners.push(listener);
-  }
-
-  onClose(listener: (error?: Error) => void): void {
-    this.closeListeners.push(listener);
-  }
-
-  shutdown(error?: Error): void {
-    if (this.closed) return;
-    this.closed = true;
-    const ls = this.closeListeners.splice(0);
-    defer(() => {
-      for (const l of ls) l(error);
-    });
   }
 
   async close(): Promise<void> {
