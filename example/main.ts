@@ -4,7 +4,7 @@ import { imageUpload } from '../src/client/upload.js';
 import { image, type ImageSlot } from '../src/groups/image.js';
 import { os } from '../src/groups/os.js';
 import { formatVersion } from '../src/image/header.js';
-import { parseImage, toHex } from '../src/image/image.js';
+import { parseImage, toHex, type McubootImage } from '../src/image/image.js';
 import type { SmpTransport } from '../src/transport/transport.js';
 import { openWebBluetoothTransport, requestBluetoothDevice } from '../src/transport/web-bluetooth.js';
 import { requestSerialPort, WebSerialTransport } from '../src/transport/web-serial.js';
@@ -150,7 +150,12 @@ async function chooseFile(): Promise<void> {
   const file = ui.file.files?.[0];
   if (!file) return;
   const bytes = new Uint8Array(await file.arrayBuffer());
-  const parsed = parseImage(bytes);
+  let parsed: McubootImage;
+  try {
+    parsed = parseImage(bytes);
+  } catch (err) {
+    throw new Error(`${file.name} is not an MCUboot image: ${err instanceof Error ? err.message : String(err)}`);
+  }
   ui.fileInfo.textContent = `${file.name}: version ${formatVersion(parsed.header.version)}, ${bytes.length} bytes, hash ${
     parsed.hash ? toHex(parsed.hash) : 'none'
   }`;
@@ -183,9 +188,5 @@ ui.disconnect.addEventListener('click', () => void action(disconnect));
 ui.list.addEventListener('click', () => void action(listImages));
 ui.reset.addEventListener('click', () => void action(reset));
 ui.upload.addEventListener('click', () => void action(upload));
-ui.file.addEventListener('change', () =>
-  void action(chooseFile).then(() => {
-    if (!firmware) ui.fileInfo.textContent = 'not an MCUboot image (see the status line)';
-  }),
-);
+ui.file.addEventListener('change', () => void action(chooseFile));
 refreshButtons();

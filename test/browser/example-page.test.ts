@@ -80,6 +80,17 @@ describeBrowser('example page over Web Serial (mcumgr-sim on a pseudo-terminal)'
     expect(errors).toEqual([]);
   });
 
+  it('refuses a file that is not an MCUboot image with a clear error', async () => {
+    const { page } = browser;
+    const file = join(tempDir('mcumgr-browser-'), 'notes.bin');
+    writeFileSync(file, 'not firmware at all, just text\n'.repeat(10));
+    await page.setInputFiles('#file', file);
+    await expect.poll(() => page.textContent('#status')).toMatch(/^Error: notes\.bin is not an MCUboot image: .*magic/);
+    expect(await page.textContent('#file-info')).toBe('');
+    expect(await page.isDisabled('#upload')).toBe(true);
+    errors.splice(0);
+  });
+
   it('uploads an MCUboot image chosen with the file input; the device holds its hash in slot 1', async () => {
     const { page } = browser;
     const img = createImage(new Uint8Array(24_000).map((_, i) => (i * 13) & 0xff), { version: '1.7.0+3', padHeader: true });
