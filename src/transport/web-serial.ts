@@ -14,7 +14,7 @@ export interface WebSerialReader {
 
 export interface WebSerialWriter {
   write(chunk: Uint8Array): Promise<void>;
-  close(): Promise<void>;
+  abort(reason?: unknown): Promise<void>;
   releaseLock(): void;
 }
 
@@ -97,6 +97,20 @@ class PortReader {
   }
 }
 
+/**
+ * Aborting the writer waits for the write in progress, which a port held by hardware flow control never
+ * finishes; closing gives up waiting after this long (the browser then closes the port when the write ends).
+ */
+const WRITE_ABORT_GRACE_MS = 500;
+
+function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return Promise.race([promise.then(() => undefined), expired]).finally(() => clearTimeout(timer));
+}
+
 /** SMP over a Web Serial port, with the same framing, MTU and errors as the Node `SerialTransport`. */
 export class WebSerialTransport extends StreamSerialTransport {
   private constructor(port: WebSerialPort, writer: WebSerialWriter, options: WebSerialTransportOptions) {
@@ -107,9 +121,15 @@ export class WebSerialTransport extends StreamSerialTransport {
     const release = () =>
       (released ??= (async () => {
         await reader?.stop();
-        await writer.close().catch(() => undefined);
-        writer.releaseLock();
-        await port.close().catch(() => undefined);
+        const closed = writer
+          .abort()
+          .catch(() => undefined)
+          .then(() => {
+            writer.releaseLock();
+            return port.close();
+          })
+          .catch(() => undefined);
+        await settledWithin(closed, WRITE_ABORT_GRACE_MS);
       })());
     const lost = (reason: string) => {
       lostListener?.(new TransportError(`Serial port disconnected (${reason}); is the device still plugged in?`));

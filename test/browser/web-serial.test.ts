@@ -18,6 +18,9 @@ class FakeSerialPort implements WebSerialPort {
   closeCalls = 0;
   failOpen: Error | undefined;
   failWrites = false;
+  /** Writes never complete (hardware flow control holding the line). */
+  stallWrites = false;
+  stalledWrites = 0;
   private controller: ReadableStreamDefaultController<Uint8Array> | undefined;
   private disconnectListeners: (() => void)[] = [];
   private deviceRx: ((bytes: Uint8Array) => void) | undefined;
@@ -38,6 +41,10 @@ class FakeSerialPort implements WebSerialPort {
     this.writable = new WritableStream({
       write: (chunk) => {
         if (this.failWrites) throw new Error('write timed out');
+        if (this.stallWrites) {
+          this.stalledWrites++;
+          return new Promise<void>(() => undefined);
+        }
         this.deviceRx?.(chunk.slice());
       },
     });
@@ -145,6 +152,16 @@ describe('WebSerialTransport', () => {
     expect(port.readable).toBeNull();
     await transport.close();
     expect(port.closeCalls).toBe(1);
+    await expect(transport.send(new Uint8Array(8))).rejects.toThrow(/closed/);
+  });
+
+  it('close() does not wait for a write the port never completes', async () => {
+    const { port, transport } = await connect();
+    port.stallWrites = true;
+    void transport.send(new Uint8Array(8));
+    await expect.poll(() => port.stalledWrites).toBe(1);
+    await transport.close();
+    expect(transport.isClosed).toBe(true);
     await expect(transport.send(new Uint8Array(8))).rejects.toThrow(/closed/);
   });
 
