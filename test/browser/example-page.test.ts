@@ -127,6 +127,14 @@ describeBrowser('example page over Web Serial (mcumgr-sim on a pseudo-terminal)'
     expect((await slots(device)).find((s) => s.slot === 0)).toMatchObject({ version: uploaded.version, confirmed: true });
     expect(errors).toEqual([]);
   });
+  it('shows a lost serial device (the simulator process ends) as a disconnect', async () => {
+    const { page } = browser;
+    await sim.stop();
+    await expect.poll(() => page.textContent('#status')).toMatch(/^Disconnected: Serial port disconnected \(/);
+    expect(await page.isDisabled('#list')).toBe(true);
+    expect(await page.isEnabled('#connect')).toBe(true);
+    expect(errors).toEqual([]);
+  });
 });
 
 describeBrowser('example page over Web Bluetooth (SimulatedGattPeer on the virtual device)', () => {
@@ -150,7 +158,7 @@ describeBrowser('example page over Web Bluetooth (SimulatedGattPeer on the virtu
     await vdev?.close();
   });
 
-  it('asks for a device with the SMP service, lists the images, and shows a dropped link', async () => {
+  it('asks for a device with the SMP service, lists, uploads, and shows a dropped link', async () => {
     const { page } = browser;
     await page.check('input[name=conntype][value=bluetooth]');
     await page.click('#connect');
@@ -161,10 +169,21 @@ describeBrowser('example page over Web Bluetooth (SimulatedGattPeer on the virtu
 
     const [local, remote] = createMemoryPair();
     vdev.server.attach(remote);
-    const running = (await slots(new SmpClient(local))).find((s) => s.slot === 0)!;
+    const client = new SmpClient(local);
+    const running = (await slots(client)).find((s) => s.slot === 0)!;
     await page.click('#list');
     await expect.poll(() => page.locator('#images tbody tr td.hash').first().textContent()).toBe(toHex(running.hash!));
     expect(peer.counters.notifications).toBeGreaterThan(0);
+
+    const img = createImage(new Uint8Array(8000).fill(0x5a), { version: '2.4.0', padHeader: true });
+    const file = join(tempDir('mcumgr-browser-'), 'ble.signed.bin');
+    writeFileSync(file, img);
+    await page.setInputFiles('#file', file);
+    await expect.poll(() => page.isEnabled('#upload')).toBe(true);
+    await page.click('#upload');
+    await expect.poll(() => page.textContent('#status'), { timeout: 20_000 }).toBe(`Upload complete: ${img.length} bytes.`);
+    expect((await slots(client)).find((s) => s.slot === 1)).toMatchObject({ version: '2.4.0', hash: parseImage(img).hash });
+    expect(peer.counters.rejectedWrites).toBe(0);
 
     peer.dropLink(new Error('supervision timeout'));
     await expect.poll(() => page.textContent('#status')).toMatch(/^Disconnected: BLE peer disconnected/);
