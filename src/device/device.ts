@@ -11,7 +11,7 @@ import { registerOs } from './groups/os.js';
 import { registerSettings } from './groups/settings.js';
 import { defaultShellCommands, registerShell, type ShellCommand } from './groups/shell.js';
 import { registerStat } from './groups/stat.js';
-import { buildImage } from './mcuboot.js';
+import { buildImage } from './firmware.js';
 import { readJson, writeJson } from './persist.js';
 import { SmpServer } from './server.js';
 

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SmpClient } from '../../src/client/client.js';
-import { buildImage } from '../../src/device/mcuboot.js';
+import { buildImage } from '../../src/device/firmware.js';
 import { image } from '../../src/groups/index.js';
 import { UdpTransport } from '../../src/transport/udp.js';
 import { tempDir } from './helpers.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SmpClient } from '../../src/client/client.js';
 import type { VirtualDevice } from '../../src/device/device.js';
-import { buildImage } from '../../src/device/mcuboot.js';
+import { buildImage } from '../../src/device/firmware.js';
 import { UdpSmpServer } from '../../src/device/udp-server.js';
 import { fs, image, os } from '../../src/groups/index.js';
 import { createMemoryPair } from '../../src/transport/memory.js';
