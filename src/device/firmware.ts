@@ -5,13 +5,15 @@ export interface BuildImageOptions {
   /** `1.2.3`, `1.2.3+4` or `1.2.3.4`. */
   version: string;
   body?: Uint8Array;
+  /** Image number it is built for: the default bodies of different images differ, as their applications do. */
+  image?: number;
   /** Corrupts the hash TLV (for tests of MCUboot's validation). */
   badHash?: boolean;
 }
 
 /** An unsigned MCUboot image with a SHA-256 TLV and a 0x200-byte header (`imgtool sign` without a key, as Zephyr builds it). */
 export function buildImage(opts: BuildImageOptions): Uint8Array {
-  const img = createImage(opts.body ?? defaultBody(opts.version), { version: opts.version.replace(/^(\d+\.\d+\.\d+)\.(\d+)$/, '$1+$2'), headerSize: 0x200, padHeader: true });
+  const img = createImage(opts.body ?? defaultBody(opts.version, opts.image ?? 0), { version: opts.version, headerSize: 0x200, padHeader: true });
   if (opts.badHash) {
     const hashTlv = parseImage(img).unprotectedArea.tlvs.find((t) => t.type === TLV_TYPES.SHA256)!;
     img[hashTlv.offset + 4]! ^= 0xff;
@@ -19,7 +21,8 @@ export function buildImage(opts: BuildImageOptions): Uint8Array {
   return img;
 }
 
-function defaultBody(label: string): Uint8Array {
+function defaultBody(version: string, image: number): Uint8Array {
+  const label = image === 0 ? version : `${version} image ${image}`;
   const body = new Uint8Array(4096);
   const text = new TextEncoder().encode(`mcumgr-sim application ${label}\0`);
   body.set(text, 0);

@@ -72,6 +72,8 @@ export class SmpServer {
   private readonly groupOrder: number[] = [];
   private readonly transports = new Set<SmpTransport>();
   readonly options: ServerOptions;
+  /** While true, requests are dropped without an answer (the device is rebooting). */
+  offline = false;
 
   constructor(options: ServerOptions = {}) {
     this.options = options;
@@ -148,6 +150,7 @@ export class SmpServer {
   private *process(bytes: Uint8Array, link: object): Generator<Promise<unknown>, Uint8Array[], Settled> {
     const responses: Uint8Array[] = [];
     let pos = 0;
+    if (this.offline) return responses;
     if (this.options.maxRequestSize !== undefined && bytes.length > this.options.maxRequestSize) return responses;
     while (bytes.length - pos >= SMP_HEADER_SIZE) {
       const header = decodeHeader(bytes, pos);

@@ -66,7 +66,7 @@ async function main(): Promise<void> {
     const { StreamSerialTransport } = await import('../transport/serial.js');
     const pty = openPty();
     const transport = new StreamSerialTransport(pty, { mtu: device.config.bufSize, maxReceivePacket: device.config.maxRequestSize ?? device.config.bufSize - 4 });
-    device.server.attach(transport);
+    device.attachSerial(transport, (text) => pty.write(text));
     closers.push(() => transport.close());
     process.stdout.write(`pty: ${pty.path}\n`);
   }

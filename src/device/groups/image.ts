@@ -40,7 +40,8 @@ function slotFlags(dev: VirtualDevice, slot: number): SlotFlags {
   const next = nextBoot(dev, n);
   const f = { pending: false, confirmed: false, active: false, permanent: false };
   if (slot === active) {
-    f.active = true;
+    // Zephyr marks only the running application (image 0) active; other images' primary slots are just confirmed.
+    f.active = n === 0;
     f.confirmed = next.type !== 'revert';
   } else if (next.type === 'normal' && next.slot !== active) {
     f.pending = true;
@@ -135,7 +136,7 @@ export interface UploadState {
 function slotInUse(dev: VirtualDevice, slot: number): boolean {
   if (!readSlotImage(dev.flash.read(slot))) return false;
   const f = slotFlags(dev, slot);
-  return f.active || f.pending || f.confirmed;
+  return slot % 2 === 0 || f.pending || f.confirmed;
 }
 
 function slotEmpty(dev: VirtualDevice, slot: number): boolean {
