@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { SmpClient } from '../client/client.js';
 import { fileDownload } from '../client/files.js';
 import { imageUpload } from '../client/upload.js';
-import { buildImage } from '../device/mcuboot.js';
+import { buildImage } from '../device/firmware.js';
 import { VirtualDevice } from '../device/device.js';
 import { DeviceEndpoint, EmulatedLink, LINK_PROFILES, seededRandom, serialWireBytes, type LinkProfile } from '../transport/link.js';
 import { createMemoryPair } from '../transport/memory.js';

@@ -1,7 +1,7 @@
 /** MCUboot swap logic (§4.6): what the bootloader decides and does at reset, per image. */
-import type { Flash, Trailer } from './flash.js';
-import { parseImage, verifyImage } from '../image/index.js';
-import { readImage, verifyImageHash } from './mcuboot.js';
+import { verifyImage, type Trailer } from '../image/index.js';
+import type { Flash } from './flash.js';
+import { readSlotImage } from './slot-image.js';
 
 export const SwapType = { NONE: 1, TEST: 2, PERM: 3, REVERT: 4, FAIL: 5, PANIC: 0xff } as const;
 
@@ -23,19 +23,14 @@ export interface BootValidator {
 }
 
 /**
- * MCUboot's image validation with the project's image code: the hash always, the signature when `key`
+ * MCUboot's image validation: a readable image with a SHA-256 TLV, the hash always, the signature when `key`
  * (PEM public key) is given. Slot padding and the trailer after the TLVs are cut off before checking.
  */
 export function mcubootValidator(key?: string): BootValidator {
   return (slot: Uint8Array): boolean => {
-    let bytes = slot;
-    try {
-      const size = parseImage(slot).size;
-      if (size <= slot.length) bytes = slot.subarray(0, size);
-    } catch {
-      return false;
-    }
-    const r = verifyImage(bytes, key !== undefined ? { key } : {});
+    const image = readSlotImage(slot);
+    if (!image) return false;
+    const r = verifyImage(slot.subarray(0, image.size), key !== undefined ? { key } : {});
     if (!r.ok || !r.hashOk) return false;
     if (key !== undefined && !(r.signatureChecked && r.signatureOk)) return false;
     return true;
@@ -54,20 +49,18 @@ export interface BootEvent {
 }
 
 /** Runs MCUboot's decision for every image: swap, revert, or refuse an invalid secondary image. */
-export function bootAll(flash: Flash, images: number, validate?: BootValidator): BootEvent[] {
+export function bootAll(flash: Flash, images: number, validate: BootValidator): BootEvent[] {
   const events: BootEvent[] = [];
   for (let n = 0; n < images; n++) events.push({ image: n, action: bootImage(flash, n, validate) });
   return events;
 }
 
-function bootImage(flash: Flash, n: number, validate?: BootValidator): BootEvent['action'] {
+function bootImage(flash: Flash, n: number, validate: BootValidator): BootEvent['action'] {
   const p = 2 * n;
   const s = p + 1;
   const type = imageSwapType(flash, n);
   if (type === SwapType.TEST || type === SwapType.PERM) {
-    const secondary = flash.read(s);
-    const ok = readImage(secondary) !== undefined && verifyImageHash(secondary) && (validate ? validate(secondary) : true);
-    if (!ok) {
+    if (!validate(flash.read(s))) {
       // MCUboot erases an invalid secondary image; the running image stays.
       flash.erase(s);
       return 'rejected';

@@ -69,7 +69,10 @@ export interface DeviceConfig {
   shell: boolean;
   enumGroup: boolean;
   basicGroup: boolean;
+  /** Delay between the answer to `os reset` and the reboot. */
   resetDelayMs: number;
+  /** How long a reboot takes (MCUboot + kernel start): requests meanwhile get no answer. */
+  bootTimeMs: number;
   /** SMP v1 translation overrides (see ServerOptions.legacyOverrides). */
   legacyOverrides?: Record<number, number | Record<number, number>>;
 }
@@ -117,6 +120,7 @@ export function defaultConfig(): DeviceConfig {
     enumGroup: true,
     basicGroup: true,
     resetDelayMs: 250,
+    bootTimeMs: 200,
   };
 }
 

@@ -11,9 +11,10 @@ import { registerOs } from './groups/os.js';
 import { registerSettings } from './groups/settings.js';
 import { defaultShellCommands, registerShell, type ShellCommand } from './groups/shell.js';
 import { registerStat } from './groups/stat.js';
-import { buildImage } from './mcuboot.js';
+import { buildImage } from './firmware.js';
 import { readJson, writeJson } from './persist.js';
 import { SmpServer } from './server.js';
+import type { SmpTransport } from '../transport/transport.js';
 
 export interface CreateDeviceOptions {
   /** Directory holding flash slots, file system, settings and upload state. */
@@ -47,6 +48,10 @@ export class VirtualDevice {
   private bootTime = performance.now();
   private resetTimer: ReturnType<typeof setTimeout> | undefined;
   private resetListeners: ((events: BootEvent[]) => void)[] = [];
+  /** Links a reboot drops (BLE connections). */
+  private readonly connections = new Set<SmpTransport>();
+  /** Serial consoles that show the boot banner. */
+  private readonly consoles = new Set<(text: Uint8Array) => Promise<void>>();
   private closed = false;
 
   private constructor(opts: CreateDeviceOptions) {
@@ -80,7 +85,7 @@ export class VirtualDevice {
 
   private seed(seedImage?: Uint8Array): void {
     for (let n = 0; n < this.config.images; n++) {
-      const img = n === 0 && seedImage ? seedImage : buildImage({ version: this.config.seedVersion });
+      const img = n === 0 && seedImage ? seedImage : buildImage({ version: this.config.seedVersion, image: n });
       this.flash.erase(2 * n);
       this.flash.write(2 * n, 0, img);
     }
@@ -159,9 +164,28 @@ export class VirtualDevice {
     return readFileSync(resolveFsPath(this, path, false));
   }
 
-  /** Registers a listener told after every (virtual) reboot, with what the bootloader did. */
+  /** Registers a listener told after every (virtual) reboot, once the device answers again, with what the bootloader did. */
   onReset(listener: (events: BootEvent[]) => void): void {
     this.resetListeners.push(listener);
+  }
+
+  /** Serves a connection-oriented link (BLE): a reboot drops it, as on a real device. */
+  attachConnection(transport: SmpTransport): void {
+    this.server.attach(transport);
+    this.connections.add(transport);
+    transport.onClose(() => this.connections.delete(transport));
+  }
+
+  /** Serves a serial link whose console (`write`, raw bytes on the same line) shows the boot banner after every reboot. */
+  attachSerial(transport: SmpTransport, write: (text: Uint8Array) => Promise<void>): void {
+    this.server.attach(transport);
+    this.consoles.add(write);
+    transport.onClose(() => this.consoles.delete(write));
+  }
+
+  /** The Zephyr kernel's first console line. */
+  bootBanner(): string {
+    return `*** Booting Zephyr OS build ${this.config.info.release || `v${this.config.info.version}`} ***\r\n`;
   }
 
   /** Answers first, reboots `resetDelayMs` later (os reset). */
@@ -169,19 +193,30 @@ export class VirtualDevice {
     if (this.resetTimer) return;
     this.resetTimer = setTimeout(() => {
       this.resetTimer = undefined;
-      if (!this.closed) this.reset();
+      if (!this.closed) void this.reset();
     }, this.config.resetDelayMs);
   }
 
-  /** Reboots now: transfer state dropped, MCUboot runs (swap/revert/refuse), listeners notified. */
-  reset(): BootEvent[] {
+  /**
+   * Reboots now, as a real device does: it stops answering (requests are dropped, BLE links drop, transfer
+   * state is lost), MCUboot runs (swap, revert, or refuse an invalid image), and `bootTimeMs` later the
+   * application is up: serial consoles print the boot banner, requests are answered again, listeners are told.
+   */
+  async reset(): Promise<BootEvent[]> {
+    this.server.offline = true;
+    for (const link of this.connections) void link.close().catch(() => undefined);
     if (this.fsTransfer?.timer) clearTimeout(this.fsTransfer.timer);
     this.fsTransfer = undefined;
     this.setUpload(undefined);
     const events = bootAll(this.flash, this.config.images, allValidators(mcubootValidator(this.config.verificationKey), this.config.validateImage));
-    this.bootTime = performance.now();
     this.bootCount++;
     this.saveMeta();
+    await new Promise((resolve) => setTimeout(resolve, this.config.bootTimeMs));
+    if (this.closed) return events;
+    const banner = new TextEncoder().encode(this.bootBanner());
+    await Promise.all([...this.consoles].map((write) => write(banner).catch(() => undefined)));
+    this.bootTime = performance.now();
+    this.server.offline = false;
     for (const l of this.resetListeners) l(events);
     return events;
   }

@@ -1,22 +1,11 @@
 /** Emulated flash: two slots per image, each a file of `slotSize` bytes (erased = 0xFF), MCUboot trailer at the end (§4.5). */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { bootMagic, encodeTrailerByte, parseTrailer, trailerOffsets, trailerSize, type Trailer } from '../image/trailer.js';
 import { writeFileAtomic } from './persist.js';
 
-export const BOOT_MAX_ALIGN = 8;
-export const BOOT_MAGIC = Uint8Array.from([0x77, 0xc2, 0x95, 0xf3, 0x60, 0xd2, 0xef, 0x7f, 0x35, 0x52, 0x50, 0x0f, 0x2c, 0xb6, 0x79, 0x80]);
-export const ERASED = 0xff;
-
-export type MagicState = 'good' | 'unset' | 'bad';
-export type FlagState = 'set' | 'unset' | 'bad';
-
-export interface Trailer {
-  magic: MagicState;
-  imageOk: FlagState;
-  copyDone: FlagState;
-  /** Low nibble of swap_info (0 when erased). */
-  swapType: number;
-}
+const BOOT_MAX_ALIGN = 8;
+const ERASED = 0xff;
 
 export class Flash {
   private readonly slots: Buffer[] = [];
@@ -93,56 +82,25 @@ export class Flash {
     writeFileAtomic(this.path(slot), b);
   }
 
-  // --- MCUboot trailer (A = 8) ---
-  get magicOff(): number {
-    return this.slotSize - 16;
-  }
-  get imageOkOff(): number {
-    return this.slotSize - 24;
-  }
-  get copyDoneOff(): number {
-    return this.slotSize - 32;
-  }
-  get swapInfoOff(): number {
-    return this.slotSize - 40;
-  }
+  // --- MCUboot trailer (BOOT_MAX_ALIGN 8, write size 8) ---
   /** Bytes at the end of a slot reserved for the trailer (magic, flags, swap size, swap status). */
   get trailerSize(): number {
-    return 48 + 128 * BOOT_MAX_ALIGN * 3;
+    return trailerSize(BOOT_MAX_ALIGN);
   }
 
   readTrailer(slot: number): Trailer {
-    const b = this.read(slot);
-    const magicBytes = b.subarray(this.magicOff, this.magicOff + 16);
-    const magic: MagicState = Buffer.from(BOOT_MAGIC).equals(magicBytes)
-      ? 'good'
-      : magicBytes.every((x) => x === ERASED)
-        ? 'unset'
-        : 'bad';
-    const flag = (v: number): FlagState => (v === 1 ? 'set' : v === ERASED ? 'unset' : 'bad');
-    const swapInfo = b[this.swapInfoOff]!;
-    return {
-      magic,
-      imageOk: flag(b[this.imageOkOff]!),
-      copyDone: flag(b[this.copyDoneOff]!),
-      swapType: swapInfo === ERASED ? 0 : swapInfo & 0x0f,
-    };
+    return parseTrailer(this.read(slot), BOOT_MAX_ALIGN, ERASED);
   }
 
   writeTrailer(slot: number, fields: { magic?: boolean; imageOk?: boolean; copyDone?: boolean; swapInfo?: number }): void {
-    if (fields.swapInfo !== undefined) this.write(slot, this.swapInfoOff, padded(fields.swapInfo));
-    if (fields.copyDone) this.write(slot, this.copyDoneOff, padded(1));
-    if (fields.imageOk) this.write(slot, this.imageOkOff, padded(1));
-    if (fields.magic) this.write(slot, this.magicOff, BOOT_MAGIC);
+    const at = trailerOffsets(this.slotSize, BOOT_MAX_ALIGN);
+    if (fields.swapInfo !== undefined) this.write(slot, at.swapInfo, encodeTrailerByte(fields.swapInfo, BOOT_MAX_ALIGN, ERASED));
+    if (fields.copyDone) this.write(slot, at.copyDone, encodeTrailerByte(1, BOOT_MAX_ALIGN, ERASED));
+    if (fields.imageOk) this.write(slot, at.imageOk, encodeTrailerByte(1, BOOT_MAX_ALIGN, ERASED));
+    if (fields.magic) this.write(slot, at.magic, bootMagic(BOOT_MAX_ALIGN));
   }
 
   eraseTrailer(slot: number): void {
     this.erase(slot, this.slotSize - this.trailerSize, this.trailerSize);
   }
-}
-
-function padded(value: number): Uint8Array {
-  const out = new Uint8Array(BOOT_MAX_ALIGN).fill(ERASED);
-  out[0] = value;
-  return out;
 }

@@ -53,6 +53,9 @@ export class AsyncHandlerError extends Error {
   override name = 'AsyncHandlerError';
 }
 
+/** How a handler's result settled: its value, or what it threw. */
+type Settled = { value: unknown } | { thrown: unknown };
+
 interface Outcome {
   body: Record<string, unknown>;
   /** An SMP-level error (rc shape): processing of further packets in the buffer stops. */
@@ -69,6 +72,8 @@ export class SmpServer {
   private readonly groupOrder: number[] = [];
   private readonly transports = new Set<SmpTransport>();
   readonly options: ServerOptions;
+  /** While true, requests are dropped without an answer (the device is rebooting). */
+  offline = false;
 
   constructor(options: ServerOptions = {}) {
     this.options = options;
@@ -118,57 +123,35 @@ export class SmpServer {
 
   /** Processes a buffer holding one or more packets synchronously (every handler met must be synchronous). */
   handlePacket(bytes: Uint8Array, link: object = this): Uint8Array[] {
-    const out: Uint8Array[] = [];
-    const it = this.process(bytes, link);
-    let step = it.next();
-    while (!step.done) {
-      const v = step.value;
-      if (v instanceof Uint8Array) {
-        out.push(v);
-        step = it.next();
-      } else {
-        if (isPromise(v)) {
-          v.catch(() => undefined);
-          throw new AsyncHandlerError('a handler returned a Promise: use handlePacketAsync');
-        }
-        step = it.next(v);
-      }
-    }
-    return out;
+    const step = this.process(bytes, link).next();
+    if (step.done) return step.value;
+    step.value.catch(() => undefined);
+    throw new AsyncHandlerError('a handler returned a Promise: use handlePacketAsync');
   }
 
   /** Processes a buffer holding one or more packets; handlers may be asynchronous. */
   async handlePacketAsync(bytes: Uint8Array, link: object = this): Promise<Uint8Array[]> {
-    const out: Uint8Array[] = [];
     const it = this.process(bytes, link);
     let step = it.next();
     while (!step.done) {
-      const v = step.value;
-      if (v instanceof Uint8Array) {
-        out.push(v);
-        step = it.next();
-      } else {
-        let settled: unknown;
-        let failed = false;
-        try {
-          settled = await v;
-        } catch (err) {
-          settled = err;
-          failed = true;
-        }
-        step = it.next(failed ? { thrown: settled } : { value: settled });
-      }
+      const settled = await step.value.then(
+        (value): Settled => ({ value }),
+        (thrown: unknown): Settled => ({ thrown }),
+      );
+      step = it.next(settled);
     }
-    return out;
+    return step.value;
   }
 
   /**
-   * The dispatch loop as a generator: yields response packets (Uint8Array) and handler results to be
-   * settled by the driver (sync or async), which sends back `{value}` / `{thrown}` (or the raw value when sync).
+   * The dispatch loop as a generator returning the response packets. A handler's Promise is yielded
+   * to the driver, which resumes the loop with how it settled (only the async driver can).
    */
-  private *process(bytes: Uint8Array, link: object): Generator<Uint8Array | unknown, void, unknown> {
+  private *process(bytes: Uint8Array, link: object): Generator<Promise<unknown>, Uint8Array[], Settled> {
+    const responses: Uint8Array[] = [];
     let pos = 0;
-    if (this.options.maxRequestSize !== undefined && bytes.length > this.options.maxRequestSize) return;
+    if (this.offline) return responses;
+    if (this.options.maxRequestSize !== undefined && bytes.length > this.options.maxRequestSize) return responses;
     while (bytes.length - pos >= SMP_HEADER_SIZE) {
       const header = decodeHeader(bytes, pos);
       pos += SMP_HEADER_SIZE;
@@ -177,8 +160,8 @@ export class SmpServer {
       const rspVersion = Math.min(header.version, 1);
       const reply = (body: Record<string, unknown>): Uint8Array => this.encodeResponse(header, rspVersion, body);
       if (length > remaining) {
-        yield reply({ rc: 9 });
-        return;
+        responses.push(reply({ rc: 9 }));
+        return responses;
       }
       // Zephyr quirk: a zero length with a map behind it — the handler reads the rest of the buffer.
       if (length === 0 && remaining > 0 && pos === SMP_HEADER_SIZE) length = remaining;
@@ -200,26 +183,14 @@ export class SmpServer {
           if ('error' in prepared) {
             outcome = { body: { rc: prepared.error }, stop: true };
           } else {
-            let result: unknown;
-            let thrown: unknown;
-            let didThrow = false;
+            let settled: Settled;
             try {
-              result = entry.handler(prepared.req, ctx);
-            } catch (err) {
-              thrown = err;
-              didThrow = true;
+              settled = { value: entry.handler(prepared.req, ctx) };
+            } catch (thrown) {
+              settled = { thrown };
             }
-            if (!didThrow && isPromise(result)) {
-              const settled = (yield result) as { value?: unknown; thrown?: unknown } | unknown;
-              if (settled && typeof settled === 'object' && ('thrown' in settled || 'value' in settled)) {
-                const s = settled as { value?: unknown; thrown?: unknown };
-                if ('thrown' in s) {
-                  thrown = s.thrown;
-                  didThrow = true;
-                } else result = s.value;
-              } else result = settled;
-            }
-            outcome = didThrow ? errorOutcome(thrown, header.version, this.options.legacyOverrides) : { body: toBody(result), stop: false };
+            if ('value' in settled && isPromise(settled.value)) settled = yield settled.value;
+            outcome = 'thrown' in settled ? errorOutcome(settled.thrown, header.version, this.options.legacyOverrides) : { body: toBody(settled.value), stop: false };
           }
         }
       }
@@ -228,9 +199,10 @@ export class SmpServer {
         rsp = reply({ rc: 7 });
         outcome.stop = true;
       }
-      yield rsp;
-      if (outcome.stop) return;
+      responses.push(rsp);
+      if (outcome.stop) return responses;
     }
+    return responses;
   }
 
   private lookup(header: SmpHeader): Entry | undefined {

@@ -1,8 +1,11 @@
 /**
  * `mcumgr-sim`: runs a virtual Zephyr smp_svr device with MCUboot.
- *   mcumgr-sim [--udp HOST:PORT] [--serial pty] [--state DIR] [--config FILE]
+ *   mcumgr-sim [--udp HOST:PORT] [--serial pty|PATH] [--state DIR] [--config FILE]
  * Prints `udp: HOST:PORT` and/or `pty: /dev/pts/N` once ready; exits 0 on SIGINT/SIGTERM.
+ * `--serial PATH` (e.g. /dev/ttyACM0) also links PATH to the pseudo-terminal, so commands written for
+ * a real board's port run unchanged; the link is removed on exit.
  */
+import { lstatSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { loadSimConfig } from './config.js';
@@ -17,7 +20,7 @@ interface SimArgs {
 }
 
 function usage(): never {
-  process.stderr.write('usage: mcumgr-sim [--udp HOST:PORT] [--serial pty] [--state DIR] [--config FILE]\n');
+  process.stderr.write('usage: mcumgr-sim [--udp HOST:PORT] [--serial pty|PATH] [--state DIR] [--config FILE]\n');
   process.exit(2);
 }
 
@@ -49,6 +52,25 @@ function splitHostPort(text: string): { host: string; port: number } {
   return { host: text, port: 1337 };
 }
 
+/** Points `link` at the pseudo-terminal; replaces only a symbolic link (a stale one from an earlier run), never a file. */
+function linkSerialPort(link: string, ptyPath: string): void {
+  let existing: string | undefined;
+  try {
+    existing = lstatSync(link).isSymbolicLink() ? readlinkSync(link) : 'not a link';
+  } catch {
+    existing = undefined;
+  }
+  if (existing === 'not a link') throw new Error(`${link} already exists and is not a symbolic link; choose another --serial path`);
+  try {
+    if (existing !== undefined) unlinkSync(link);
+    symlinkSync(ptyPath, link);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const hint = code === 'EACCES' || code === 'EPERM' ? ' (creating a port under /dev needs root)' : '';
+    throw new Error(`cannot create ${link} -> ${ptyPath}: ${(err as Error).message}${hint}`);
+  }
+}
+
 async function main(): Promise<void> {
   const args = parseSimArgs(process.argv.slice(2));
   const config = args.config ? loadSimConfig(args.config) : undefined;
@@ -61,13 +83,18 @@ async function main(): Promise<void> {
     process.stdout.write(`udp: ${udp.address}\n`);
   }
   if (args.serial) {
-    if (args.serial !== 'pty') throw new Error('--serial supports only "pty"');
     const { openPty } = await import('../transport/pty.js');
     const { StreamSerialTransport } = await import('../transport/serial.js');
     const pty = openPty();
     const transport = new StreamSerialTransport(pty, { mtu: device.config.bufSize, maxReceivePacket: device.config.maxRequestSize ?? device.config.bufSize - 4 });
-    device.server.attach(transport);
+    device.attachSerial(transport, (text) => pty.write(text));
     closers.push(() => transport.close());
+    if (args.serial !== 'pty') {
+      const link = args.serial;
+      linkSerialPort(link, pty.path);
+      closers.push(() => unlinkSync(link));
+      process.stdout.write(`serial: ${link}\n`);
+    }
     process.stdout.write(`pty: ${pty.path}\n`);
   }
   device.onReset((events) => {

@@ -29,6 +29,6 @@ export { parseImage, isMcubootImage, findTlv, toHex, type McubootImage } from '.
 export { verifyImage, assertImageValid, type VerifyOptions, type VerifyResult } from './verify.js';
 export { createImage, type CreateImageOptions, type CustomTlv } from './sign.js';
 export { generateKey, publicKeyPem, type KeyType } from './crypto-node.js';
-export { BOOT_MAGIC, bootMagic, trailerOffsets, parseTrailer, type Trailer, type MagicState, type FlagState } from './trailer.js';
+export { BOOT_MAGIC, bootMagic, trailerOffsets, trailerSize, parseTrailer, encodeTrailerByte, type Trailer, type MagicState, type FlagState } from './trailer.js';
 export { ihexToBinary, binaryToIhex, IhexError, type IhexResult } from './ihex.js';
 export { readZip, readDfuPackage, type ZipEntry, type DfuPackage, type PackageImage } from './package.js';

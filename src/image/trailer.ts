@@ -52,6 +52,13 @@ export function parseTrailer(slot: Uint8Array, maxAlign = 8, erasedVal = 0xff): 
   };
 }
 
+/** A one-byte trailer field (image_ok, copy_done, swap_info) as MCUboot writes it: the value, then erased bytes up to maxAlign. */
+export function encodeTrailerByte(value: number, maxAlign = 8, erasedVal = 0xff): Uint8Array {
+  const out = new Uint8Array(maxAlign).fill(erasedVal);
+  out[0] = value;
+  return out;
+}
+
 /** Bytes of a fresh trailer area (`size` bytes, erased), with magic and optionally image_ok set. */
 export function buildTrailerTail(size: number, opts: { maxAlign?: number; confirm?: boolean; erasedVal?: number }): Uint8Array {
   const maxAlign = opts.maxAlign ?? 8;

@@ -1,15 +1,78 @@
-import { mkdtempSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { SmpClient } from '../../src/client/client.js';
 import { VirtualDevice, type CreateDeviceOptions } from '../../src/device/device.js';
+import { image, os } from '../../src/groups/index.js';
+
+export const ROOT = join(import.meta.dirname, '../..');
 
 export function tempDir(prefix = 'mcumgr-sim-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
 export function makeDevice(opts: Partial<CreateDeviceOptions> = {}): VirtualDevice {
-  return VirtualDevice.createSync({ stateDir: opts.stateDir ?? tempDir(), config: { resetDelayMs: 20, ...opts.config }, seedImage: opts.seedImage });
+  return VirtualDevice.createSync({ stateDir: opts.stateDir ?? tempDir(), config: { resetDelayMs: 20, bootTimeMs: 20, ...opts.config }, seedImage: opts.seedImage });
 }
 
 export const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 export const unhex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
+
+/** `image list` as `[image:]slot:version:flags` strings (the image number only when the device reports it). */
+export async function versions(client: SmpClient): Promise<string[]> {
+  return (await client.call(image.state, {})).images.map((i) => {
+    const flags = ['active', 'confirmed', 'pending', 'permanent'].filter((k) => (i as Record<string, unknown>)[k]).join(',');
+    return `${i.image !== undefined ? `${i.image}:` : ''}${i.slot}:${i.version}:${flags}`;
+  });
+}
+
+/** Sends `os reset` and waits until the in-process device has rebooted and answers again. */
+export async function resetAndWait(client: SmpClient, dev: VirtualDevice): Promise<void> {
+  const done = new Promise<void>((r) => dev.onReset(() => r()));
+  await client.call(os.reset, {});
+  await done;
+}
+
+export interface SimProcess {
+  proc: ChildProcess;
+  /** `HOST:PORT` when started with --udp. */
+  udp?: string;
+  /** `/dev/pts/N` when started with --serial pty. */
+  pty?: string;
+  /** What the sim wrote on stderr so far (`reset: image 0 test` lines). */
+  stderr(): string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Starts `mcumgr-sim` (dist/device/sim.js) and waits for the addresses it prints. */
+export async function startSim(args: string[]): Promise<SimProcess> {
+  const sim = join(ROOT, 'dist/device/sim.js');
+  // `npm test` builds first; build here only when a file runs on its own.
+  if (!existsSync(sim)) (await import('node:child_process')).execSync('npx tsc -p tsconfig.json', { cwd: ROOT, stdio: 'ignore' });
+  const proc = spawn(process.execPath, [sim, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const want = [args.includes('--udp') && 'udp', args.includes('--serial') && 'pty'].filter(Boolean) as string[];
+  const found: Record<string, string> = {};
+  await new Promise<void>((resolve, reject) => {
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      for (const m of out.matchAll(/^(udp|pty): (\S+)$/gm)) found[m[1]!] = m[2]!;
+      if (want.every((k) => found[k])) resolve();
+    });
+    proc.on('exit', (code) => reject(new Error(`mcumgr-sim exited ${code}: ${out}${err}`)));
+  });
+  const exited = new Promise<void>((r) => proc.on('exit', () => r()));
+  return {
+    proc,
+    udp: found.udp,
+    pty: found.pty,
+    stderr: () => err,
+    stop: async (signal = 'SIGTERM') => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      await exited;
+    },
+  };
+}

@@ -9,10 +9,7 @@ import type { VirtualDevice } from '../../src/device/device.js';
 import { image } from '../../src/groups/index.js';
 import { createImage, generateKey, publicKeyPem } from '../../src/image/index.js';
 import { createMemoryPair } from '../../src/transport/memory.js';
-import { makeDevice } from './helpers.js';
-
-const versions = async (c: SmpClient) =>
-  (await c.call(image.state, {})).images.map((i) => `${i.slot}:${i.version}:${['active', 'confirmed', 'pending', 'permanent'].filter((k) => (i as Record<string, unknown>)[k]).join(',')}`);
+import { makeDevice, versions } from './helpers.js';
 
 type Link = { client: SmpClient; dev: VirtualDevice; close(): Promise<void> };
 
@@ -42,7 +39,7 @@ async function testUpgrade(link: Link, img: Uint8Array): Promise<string[]> {
   expect(list.images.map((i) => i.version)).toEqual(['1.0.0', '1.1.0']);
   await client.call(image.setState, { hash: list.images[1]!.hash! });
   expect(await versions(client)).toEqual(['0:1.0.0:active,confirmed', '1:1.1.0:pending']);
-  dev.reset();
+  await dev.reset();
   return versions(client);
 }
 

@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SmpClient } from '../../src/client/client.js';
 import type { VirtualDevice } from '../../src/device/device.js';
-import { buildImage } from '../../src/device/mcuboot.js';
+import { buildImage } from '../../src/device/firmware.js';
 import { UdpSmpServer } from '../../src/device/udp-server.js';
-import { fs, image, os } from '../../src/groups/index.js';
+import { fs, image } from '../../src/groups/index.js';
 import { createMemoryPair } from '../../src/transport/memory.js';
 import { UdpTransport } from '../../src/transport/udp.js';
 import type { SmpTransport } from '../../src/transport/transport.js';
-import { makeDevice } from './helpers.js';
+import { makeDevice, resetAndWait, versions } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -19,15 +19,6 @@ async function upload(client: SmpClient, img: Uint8Array, chunk = 400): Promise<
     rsp = await client.call(image.upload, { off: rsp.off, data: img.subarray(rsp.off, rsp.off + chunk) });
   }
   return rsp;
-}
-
-const versions = async (c: SmpClient) =>
-  (await c.call(image.state, {})).images.map((i) => `${i.slot}:${i.version}:${['active', 'confirmed', 'pending', 'permanent'].filter((k) => (i as Record<string, unknown>)[k]).join(',')}`);
-
-async function resetAndWait(client: SmpClient, dev: VirtualDevice): Promise<void> {
-  const done = new Promise<void>((r) => dev.onReset(() => r()));
-  await client.call(os.reset, {});
-  await done;
 }
 
 type Link = { client: SmpClient; dev: VirtualDevice; close(): Promise<void> };

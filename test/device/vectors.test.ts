@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { zephyr34SmpSvrConfig } from '../../src/device/config.js';
-import { readImage } from '../../src/device/mcuboot.js';
+import { readSlotImage } from '../../src/device/slot-image.js';
 import { decodeCborMap } from '../../src/protocol/cbor.js';
 import { hex, makeDevice, unhex } from './helpers.js';
 
@@ -30,7 +30,7 @@ function shape(v: unknown): unknown {
 describe('replay of the Zephyr 3.4 smp_svr recordings', () => {
   it('answers every recorded request like the device did', async () => {
     const device = makeDevice({ config: zephyr34SmpSvrConfig() });
-    const ourHash = hex(readImage(device.flash.read(0))!.hash!);
+    const ourHash = hex(readSlotImage(device.flash.read(0))!.hash);
     const theirHash = index.notes.slot0_image.image_hash_tlv;
     let compared = 0;
     const failures: string[] = [];

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SmpClient } from '../../src/client/client.js';
 import { imageUpload } from '../../src/client/upload.js';
 import { fileUpload, fileDownload } from '../../src/client/files.js';
-import { buildImage } from '../../src/device/mcuboot.js';
+import { buildImage } from '../../src/device/firmware.js';
 import { VirtualDevice } from '../../src/device/device.js';
 import { image } from '../../src/groups/index.js';
 import { decodeCborMap } from '../../src/protocol/cbor.js';

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SmpClient } from '../../src/client/client.js';
 import { imageUpload } from '../../src/client/upload.js';
 import { VirtualDevice } from '../../src/device/device.js';
-import { buildImage } from '../../src/device/mcuboot.js';
+import { buildImage } from '../../src/device/firmware.js';
 import { image, os } from '../../src/groups/index.js';
 import { encodePacket } from '../../src/protocol/header.js';
 import { BleTransport } from '../../src/transport/ble.js';

@@ -4,7 +4,8 @@ import { cbor } from '../../groups/define.js';
 import { image } from '../../groups/image.js';
 import { imageSwapType, SwapType } from '../boot.js';
 import { GroupError } from '../errors.js';
-import { compareVersions, IMAGE_F_NON_BOOTABLE, IMAGE_MAGIC, readImage, versionString } from '../mcuboot.js';
+import { compareVersions, formatVersion, IMAGE_FLAGS, IMAGE_MAGIC, parseHeader, type ImageVersion } from '../../image/index.js';
+import { readSlotImage } from '../slot-image.js';
 import type { VirtualDevice } from '../device.js';
 
 const G = 1;
@@ -39,7 +40,8 @@ function slotFlags(dev: VirtualDevice, slot: number): SlotFlags {
   const next = nextBoot(dev, n);
   const f = { pending: false, confirmed: false, active: false, permanent: false };
   if (slot === active) {
-    f.active = true;
+    // Zephyr marks only the running application (image 0) active; other images' primary slots are just confirmed.
+    f.active = n === 0;
     f.confirmed = next.type !== 'revert';
   } else if (next.type === 'normal' && next.slot !== active) {
     f.pending = true;
@@ -55,15 +57,16 @@ function slotFlags(dev: VirtualDevice, slot: number): SlotFlags {
 export function imageStateList(dev: VirtualDevice): { images: unknown[]; splitStatus: number } {
   const images: unknown[] = [];
   for (let slot = 0; slot < dev.flash.slotCount; slot++) {
-    const info = readImage(dev.flash.read(slot));
+    const info = readSlotImage(dev.flash.read(slot));
     if (!info) continue;
+    const { version, flags } = info.header;
     const f = slotFlags(dev, slot);
     images.push({
       image: dev.config.images > 1 ? slot >> 1 : undefined,
       slot: slot & 1,
-      version: versionString(info.version),
+      version: formatVersion(version),
       hash: info.hash,
-      bootable: (info.flags & IMAGE_F_NON_BOOTABLE) === 0,
+      bootable: (flags & IMAGE_FLAGS.NON_BOOTABLE) === 0,
       pending: f.pending,
       confirmed: f.confirmed,
       active: f.active,
@@ -131,15 +134,24 @@ export interface UploadState {
 }
 
 function slotInUse(dev: VirtualDevice, slot: number): boolean {
-  if (!readImage(dev.flash.read(slot))) return false;
+  if (!readSlotImage(dev.flash.read(slot))) return false;
   const f = slotFlags(dev, slot);
-  return f.active || f.pending || f.confirmed;
+  return slot % 2 === 0 || f.pending || f.confirmed;
 }
 
 function slotEmpty(dev: VirtualDevice, slot: number): boolean {
   const b = dev.flash.read(slot);
   for (let i = 0; i < b.length; i++) if (b[i] !== 0xff) return false;
   return true;
+}
+
+/** Version in the header of the first chunk; a header MCUboot could not read is IMG_MGMT_ERR_INVALID_IMAGE_HEADER. */
+function uploadedVersion(firstChunk: Uint8Array): ImageVersion {
+  try {
+    return parseHeader(firstChunk).version;
+  } catch {
+    throw new GroupError(G, 23);
+  }
 }
 
 export function registerImage(dev: VirtualDevice): void {
@@ -159,8 +171,8 @@ export function registerImage(dev: VirtualDevice): void {
       const want = Buffer.from(req.hash);
       slot = -1;
       for (let s = 0; s < flash.slotCount; s++) {
-        const info = readImage(flash.read(s));
-        if (info?.hash && want.equals(Buffer.from(info.hash))) {
+        const info = readSlotImage(flash.read(s));
+        if (info && want.equals(Buffer.from(info.hash))) {
           slot = s;
           break;
         }
@@ -190,13 +202,9 @@ export function registerImage(dev: VirtualDevice): void {
       if (slotInUse(dev, slot)) throw new GroupError(G, 9);
       if (req.len > flash.slotSize) throw new GroupError(G, 30);
       if (req.upgrade) {
-        const running = readImage(flash.read(2 * n));
+        const running = readSlotImage(flash.read(2 * n));
         if (!running) throw new GroupError(G, 26);
-        const v = data.length >= 28 ? new DataView(data.buffer, data.byteOffset, 28) : undefined;
-        const newVersion = v
-          ? { major: v.getUint8(20), minor: v.getUint8(21), revision: v.getUint16(22, true), build: v.getUint32(24, true) }
-          : running.version;
-        if (compareVersions(running.version, newVersion) >= 0) throw new GroupError(G, 27);
+        if (compareVersions(running.header.version, uploadedVersion(data)) >= 0) throw new GroupError(G, 27);
       }
       if (config.imageCheck && sha.length === 32) {
         const current = createHash('sha256').update(flash.read(slot).subarray(0, req.len)).digest();
