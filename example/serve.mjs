@@ -3,7 +3,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import { extname, join, normalize } from 'node:path';
+import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXAMPLE_DIST } from './build.mjs';
 
@@ -14,7 +14,7 @@ export function serveExample(port = 0) {
   const server = createServer(async (req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const file = normalize(join(EXAMPLE_DIST, path === '/' ? 'index.html' : path));
-    const found = file.startsWith(EXAMPLE_DIST) && (await stat(file).then((s) => s.isFile(), () => false));
+    const found = file.startsWith(EXAMPLE_DIST + sep) && (await stat(file).then((s) => s.isFile(), () => false));
     if (!found) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
