@@ -81,7 +81,6 @@ describe('fuzz', () => {
     const runs = Number(process.env.FUZZ_RUNS ?? 100_000);
     const dev = makeDevice({ config: { slotSize: 0x8000 } });
     const r = rng(0xc0ffee);
-    const started = Date.now();
     let answered = 0;
     for (let i = 0; i < runs; i++) {
       const pkt = randomPacket(r);
@@ -96,7 +95,6 @@ describe('fuzz', () => {
     }
     await dev.close();
     expect(answered).toBeGreaterThan(runs / 2);
-    expect(Date.now() - started).toBeLessThan(Number(process.env.FUZZ_RUNS) ? Infinity : 20_000);
   }, 60_000);
 
   it('over UDP', async () => {
