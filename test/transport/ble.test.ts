@@ -172,9 +172,7 @@ describe('BleTransport over SimulatedGattPeer', () => {
     const client = new SmpClient(t, { timeoutMs: 5000 });
     const closed = new Promise<Error | undefined>((r) => t.onClose(r));
     peer.disconnectAfterNotifications(3);
-    const started = Date.now();
     await expect(client.call(os.echo, { d: 'x' })).rejects.toThrow(/BLE peer disconnected/);
-    expect(Date.now() - started).toBeLessThan(1000);
     const err = await closed;
     expect(err).toBeInstanceOf(TransportError);
     expect(err!.message).toMatch(/^BLE peer disconnected/);
