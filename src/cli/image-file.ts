@@ -1,7 +1,6 @@
 /** Reads an MCUboot image file and refuses anything else with a clear message. */
 import { readFileSync } from 'node:fs';
 import { UsageError } from './connect.js';
-import { toHex } from './format.js';
 import { formatVersion, ihexToBinary, parseImage, type McubootImage } from '../image/index.js';
 
 export const IMAGE_MAGIC = 0x96f3b83d;
@@ -61,5 +60,3 @@ export function parseImageFile(path: string): ImageFileInfo {
   }
   return { bytes, version: formatVersion(img.header.version), ...(img.hash ? { hash: img.hash } : {}) };
 }
-
-export { toHex };

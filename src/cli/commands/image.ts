@@ -1,0 +1,98 @@
+/** Image group commands on the device: list, upload, test, confirm, erase, slotinfo, upgrade (and the local-file ones). */
+import type { Command } from 'commander';
+import { image } from '../../groups/index.js';
+import { parseHash, parseUint } from '../args.js';
+import { act } from '../ctx.js';
+import { formatImageList } from '../format.js';
+import { parseImageFile } from '../image-file.js';
+import { registerLocalImageCommands } from '../image-local.js';
+import { uploadImage } from './image-upload.js';
+import { upgrade } from './image-upgrade.js';
+
+export function registerImageCommands(program: Command): void {
+  const img = program.command('image').description('Manage firmware images');
+  registerLocalImageCommands(img);
+  img
+    .command('list')
+    .description('List the images on the device')
+    .action(
+      act(async (ctx) => {
+        const r = await (await ctx.client()).call(image.state, {});
+        ctx.emit(r, formatImageList(r));
+      }),
+    );
+  img
+    .command('upload')
+    .description('Upload an MCUboot image to the secondary slot')
+    .argument('<file>')
+    .option('-n, --image <n>', 'image number', '0')
+    .option('-e, --erase', 'erase the slot before uploading')
+    .option('-u, --upgrade', 'only accept an image newer than the running one')
+    .action(
+      act(async (ctx, file: string, o: { image: string; erase?: boolean; upgrade?: boolean }) => {
+        const info = parseImageFile(file);
+        const imageNum = parseUint(o.image, 'image number');
+        const result = await uploadImage(ctx, info.bytes, imageNum, Boolean(o.erase), Boolean(o.upgrade));
+        ctx.emit(
+          { ...result, file, version: info.version, hash: info.hash },
+          'Done\n',
+        );
+      }),
+    );
+  img
+    .command('test')
+    .description('Mark an image to be tested on the next reset')
+    .argument('<hash>', 'image hash (hex, from `image list`)')
+    .action(
+      act(async (ctx, hash: string) => {
+        const h = parseHash(hash);
+        const r = await (await ctx.client()).call(image.setState, { hash: h, confirm: false });
+        ctx.emit(r, formatImageList(r));
+      }),
+    );
+  img
+    .command('confirm')
+    .description('Confirm the running image (no hash), or the image with this hash')
+    .argument('[hash]')
+    .action(
+      act(async (ctx, hash?: string) => {
+        const req = hash ? { hash: parseHash(hash), confirm: true } : { confirm: true };
+        const r = await (await ctx.client()).call(image.setState, req);
+        ctx.emit(r, formatImageList(r));
+      }),
+    );
+  img
+    .command('erase')
+    .description('Erase a slot (default: the secondary slot)')
+    .argument('[slot]')
+    .action(
+      act(async (ctx, slot?: string) => {
+        const req = slot !== undefined ? { slot: parseUint(slot, 'slot') } : {};
+        await (await ctx.client()).call(image.erase, req);
+        ctx.emit({ ok: true }, 'Done\n');
+      }),
+    );
+  img
+    .command('slotinfo')
+    .description('Show the size of every slot')
+    .action(
+      act(async (ctx) => {
+        const r = await (await ctx.client()).call(image.slotInfo, {});
+        let text = '';
+        for (const i of r.images) {
+          text += `image=${i.image}${i.max_image_size !== undefined ? ` max_image_size=${i.max_image_size}` : ''}\n`;
+          for (const s of i.slots) {
+            text += `  slot=${s.slot}${s.size !== undefined ? ` size=${s.size}` : ''}${s.upload_image_id !== undefined ? ` upload_image_id=${s.upload_image_id}` : ''}${s.rc !== undefined ? ` rc=${s.rc}` : ''}\n`;
+          }
+        }
+        ctx.emit(r, text);
+      }),
+    );
+  img
+    .command('upgrade')
+    .description('Upload, test, reset, wait for the device, check the new image runs, and confirm it')
+    .argument('<file>')
+    .option('-n, --image <n>', 'image number', '0')
+    .option('--wait <sec>', 'how long to wait for the device after the reset', '60')
+    .action(act(async (ctx, file: string, o: { image: string; wait: string }) => upgrade(ctx, file, o)));
+}
