@@ -49,7 +49,7 @@ export class Ctx {
   private async open(): Promise<SmpClient> {
     const spec = resolveConnection(this.opts);
     if (this.debug) this.log(`Using connection profile: name=${spec.name} type=${spec.type} connstring=${spec.connstring}`);
-    const transport = await openTransport(spec);
+    const transport = await openTransport(spec, { timeoutMs: this.timeoutMs });
     return new SmpClient(transport, {
       timeoutMs: this.timeoutMs,
       tries: this.tries,

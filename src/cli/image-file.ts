@@ -42,7 +42,11 @@ function fromIntelHex(path: string, file: Uint8Array): Uint8Array {
 }
 
 export function parseImageFile(path: string): ImageFileInfo {
-  const file = readLocalFile(path);
+  return parseImageBytes(path, readLocalFile(path));
+}
+
+/** The contents of `path` as an MCUboot image (Intel HEX converted), or a UsageError saying what the file is instead. */
+export function parseImageBytes(path: string, file: Uint8Array): ImageFileInfo {
   const bytes = file.length > 0 && file[0] === 0x3a ? fromIntelHex(path, file) : file;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < 32 || dv.getUint32(0, true) !== IMAGE_MAGIC) {

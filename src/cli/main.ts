@@ -25,8 +25,12 @@ function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(str) })
     .addOption(new Option('--conntype <type>', 'connection type').choices(KNOWN_CONNTYPES))
-    .option('--connstring <s>', 'connection string: serial "dev=/dev/ttyACM0,baud=115200,mtu=512", udp "host:port"')
+    .option(
+      '--connstring <s>',
+      'connection string: serial "dev=/dev/ttyACM0,baud=115200,mtu=512", udp "host:port", ble "peer_name=NAME" or "peer_id=ADDRESS" (also ctlr_name=hci0, conn_timeout=SEC)',
+    )
     .option('--connextra <s>', 'appended to the connstring with a ","')
+    .option('--name <name>', "BLE: the device's advertised name (overrides peer_name)")
     .option('-c, --conn <name>', 'connection profile from ~/.mcumgr.cp.json (see `mcumgr conn`)')
     .option('-t, --timeout <sec>', 'response timeout in seconds', '10')
     .option('-r, --tries <n>', 'attempts per request (a retry resends the same packet)', '1')
@@ -70,8 +74,3 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     return reportError(err);
   }
 }
-
-const code = await main();
-process.exitCode = code;
-// Don't let a stray socket or timer keep the process alive after the command finished.
-setTimeout(() => process.exit(code), 50).unref();

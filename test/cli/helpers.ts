@@ -2,6 +2,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +30,16 @@ export function run(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_
       },
     );
   });
+}
+
+/** Whether the optional BLE package can be loaded from this checkout. */
+export function nobleInstalled(): boolean {
+  try {
+    createRequire(join(ROOT, 'package.json')).resolve('@stoprocent/noble');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function tempDir(prefix = 'mcumgr-cli-'): string {

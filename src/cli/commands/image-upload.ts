@@ -1,14 +1,17 @@
-/** Sends one image to the device's secondary slot with a progress bar (used by `image upload` and `image upgrade`). */
+/** Sends images to the device's secondary slots with a progress bar (used by `image upload` and `image upgrade`). */
 import { imageUpload } from '../../client/upload.js';
 import { image } from '../../groups/index.js';
 import type { Ctx } from '../ctx.js';
+import type { PackagedImage } from '../dfu-package.js';
+import { toHex } from '../format.js';
 import { formatBytes } from '../progress.js';
 
 export async function uploadImage(ctx: Ctx, bytes: Uint8Array, imageNum: number, erase: boolean, upgrade: boolean) {
   const c = await ctx.client();
   if (erase) {
     ctx.doing = 'the image erase response';
-    await c.call(image.erase, {});
+    // Slots are numbered across images: image N's secondary slot is 2N + 1.
+    await c.call(image.erase, imageNum === 0 ? {} : { slot: 2 * imageNum + 1 });
   }
   const bar = ctx.progress('upload');
   ctx.doing = 'an image upload response';
@@ -28,4 +31,15 @@ export async function uploadImage(ctx: Ctx, bytes: Uint8Array, imageNum: number,
   } finally {
     bar.finish();
   }
+}
+
+/** Uploads every image of a dfu_application.zip to its image number, one report line before each. */
+export async function uploadPackage(ctx: Ctx, file: string, images: PackagedImage[], erase: boolean, upgrade: boolean): Promise<void> {
+  const uploaded = [];
+  for (const img of images) {
+    ctx.say(`image ${img.image}: ${img.file}, version ${img.version}, ${formatBytes(img.bytes.length)}${img.hash ? `, hash ${toHex(img.hash)}` : ''}`);
+    const result = await uploadImage(ctx, img.bytes, img.image, erase, upgrade);
+    uploaded.push({ image: img.image, file: img.file, version: img.version, hash: img.hash, ...result });
+  }
+  ctx.emit({ file, images: uploaded }, 'Done\n');
 }

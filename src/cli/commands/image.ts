@@ -4,9 +4,11 @@ import { image } from '../../groups/index.js';
 import { parseHash, parseUint } from '../args.js';
 import { act } from '../ctx.js';
 import { formatImageList } from '../format.js';
-import { parseImageFile } from '../image-file.js';
+import { UsageError } from '../connect.js';
+import { isZip, parseDfuPackage } from '../dfu-package.js';
+import { parseImageBytes, readLocalFile } from '../image-file.js';
 import { registerLocalImageCommands } from '../image-local.js';
-import { uploadImage } from './image-upload.js';
+import { uploadImage, uploadPackage } from './image-upload.js';
 import { upgrade } from './image-upgrade.js';
 
 export function registerImageCommands(program: Command): void {
@@ -23,15 +25,21 @@ export function registerImageCommands(program: Command): void {
     );
   img
     .command('upload')
-    .description('Upload an MCUboot image to the secondary slot')
-    .argument('<file>')
-    .option('-n, --image <n>', 'image number', '0')
+    .description('Upload an MCUboot image to the secondary slot, or every image of a dfu_application.zip to its image number')
+    .argument('<file>', 'MCUboot image (.bin or Intel HEX) or dfu_application.zip')
+    .option('-n, --image <n>', 'image number (default 0; a dfu_application.zip gives each image its number)')
     .option('-e, --erase', 'erase the slot before uploading')
     .option('-u, --upgrade', 'only accept an image newer than the running one')
     .action(
-      act(async (ctx, file: string, o: { image: string; erase?: boolean; upgrade?: boolean }) => {
-        const info = parseImageFile(file);
-        const imageNum = parseUint(o.image, 'image number');
+      act(async (ctx, file: string, o: { image?: string; erase?: boolean; upgrade?: boolean }) => {
+        const bytes = readLocalFile(file);
+        if (isZip(bytes)) {
+          if (o.image !== undefined) throw new UsageError('-n does not apply to a dfu_application.zip: its manifest gives each image its number');
+          await uploadPackage(ctx, file, parseDfuPackage(file, bytes), Boolean(o.erase), Boolean(o.upgrade));
+          return;
+        }
+        const info = parseImageBytes(file, bytes);
+        const imageNum = o.image === undefined ? 0 : parseUint(o.image, 'image number');
         const result = await uploadImage(ctx, info.bytes, imageNum, Boolean(o.erase), Boolean(o.upgrade));
         ctx.emit(
           { ...result, file, version: info.version, hash: info.hash },
