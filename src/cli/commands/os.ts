@@ -1,12 +1,32 @@
 /** OS group commands: echo, reset, taskstat, mpstat, datetime, params, info. */
 import type { Command } from 'commander';
 import { os } from '../../groups/index.js';
+import { UsageError } from '../connect.js';
 import { act } from '../ctx.js';
 import { formatMpstat, formatTaskstat } from '../format.js';
 
-function localRfc3339(d: Date): string {
+/** Local time as RFC 3339 with the zone offset, like the Go tool's `time.RFC3339` ("Z" for UTC). */
+export function localRfc3339(d: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+  const east = -d.getTimezoneOffset();
+  const zone = east === 0 ? 'Z' : `${east < 0 ? '-' : '+'}${p(Math.floor(Math.abs(east) / 60))}:${p(Math.abs(east) % 60)}`;
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}${zone}`;
+}
+
+/** What Zephyr's os_mgmt parses: date and time, optional fraction, optional zone (which it ignores). */
+const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?$/;
+
+/** `datetime [get]` reads; `datetime now`, `datetime set [now]` and `datetime [set] VALUE` write. */
+function datetimeRequest(words: string[]): { set?: string; now?: boolean } {
+  const [first, second, ...rest] = words;
+  if (first === undefined || (first === 'get' && second === undefined)) return {};
+  const value = first === 'set' ? second : second === undefined ? first : undefined;
+  if (rest.length > 0 || (first !== 'set' && second !== undefined)) throw new UsageError(`too many arguments for datetime: ${words.join(' ')}`);
+  if (value === undefined || value === 'now') return { now: true };
+  if (!DATETIME.test(value)) {
+    throw new UsageError(`invalid datetime "${value}": expected YYYY-MM-DDTHH:MM:SS, optionally with .ffffff and Z or +HH:MM (or "now")`);
+  }
+  return { set: value };
 }
 
 export function registerOsCommands(program: Command): void {
@@ -55,18 +75,19 @@ export function registerOsCommands(program: Command): void {
     );
   program
     .command('datetime')
-    .description('Read the device clock, or set it (VALUE = YYYY-MM-DDTHH:MM:SS or "now")')
-    .argument('[value]')
+    .description('Read the device clock, or set it: datetime [get] | datetime [set] VALUE (YYYY-MM-DDTHH:MM:SS[+HH:MM]) | datetime now | datetime set')
+    .argument('[words...]')
     .action(
-      act(async (ctx, value?: string) => {
+      act(async (ctx, words: string[]) => {
+        const req = datetimeRequest(words);
         const c = await ctx.client();
-        if (value === undefined) {
+        if (!req.now && req.set === undefined) {
           const r = await c.call(os.datetimeGet, {});
           ctx.emit(r, `Datetime(RFC 3339 format): ${r.datetime}\n`);
           return;
         }
-        const text = value === 'now' ? localRfc3339(new Date()) : value;
-        if (value === 'now') ctx.say(`Setting time to ${text}`);
+        const text = req.set ?? localRfc3339(new Date());
+        if (req.now) ctx.say(`Setting time to ${text}`);
         await c.call(os.datetimeSet, { datetime: text });
         ctx.emit({ datetime: text }, 'Done\n');
       }),
