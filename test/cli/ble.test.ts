@@ -13,7 +13,7 @@ import { createImage, parseImage } from '../../src/image/index.js';
 import { useNobleModule } from '../../src/transport/ble-noble.js';
 import { tempDir } from '../device/helpers.js';
 import { FakeNoble, FakePeripheral } from './fake-noble.js';
-import type { RunResult } from './helpers.js';
+import { hex, type RunResult } from './helpers.js';
 
 /** Runs the mcumgr command line in this process, capturing what it writes. */
 async function mcumgr(...argv: string[]): Promise<RunResult> {
@@ -72,7 +72,7 @@ describe('mcumgr --conntype ble through noble', () => {
     expect(target.peer!.counters.writes).toBeGreaterThan(bytes.length / (185 - 3));
 
     const doc = JSON.parse((await mcumgr('--conntype', 'ble', '--connstring', 'peer_name=smp-sim', '--json', 'image', 'list')).stdout) as { images: { slot: number; hash: string }[] };
-    expect(doc.images.find((i) => i.slot === 1)?.hash).toBe(Buffer.from(parseImage(bytes).hash!).toString('hex'));
+    expect(doc.images.find((i) => i.slot === 1)?.hash).toBe(hex(parseImage(bytes).hash!));
 
     expect(target.connects).toBe(4);
     expect(bystander.connects).toBe(0);

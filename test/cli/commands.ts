@@ -9,20 +9,9 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createImage, parseImage } from '../../src/image/index.js';
-import { run, Simulator, tempDir, type RunResult } from './helpers.js';
+import { hex, run, Simulator, tempDir, type ListedSlot, type RunResult } from './helpers.js';
 
 const IMAGE_LIST = /^Images:\n( image=\d+ slot=\d+\n    version: \S+\n    bootable: (true|false)\n    flags: ((active|confirmed|pending|permanent)( |(?=\n)))*\n    hash: ([0-9a-f]{64}|Unavailable)\n)+Split status: \S+ \(\d+\)\n$/;
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-
-interface Slot {
-  image?: number;
-  slot: number;
-  version: string;
-  hash: string;
-  active?: boolean;
-  confirmed?: boolean;
-  pending?: boolean;
-}
 
 function ok(r: RunResult, stdout: string | RegExp): void {
   expect(r.stderr).toBe('');
@@ -145,19 +134,19 @@ export function describeEveryCommand(link: 'udp' | 'pty'): void {
       const [list, listJ, slots, slotsJ] = await each([['image', 'list'], ['--json', 'image', 'list'], ['image', 'slotinfo'], ['--json', 'image', 'slotinfo']]);
       ok(list!, IMAGE_LIST);
       expect(list!.stdout).toMatch(/^Images:\n image=0 slot=0\n    version: \S+\n    bootable: true\n    flags: active confirmed\n/);
-      expect(doc<{ images: Slot[] }>(listJ!).images[0]).toMatchObject({ slot: 0, active: true, confirmed: true });
+      expect(doc<{ images: ListedSlot[] }>(listJ!).images[0]).toMatchObject({ slot: 0, active: true, confirmed: true });
       ok(slots!, /^image=0 max_image_size=\d+\n  slot=0 size=262144\n  slot=1 size=262144 upload_image_id=0\n$/);
       expect(doc<{ images: { slots: unknown[] }[] }>(slotsJ!).images[0]!.slots).toHaveLength(2);
 
       ok(await cli(['image', 'upload', a.file]), 'Done\n');
       ok(await cli(['image', 'erase']), 'Done\n');
-      expect(doc<{ images: Slot[] }>(await cli(['--json', 'image', 'list'])).images.map((i) => i.slot)).toEqual([0]);
+      expect(doc<{ images: ListedSlot[] }>(await cli(['--json', 'image', 'list'])).images.map((i) => i.slot)).toEqual([0]);
       expect(doc(await cli(['--json', 'image', 'upload', a.file]))).toMatchObject({ file: a.file, version: `1.1.0`, hash: a.hash, bytes: readFileSync(a.file).length });
 
       const tested = await cli(['image', 'test', a.hash]);
       ok(tested, IMAGE_LIST);
       expect(tested.stdout).toContain(` image=0 slot=1\n    version: 1.1.0\n    bootable: true\n    flags: pending\n    hash: ${a.hash}\n`);
-      expect(doc<{ images: Slot[] }>(await cli(['--json', 'image', 'test', a.hash])).images[1]).toMatchObject({ slot: 1, hash: a.hash, pending: true });
+      expect(doc<{ images: ListedSlot[] }>(await cli(['--json', 'image', 'test', a.hash])).images[1]).toMatchObject({ slot: 1, hash: a.hash, pending: true });
       const [erase, eraseJ] = await each([['image', 'erase'], ['--json', 'image', 'erase']]);
       deviceError(erase!, 9, 'IMG_MGMT_ERR_NO_FREE_SLOT (9): no free slot: an image is pending or in use (reset the device, or erase the slot)');
       jsonDeviceError(eraseJ!, 9, 'IMG_MGMT_ERR_NO_FREE_SLOT');
@@ -168,7 +157,7 @@ export function describeEveryCommand(link: 'udp' | 'pty'): void {
       const confirmed = await cli(['image', 'confirm']);
       ok(confirmed, IMAGE_LIST);
       expect(confirmed.stdout).toContain(` image=0 slot=0\n    version: 1.1.0\n    bootable: true\n    flags: active confirmed\n    hash: ${a.hash}\n`);
-      expect(doc<{ images: Slot[] }>(await cli(['--json', 'image', 'confirm', a.hash])).images[0]).toMatchObject({ version: `1.1.0`, active: true, confirmed: true });
+      expect(doc<{ images: ListedSlot[] }>(await cli(['--json', 'image', 'confirm', a.hash])).images[0]).toMatchObject({ version: `1.1.0`, active: true, confirmed: true });
 
       const up = await cli(['image', 'upgrade', b.file]);
       ok(up, new RegExp(`^\\[1/5\\] Uploading .*\\n\\[2/5\\] Marking image ${b.hash} for test\\n\\[3/5\\] Resetting the device\\n\\[4/5\\] Waiting .*\\n\\[5/5\\] New image 1\\.2\\.0 is running; confirming it\\nImages:\\n[\\s\\S]*Done\\n$`));

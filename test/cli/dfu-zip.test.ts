@@ -3,21 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createImage, parseImage } from '../../src/image/index.js';
+import { createImage, formatVersion, parseImage } from '../../src/image/index.js';
 import { makeZip } from '../helpers/zip.js';
-import { run, Simulator, tempDir } from './helpers.js';
-
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-
-interface Slot {
-  image?: number;
-  slot: number;
-  version: string;
-  hash: string;
-}
+import { hex, run, Simulator, tempDir, type ListedSlot } from './helpers.js';
 
 /** A package as Zephyr's build writes it: manifest.json with image_index as text, and the signed images. */
-function dfuZip(files: { index: number | string; name: string; bytes: Uint8Array }[], extra: { name: string; data: Uint8Array }[] = []): Uint8Array {
+function dfuZip(files: { index: number; name: string; bytes: Uint8Array }[]): Uint8Array {
   const manifest = {
     'format-version': 1,
     time: 1732000000,
@@ -26,9 +17,9 @@ function dfuZip(files: { index: number | string; name: string; bytes: Uint8Array
       type: 'application',
       board: 'nrf5340dk/nrf5340/cpuapp',
       image_index: String(f.index),
-      slot_index_primary: String(2 * Number(f.index) + 1),
-      slot_index_secondary: String(2 * Number(f.index) + 2),
-      version_MCUBOOT: parseImage(f.bytes).header.version.major + '.0.0',
+      slot_index_primary: String(2 * f.index + 1),
+      slot_index_secondary: String(2 * f.index + 2),
+      version_MCUBOOT: formatVersion(parseImage(f.bytes).header.version),
       size: f.bytes.length,
       file: f.name,
     })),
@@ -36,7 +27,6 @@ function dfuZip(files: { index: number | string; name: string; bytes: Uint8Array
   return makeZip([
     { name: 'manifest.json', data: new TextEncoder().encode(JSON.stringify(manifest, null, 4)), deflate: true },
     ...files.map((f) => ({ name: f.name, data: f.bytes, deflate: true })),
-    ...extra,
   ]);
 }
 
@@ -72,7 +62,7 @@ describe.skipIf(!Simulator.available())('image upload of a dfu_application.zip',
         `image 1: signed_by_mcuboot_and_b0_ipc_radio.bin, version 3.1.0, ${(net.length / 1024).toFixed(2)} KiB, hash ${netHash}\n` +
         'Done\n',
     );
-    const list = JSON.parse((await run([...sim.conn, '--json', 'image', 'list'])).stdout) as { images: Slot[] };
+    const list = JSON.parse((await run([...sim.conn, '--json', 'image', 'list'])).stdout) as { images: ListedSlot[] };
     const secondary = (n: number) => list.images.find((i) => i.image === n && i.slot === 1);
     expect(secondary(0)).toMatchObject({ version: '2.0.0', hash: appHash });
     expect(secondary(1)).toMatchObject({ version: '3.1.0', hash: netHash });
@@ -112,7 +102,7 @@ describe.skipIf(!Simulator.available())('image upload of a dfu_application.zip',
       expect(r.stderr).toMatch(cases[i]![2]);
     });
     // The valid image 0 of tampered.zip was not sent either.
-    const list = JSON.parse((await run([...sim.conn, '--json', 'image', 'list'])).stdout) as { images: Slot[] };
+    const list = JSON.parse((await run([...sim.conn, '--json', 'image', 'list'])).stdout) as { images: ListedSlot[] };
     expect(list.images.find((i) => i.image === 0 && i.slot === 1)?.hash).toBe(appHash);
     const withN = await run([...sim.conn, 'image', 'upload', '-n', '1', join(dir, 'dfu_application.zip')]);
     expect(withN).toMatchObject({ code: 64, stdout: '', stderr: 'Error: -n does not apply to a dfu_application.zip: its manifest gives each image its number\n' });

@@ -32,6 +32,19 @@ export function run(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_
   });
 }
 
+export const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+/** One slot of `mcumgr --json image list`. */
+export interface ListedSlot {
+  image?: number;
+  slot: number;
+  version: string;
+  hash: string;
+  active?: boolean;
+  confirmed?: boolean;
+  pending?: boolean;
+}
+
 /** Whether the optional BLE package can be loaded from this checkout. */
 export function nobleInstalled(): boolean {
   try {

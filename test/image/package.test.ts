@@ -30,5 +30,14 @@ describe('dfu_application.zip', () => {
       { name: 'manifest.json', data: manifestJson([{ image_index: '0', file: 'a.bin' }]) },
       { name: 'a.bin', data: fx('broken/wrong_magic.bin') },
     ])))).toBe('bad-magic');
+    expect(() => readDfuPackage(makeZip([
+      { name: 'manifest.json', data: manifestJson([{ image_index: '0', file: 'a.bin' }]) },
+      { name: 'a.bin', data: fx('broken/wrong_magic.bin') },
+    ]))).toThrow(/^a\.bin: /);
+    expect(() => readDfuPackage(makeZip([
+      { name: 'manifest.json', data: manifestJson([{ image_index: '1', file: 'a.bin' }, { image_index: 1, file: 'b.bin' }]) },
+      { name: 'a.bin', data: fx('ed25519/base.bin') },
+      { name: 'b.bin', data: fx('ed25519/base.bin') },
+    ]))).toThrow('DFU package manifest lists two files for image_index 1');
   });
 });
