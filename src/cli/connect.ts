@@ -31,9 +31,10 @@ export function resolveConnection(o: ConnOptions): ConnSpec {
     spec = { name: p.MyName, type: p.MyType, connstring: p.MyConnString };
   }
   if (o.conntype) spec.type = o.conntype;
-  if (o.name) spec.connstring = spec.connstring ? `${spec.connstring},peer_name=${o.name}` : `peer_name=${o.name}`;
   if (o.connstring !== undefined) spec.connstring = o.connstring;
   if (o.connextra) spec.connstring = spec.connstring ? `${spec.connstring},${o.connextra}` : o.connextra;
+  // A later peer_name wins, so --name overrides the profile's or the connstring's.
+  if (o.name && spec.type === 'ble') spec.connstring = spec.connstring ? `${spec.connstring},peer_name=${o.name}` : `peer_name=${o.name}`;
   if (!spec.type) throw new UsageError('No connection type specified (use --conntype serial|udp|ble --connstring ..., or -c PROFILE)');
   return spec;
 }

@@ -56,7 +56,7 @@ describe('mcumgr --conntype ble through noble', () => {
     await device.close();
   });
 
-  it('echo, image list and a small image upload, finding the device by name, by address and by --name', async () => {
+  it('echo, image list and a small image upload, finding the device by name, by address and by --name (over peer_name)', async () => {
     expect(await mcumgr('--conntype', 'ble', '--connstring', 'peer_name=smp-sim', 'echo', 'over the air')).toEqual({ code: 0, stdout: 'over the air\n', stderr: '' });
 
     const list = await mcumgr('--conntype', 'ble', '--connstring', 'peer_id=c0-ff-ee-00-00-01,ctlr_name=hci0,own_addr_type=random', 'image', 'list');
@@ -66,7 +66,7 @@ describe('mcumgr --conntype ble through noble', () => {
     const bytes = createImage(new Uint8Array(randomBytes(3000)), { version: '1.3.0', padHeader: true });
     const file = join(tempDir(), 'app.bin');
     writeFileSync(file, bytes);
-    expect(await mcumgr('--conntype', 'ble', '--name', 'smp-sim', 'image', 'upload', file)).toEqual({ code: 0, stdout: 'Done\n', stderr: '' });
+    expect(await mcumgr('--conntype', 'ble', '--connstring', 'peer_name=headphones', '--name', 'smp-sim', 'image', 'upload', file)).toEqual({ code: 0, stdout: 'Done\n', stderr: '' });
     // Requests were cut to the ATT MTU: the link refuses longer writes.
     expect(target.peer!.counters.rejectedWrites).toBe(0);
     expect(target.peer!.counters.writes).toBeGreaterThan(bytes.length / (185 - 3));

@@ -1,13 +1,12 @@
 /**
  * Every device command of the real `mcumgr` executable against the virtual device: stdout, stderr and exit
- * status, human and --json. Used by commands-udp.test.ts and commands-pty.test.ts (one simulator each, so the
- * two links run in parallel); over UDP independent commands run at once, over the one pseudo-terminal in turn.
+ * status, human and --json. Used by commands-udp.test.ts and commands-pty.test.ts.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { createImage, parseImage } from '../../src/image/index.js';
 import { hex, run, Simulator, tempDir, type ListedSlot, type RunResult } from './helpers.js';
 
@@ -38,20 +37,37 @@ function jsonDeviceError(r: RunResult, rc: number, code: string): void {
   expect((JSON.parse(r.stderr) as { error: unknown }).error).toMatchObject({ kind: 'device', rc, code });
 }
 
-export function describeEveryCommand(link: 'udp' | 'pty'): void {
-  describe.skipIf(!Simulator.available())(`every command over ${link}, human and --json`, () => {
-    let sim: Simulator;
-    let dir: string;
-    const concurrent = link === 'udp';
-    const conn = () => (link === 'udp' ? sim.conn : sim.serialConn);
+interface Session {
+  sim: Simulator;
+  cli(args: string[], env?: NodeJS.ProcessEnv): Promise<RunResult>;
+  /** Runs the commands in turn (one pseudo-terminal; and it bounds the processes running at once). */
+  each(commands: string[][]): Promise<RunResult[]>;
+}
 
-    beforeAll(async () => {
-      sim = await Simulator.start({ serial: link === 'pty' });
+export function describeEveryCommand(link: 'udp' | 'pty'): void {
+  // The groups run at once, each against its own simulator: the commands, not the test, wait on each other.
+  (Simulator.available() ? describe.concurrent : describe.skip)(`every command over ${link}, human and --json`, () => {
+    let dir: string;
+    beforeAll(() => {
       dir = tempDir();
     });
-    afterAll(async () => {
-      await sim?.stop();
-    });
+
+    function it(title: string, body: (s: Session) => Promise<void>): void {
+      test(title, async () => {
+        const sim = await Simulator.start({ serial: link === 'pty' });
+        const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => run([...(link === 'udp' ? sim.conn : sim.serialConn), ...args], env);
+        const each = async (commands: string[][]) => {
+          const out: RunResult[] = [];
+          for (const c of commands) out.push(await cli(c));
+          return out;
+        };
+        try {
+          await body({ sim, cli, each });
+        } finally {
+          await sim.stop();
+        }
+      });
+    }
 
     function makeImage(version: string): { file: string; hash: string } {
       const bytes = createImage(new Uint8Array(randomBytes(6000)), { version, padHeader: true });
@@ -60,16 +76,7 @@ export function describeEveryCommand(link: 'udp' | 'pty'): void {
       return { file, hash: hex(parseImage(bytes).hash!) };
     }
 
-    const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => run([...conn(), ...args], env);
-    /** Independent commands: at once over UDP, in turn over the one pseudo-terminal. */
-    async function each(commands: string[][]): Promise<RunResult[]> {
-      if (concurrent) return Promise.all(commands.map((c) => cli(c)));
-      const out: RunResult[] = [];
-      for (const c of commands) out.push(await cli(c));
-      return out;
-    }
-
-    it('os: echo, taskstat, params, info, mpstat (ENOTSUP), reset and reset -f', async () => {
+    it('os: echo, taskstat, params, info, mpstat (ENOTSUP), reset and reset -f', async ({ sim, cli, each }) => {
       const [echo, echoJ, ts, tsJ, params, paramsJ, info, infoJ, mp, mpJ] = await each([
         ['echo', 'hello world'],
         ['--json', 'echo', 'hi'],
@@ -103,7 +110,7 @@ export function describeEveryCommand(link: 'udp' | 'pty'): void {
       ok(await cli(['echo', 'back']), 'back\n');
     });
 
-    it('datetime: get, set VALUE, now and set with the local zone offset', async () => {
+    it('datetime: get, set VALUE, now and set with the local zone offset', async ({ cli }) => {
       ok(await cli(['datetime', '2031-02-03T04:05:06']), 'Done\n');
       ok(await cli(['datetime']), /^Datetime\(RFC 3339 format\): 2031-02-03T04:0[5-9]:\d\d\n$/);
       expect(doc(await cli(['--json', 'datetime', 'set', '2032-12-31T23:00:00+01:00']))).toEqual({ datetime: '2032-12-31T23:00:00+01:00' });
@@ -128,7 +135,7 @@ export function describeEveryCommand(link: 'udp' | 'pty'): void {
       expect(bad.stderr).toMatch(/^Error: invalid datetime "2031-02-03 04:05:06": expected YYYY-MM-DDTHH:MM:SS/);
     });
 
-    it('image: list, slotinfo, upload, erase, test, confirm, upgrade', async () => {
+    it('image: list, slotinfo, upload, erase, test, confirm, upgrade', async ({ sim, cli, each }) => {
       const a = makeImage('1.1.0');
       const b = makeImage('1.2.0');
       const [list, listJ, slots, slotsJ] = await each([['image', 'list'], ['--json', 'image', 'list'], ['image', 'slotinfo'], ['--json', 'image', 'slotinfo']]);
@@ -164,7 +171,7 @@ export function describeEveryCommand(link: 'udp' | 'pty'): void {
       expect(doc(await cli(['--json', 'image', 'upgrade', b.file]))).toMatchObject({ upgraded: false, version: `1.2.0`, hash: b.hash, steps: [{ step: 'check' }] });
     });
 
-    it('fs: upload, download, stat, hash', async () => {
+    it('fs: upload, download, stat, hash', async ({ cli, each }) => {
       const data = randomBytes(3000);
       const local = join(dir, `data-${link}.bin`);
       writeFileSync(local, data);
@@ -196,7 +203,7 @@ export function describeEveryCommand(link: 'udp' | 'pty'): void {
       expect(doc(hashJ!)).toMatchObject({ name: remote, type: 'sha256', len: 3000, output: sha });
     });
 
-    it('shell exec, stat list, stat GROUP, enum', async () => {
+    it('shell exec, stat list, stat GROUP, enum', async ({ each }) => {
       const [sh, shJ, list, listJ, group, groupJ, en, enJ] = await each([
         ['shell', 'exec', 'kernel', 'version'],
         ['--json', 'shell', 'exec', 'kernel', 'version'],
@@ -217,7 +224,7 @@ export function describeEveryCommand(link: 'udp' | 'pty'): void {
       expect(doc<{ groups: unknown[] }>(enJ!).groups).toContainEqual({ group: 8, name: 'fs mgmt', handlers: 5 });
     });
 
-    it('settings: write, read, delete, commit, load, save', async () => {
+    it('settings: write, read, delete, commit, load, save', async ({ cli, each }) => {
       const key = `cli/${link}`;
       ok(await cli(['settings', 'write', key, 'hello']), 'Done\n');
       expect(doc(await cli(['--json', 'settings', 'write', '--hex', `${key}/raw`, '00ff']))).toEqual({ ok: true });

@@ -145,11 +145,6 @@ export class ReplayDevice {
     return ['--conntype', 'udp', '--connstring', this.address];
   }
 
-  /** Connection options for the pseudo-terminal, as the Zephyr docs write a serial connection. */
-  get serialConn(): string[] {
-    return ['--conntype', 'serial', '--connstring', `dev=${this.ptyPath},baud=115200,mtu=512`];
-  }
-
   close(): Promise<void> {
     return new Promise((r) => this.socket.close(() => r()));
   }
