@@ -28,7 +28,7 @@ function describe(bytes: Uint8Array): string {
   const ascii = (n: number): string => String.fromCharCode(...b.subarray(0, n));
   if (b.length >= 4 && b[0] === 0x7f && ascii(4).slice(1) === 'ELF') return 'an ELF file (e.g. zephyr.elf)';
   if (b.length > 0 && b[0] === 0x3a) return 'an Intel HEX file (e.g. zephyr.hex)';
-  if (b.length >= 2 && b[0] === 0x50 && b[1] === 0x4b) return 'a ZIP archive';
+  if (b.length >= 2 && b[0] === 0x50 && b[1] === 0x4b) return 'a ZIP archive (`image upload` takes a dfu_application.zip)';
   return 'not an MCUboot image';
 }
 

@@ -49,7 +49,7 @@ export interface NobleConnectOptions extends BleTransportOptions {
   timeoutMs?: number;
 }
 
-export const NOBLE_MISSING = 'BLE needs @stoprocent/noble: run npm install @stoprocent/noble';
+const NOBLE_MISSING = 'BLE needs @stoprocent/noble: run npm install @stoprocent/noble';
 
 let injected: Noble | undefined;
 

@@ -104,7 +104,10 @@ describe.skipIf(!Simulator.available())('image upload of a dfu_application.zip',
     // The valid image 0 of tampered.zip was not sent either.
     const list = JSON.parse((await run([...sim.conn, '--json', 'image', 'list'])).stdout) as { images: ListedSlot[] };
     expect(list.images.find((i) => i.image === 0 && i.slot === 1)?.hash).toBe(appHash);
-    const withN = await run([...sim.conn, 'image', 'upload', '-n', '1', join(dir, 'dfu_application.zip')]);
+    const zip = join(dir, 'dfu_application.zip');
+    const [withN, upgrade] = await Promise.all([run([...sim.conn, 'image', 'upload', '-n', '1', zip]), run([...sim.conn, 'image', 'upgrade', zip])]);
     expect(withN).toMatchObject({ code: 64, stdout: '', stderr: 'Error: -n does not apply to a dfu_application.zip: its manifest gives each image its number\n' });
+    expect(upgrade).toMatchObject({ code: 64, stdout: '' });
+    expect(upgrade.stderr).toContain('is a ZIP archive (`image upload` takes a dfu_application.zip)');
   });
 });

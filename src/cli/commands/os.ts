@@ -6,7 +6,7 @@ import { act } from '../ctx.js';
 import { formatMpstat, formatTaskstat } from '../format.js';
 
 /** Local time as RFC 3339 with the zone offset, like the Go tool's `time.RFC3339` ("Z" for UTC). */
-export function localRfc3339(d: Date): string {
+function localRfc3339(d: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
   const east = -d.getTimezoneOffset();
   const zone = east === 0 ? 'Z' : `${east < 0 ? '-' : '+'}${p(Math.floor(Math.abs(east) / 60))}:${p(Math.abs(east) % 60)}`;
