@@ -21,7 +21,7 @@ function datetimeRequest(words: string[]): { set?: string; now?: boolean } {
   const [first, second, ...rest] = words;
   if (first === undefined || (first === 'get' && second === undefined)) return {};
   const value = first === 'set' ? second : second === undefined ? first : undefined;
-  if (rest.length > 0 || (first !== 'set' && second !== undefined)) throw new UsageError(`too many arguments for datetime: ${words.join(' ')}`);
+  if (rest.length > 0 || (first !== 'set' && second !== undefined)) throw new UsageError(`datetime takes one VALUE such as 2025-06-01T12:00:00, got "${words.join(' ')}"`);
   if (value === undefined || value === 'now') return { now: true };
   if (!DATETIME.test(value)) {
     throw new UsageError(`invalid datetime "${value}": expected YYYY-MM-DDTHH:MM:SS, optionally with .ffffff and Z or +HH:MM (or "now")`);
