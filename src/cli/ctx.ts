@@ -1,6 +1,7 @@
 /** Per-invocation state of a device command: global options, the lazily opened client, output helpers. */
 import type { Command } from 'commander';
 import { SmpClient } from '../client/client.js';
+import type { CommandDef } from '../groups/define.js';
 import { SmpVersion } from '../protocol/header.js';
 import { openTransport, resolveConnection, UsageError, type ConnOptions } from './connect.js';
 import { jsonable, toHex } from './format.js';
@@ -111,4 +112,17 @@ export function act(handler: Handler) {
       await ctx.close();
     }
   };
+}
+
+/** A command without arguments: sends `{}` and prints the response as `text` renders it (or as JSON). */
+export function queryCommand<Rsp>(parent: Command, name: string, description: string, def: CommandDef<Record<string, never>, Rsp>, text: (r: Rsp) => string): void {
+  parent
+    .command(name)
+    .description(description)
+    .action(
+      act(async (ctx) => {
+        const r = await (await ctx.client()).call(def, {});
+        ctx.emit(r, text(r));
+      }),
+    );
 }

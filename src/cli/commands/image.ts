@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { image } from '../../groups/index.js';
 import { parseHash, parseUint } from '../args.js';
-import { act } from '../ctx.js';
-import { formatImageList } from '../format.js';
+import { act, queryCommand } from '../ctx.js';
+import { formatImageList, formatSlotInfo } from '../format.js';
 import { UsageError } from '../connect.js';
 import { isZip, parseDfuPackage } from '../dfu-package.js';
 import { parseImageBytes, readLocalFile } from '../image-file.js';
@@ -14,15 +14,7 @@ import { upgrade } from './image-upgrade.js';
 export function registerImageCommands(program: Command): void {
   const img = program.command('image').description('Manage firmware images');
   registerLocalImageCommands(img);
-  img
-    .command('list')
-    .description('List the images on the device')
-    .action(
-      act(async (ctx) => {
-        const r = await (await ctx.client()).call(image.state, {});
-        ctx.emit(r, formatImageList(r));
-      }),
-    );
+  queryCommand(img, 'list', 'List the images on the device', image.state, formatImageList);
   img
     .command('upload')
     .description('Upload an MCUboot image to the secondary slot, or every image of a dfu_application.zip to its image number')
@@ -80,22 +72,7 @@ export function registerImageCommands(program: Command): void {
         ctx.emit({ ok: true }, 'Done\n');
       }),
     );
-  img
-    .command('slotinfo')
-    .description('Show the size of every slot')
-    .action(
-      act(async (ctx) => {
-        const r = await (await ctx.client()).call(image.slotInfo, {});
-        let text = '';
-        for (const i of r.images) {
-          text += `image=${i.image}${i.max_image_size !== undefined ? ` max_image_size=${i.max_image_size}` : ''}\n`;
-          for (const s of i.slots) {
-            text += `  slot=${s.slot}${s.size !== undefined ? ` size=${s.size}` : ''}${s.upload_image_id !== undefined ? ` upload_image_id=${s.upload_image_id}` : ''}${s.rc !== undefined ? ` rc=${s.rc}` : ''}\n`;
-          }
-        }
-        ctx.emit(r, text);
-      }),
-    );
+  queryCommand(img, 'slotinfo', 'Show the size of every slot', image.slotInfo, formatSlotInfo);
   img
     .command('upgrade')
     .description('Upload, test, reset, wait for the device, check the new image runs, and confirm it')

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { os } from '../../groups/index.js';
 import { UsageError } from '../connect.js';
-import { act } from '../ctx.js';
+import { act, queryCommand } from '../ctx.js';
 import { formatMpstat, formatTaskstat } from '../format.js';
 
 /** Local time as RFC 3339 with the zone offset, like the Go tool's `time.RFC3339` ("Z" for UTC). */
@@ -54,25 +54,8 @@ export function registerOsCommands(program: Command): void {
         ctx.emit({ ok: true }, 'Done\n');
       }),
     );
-  program
-    .command('taskstat')
-    .description('Show per-thread statistics')
-    .action(
-      act(async (ctx) => {
-        const r = await (await ctx.client()).call(os.taskstat, {});
-        ctx.emit(r, formatTaskstat(r.tasks));
-      }),
-    );
-  program
-    .command('mpstat')
-    .description('Show memory pool statistics')
-    .action(
-      act(async (ctx) => {
-        const r = await (await ctx.client()).call(os.mpstat, {});
-        const pools = (r.mpools ?? {}) as Parameters<typeof formatMpstat>[0];
-        ctx.emit(r, formatMpstat(pools));
-      }),
-    );
+  queryCommand(program, 'taskstat', 'Show per-thread statistics', os.taskstat, (r) => formatTaskstat(r.tasks));
+  queryCommand(program, 'mpstat', 'Show memory pool statistics', os.mpstat, (r) => formatMpstat((r.mpools ?? {}) as Parameters<typeof formatMpstat>[0]));
   program
     .command('datetime')
     .description('Read the device clock, or set it: datetime [get] | datetime [set] VALUE (YYYY-MM-DDTHH:MM:SS[+HH:MM]) | datetime now | datetime set')
@@ -92,15 +75,7 @@ export function registerOsCommands(program: Command): void {
         ctx.emit({ datetime: text }, 'Done\n');
       }),
     );
-  program
-    .command('params')
-    .description("Show the device's SMP buffer size and count")
-    .action(
-      act(async (ctx) => {
-        const r = await (await ctx.client()).call(os.mcumgrParams, {});
-        ctx.emit(r, `buf_size: ${r.buf_size}\nbuf_count: ${r.buf_count}\n`);
-      }),
-    );
+  queryCommand(program, 'params', "Show the device's SMP buffer size and count", os.mcumgrParams, (r) => `buf_size: ${r.buf_size}\nbuf_count: ${r.buf_count}\n`);
   program
     .command('info')
     .description('Show OS/application information (FORMAT like uname: s n r v b m p i o a, default s)')
