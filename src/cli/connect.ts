@@ -1,7 +1,5 @@
 /** Opens the transport named by the global options / connection profile. */
-import { SerialTransport } from '../transport/serial.js';
 import type { SmpTransport } from '../transport/transport.js';
-import { UdpTransport } from '../transport/udp.js';
 import { readProfiles } from './profiles.js';
 
 /** An error in what the user typed (exit status 64). */
@@ -14,6 +12,8 @@ export interface ConnOptions {
   conntype?: string;
   connstring?: string;
   connextra?: string;
+  /** BLE: the peer's advertised name, overriding the connstring's peer_name (Go's --name). */
+  name?: string;
 }
 
 export interface ConnSpec {
@@ -33,6 +33,8 @@ export function resolveConnection(o: ConnOptions): ConnSpec {
   if (o.conntype) spec.type = o.conntype;
   if (o.connstring !== undefined) spec.connstring = o.connstring;
   if (o.connextra) spec.connstring = spec.connstring ? `${spec.connstring},${o.connextra}` : o.connextra;
+  // A later peer_name wins, so --name overrides the profile's or the connstring's.
+  if (o.name && spec.type === 'ble') spec.connstring = spec.connstring ? `${spec.connstring},peer_name=${o.name}` : `peer_name=${o.name}`;
   if (!spec.type) throw new UsageError('No connection type specified (use --conntype serial|udp|ble --connstring ..., or -c PROFILE)');
   return spec;
 }
@@ -46,47 +48,92 @@ export interface SerialParams {
 /** `dev=/dev/ttyACM0,baud=115200,mtu=512`; a bare token is the device path. */
 export function parseSerialConnstring(s: string): SerialParams {
   const out: SerialParams = { dev: '', baud: 115200, mtu: 512 };
-  for (const part of s.split(',')) {
-    const item = part.trim();
-    if (!item) continue;
-    const eq = item.indexOf('=');
-    if (eq < 0) {
-      out.dev = item;
-      continue;
-    }
-    const key = item.slice(0, eq).trim();
-    const value = item.slice(eq + 1).trim();
-    switch (key) {
-      case 'dev':
-        out.dev = value;
-        break;
-      case 'baud':
-      case 'mtu': {
-        const n = Number(value);
-        if (!Number.isInteger(n) || n <= 0) throw new UsageError(`Invalid ${key} "${value}" in connstring`);
-        out[key] = n;
-        break;
-      }
-      default:
-        throw new UsageError(`Unrecognized key in connstring: ${key} (serial keys: dev, baud, mtu)`);
+  for (const [key, value] of connstringPairs(s, 'serial', ['dev', 'baud', 'mtu'], 'dev')) {
+    if (key === 'dev') out.dev = value;
+    else {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n <= 0) throw new UsageError(`Invalid ${key} "${value}" in connstring`);
+      out[key as 'baud' | 'mtu'] = n;
     }
   }
   if (!out.dev) throw new UsageError('Serial connstring lacks a device path: use --connstring dev=/dev/ttyACM0');
   return out;
 }
 
-export async function openTransport(spec: ConnSpec): Promise<SmpTransport> {
+/** Splits `key=value,key=value` (a bare token becomes `bareKey`), rejecting keys not in `known`. */
+function connstringPairs(s: string, kind: string, known: string[], bareKey?: string): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (const part of s.split(',')) {
+    const item = part.trim();
+    if (!item) continue;
+    const eq = item.indexOf('=');
+    if (eq < 0 && bareKey) {
+      pairs.push([bareKey, item]);
+      continue;
+    }
+    const key = (eq < 0 ? item : item.slice(0, eq)).trim();
+    if (!known.includes(key)) throw new UsageError(`Unrecognized key in connstring: ${key} (${kind} keys: ${known.join(', ')})`);
+    pairs.push([key, eq < 0 ? '' : item.slice(eq + 1).trim()]);
+  }
+  return pairs;
+}
+
+export interface BleParams {
+  peerName?: string;
+  peerId?: string;
+  /** HCI controller number (`ctlr_name=hci1` → 1). */
+  hciDevice?: number;
+  /** Scan and connect timeout in seconds (`conn_timeout`); default the global -t. */
+  connTimeout?: number;
+}
+
+const OWN_ADDR_TYPES = ['public', 'random', 'rpa_pub', 'rpa_rnd'];
+
+/**
+ * The Go tool's BLE connstring: `peer_name=NAME` or `peer_id=ADDRESS`, and optionally `ctlr_name=hci0`,
+ * `own_addr_type=public|random|rpa_pub|rpa_rnd` (accepted for compatibility; noble chooses the address type)
+ * and `conn_timeout=SECONDS`.
+ */
+export function parseBleConnstring(s: string): BleParams {
+  const out: BleParams = {};
+  for (const [key, value] of connstringPairs(s, 'ble', ['peer_name', 'peer_id', 'ctlr_name', 'own_addr_type', 'conn_timeout'])) {
+    if (key === 'peer_name') out.peerName = value;
+    else if (key === 'peer_id') out.peerId = value;
+    else if (key === 'ctlr_name') {
+      const m = /^(?:hci)?(\d+)$/.exec(value);
+      if (!m) throw new UsageError(`Invalid ctlr_name "${value}" in connstring (an HCI controller such as hci0)`);
+      out.hciDevice = Number(m[1]);
+    } else if (key === 'own_addr_type') {
+      if (!OWN_ADDR_TYPES.includes(value)) throw new UsageError(`Invalid own_addr_type "${value}" in connstring (${OWN_ADDR_TYPES.join(', ')})`);
+    } else {
+      const t = Number(value);
+      if (value === '' || !Number.isFinite(t) || t <= 0) throw new UsageError(`Invalid conn_timeout "${value}" in connstring (seconds)`);
+      out.connTimeout = t;
+    }
+  }
+  if (!out.peerName && !out.peerId) throw new UsageError('BLE connstring lacks a peer: use --connstring peer_name=NAME or peer_id=ADDRESS (or --name NAME)');
+  return out;
+}
+
+export async function openTransport(spec: ConnSpec, o: { timeoutMs: number }): Promise<SmpTransport> {
   switch (spec.type) {
-    case 'udp':
+    case 'udp': {
       if (!spec.connstring) throw new UsageError('UDP connstring must be host:port, e.g. --connstring 192.168.1.10:1337');
+      const { UdpTransport } = await import('../transport/udp.js');
       return UdpTransport.connect(spec.connstring);
+    }
     case 'serial': {
       const p = parseSerialConnstring(spec.connstring);
+      const { SerialTransport } = await import('../transport/serial.js');
       return SerialTransport.open({ path: p.dev, baudRate: p.baud, mtu: p.mtu });
     }
-    case 'ble':
+    case 'ble': {
+      const p = parseBleConnstring(spec.connstring);
+      const { connectNoble } = await import('../transport/ble-noble.js');
+      return connectNoble({ ...p, timeoutMs: p.connTimeout !== undefined ? Math.round(p.connTimeout * 1000) : o.timeoutMs });
+    }
     case 'bhd':
-      throw new UsageError('BLE transport not available in this build (use --conntype serial or udp)');
+      throw new UsageError('Connection type bhd (the blehostd helper) is not supported: use --conntype ble');
     default:
       if (spec.type.startsWith('oic_'))
         throw new UsageError(`Connection type ${spec.type} (CoAP-wrapped SMP) is not supported; Zephyr needs plain serial or udp`);

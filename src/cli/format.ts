@@ -1,5 +1,6 @@
 /** Human output in the exact formats of the Go mcumgr tool (reference §5.8). */
-import type { ImageStateList } from '../groups/image.js';
+import type { CommandDef } from '../groups/define.js';
+import type { ImageStateList, slotInfo } from '../groups/image.js';
 import type { TaskStat } from '../groups/os.js';
 
 export function toHex(bytes: Uint8Array): string {
@@ -79,4 +80,17 @@ export function formatMpstat(pools: Record<string, { blksiz?: number; nblks: num
     out += `${r(name, 32)} ${r(p.blksiz ?? 0, 5)} ${r(p.nblks, 4)} ${r(p.nfree, 4)} ${r(p.min ?? 0, 4)}\n`;
   }
   return out;
+}
+
+type ResponseOf<C> = C extends CommandDef<unknown, infer Rsp> ? Rsp : never;
+
+export function formatSlotInfo(r: ResponseOf<typeof slotInfo>): string {
+  let text = '';
+  for (const i of r.images) {
+    text += `image=${i.image}${i.max_image_size !== undefined ? ` max_image_size=${i.max_image_size}` : ''}\n`;
+    for (const s of i.slots) {
+      text += `  slot=${s.slot}${s.size !== undefined ? ` size=${s.size}` : ''}${s.upload_image_id !== undefined ? ` upload_image_id=${s.upload_image_id}` : ''}${s.rc !== undefined ? ` rc=${s.rc}` : ''}\n`;
+    }
+  }
+  return text;
 }

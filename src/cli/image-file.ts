@@ -1,7 +1,6 @@
 /** Reads an MCUboot image file and refuses anything else with a clear message. */
 import { readFileSync } from 'node:fs';
 import { UsageError } from './connect.js';
-import { toHex } from './format.js';
 import { formatVersion, ihexToBinary, parseImage, type McubootImage } from '../image/index.js';
 
 export const IMAGE_MAGIC = 0x96f3b83d;
@@ -29,7 +28,7 @@ function describe(bytes: Uint8Array): string {
   const ascii = (n: number): string => String.fromCharCode(...b.subarray(0, n));
   if (b.length >= 4 && b[0] === 0x7f && ascii(4).slice(1) === 'ELF') return 'an ELF file (e.g. zephyr.elf)';
   if (b.length > 0 && b[0] === 0x3a) return 'an Intel HEX file (e.g. zephyr.hex)';
-  if (b.length >= 2 && b[0] === 0x50 && b[1] === 0x4b) return 'a ZIP archive';
+  if (b.length >= 2 && b[0] === 0x50 && b[1] === 0x4b) return 'a ZIP archive (`image upload` takes a dfu_application.zip)';
   return 'not an MCUboot image';
 }
 
@@ -43,7 +42,11 @@ function fromIntelHex(path: string, file: Uint8Array): Uint8Array {
 }
 
 export function parseImageFile(path: string): ImageFileInfo {
-  const file = readLocalFile(path);
+  return parseImageBytes(path, readLocalFile(path));
+}
+
+/** The contents of `path` as an MCUboot image (Intel HEX converted), or a UsageError saying what the file is instead. */
+export function parseImageBytes(path: string, file: Uint8Array): ImageFileInfo {
   const bytes = file.length > 0 && file[0] === 0x3a ? fromIntelHex(path, file) : file;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < 32 || dv.getUint32(0, true) !== IMAGE_MAGIC) {
@@ -61,5 +64,3 @@ export function parseImageFile(path: string): ImageFileInfo {
   }
   return { bytes, version: formatVersion(img.header.version), ...(img.hash ? { hash: img.hash } : {}) };
 }
-
-export { toHex };

@@ -1,4 +1,4 @@
-// Reading Zephyr's dfu_application.zip (manifest.json + signed images).
+// Reading Zephyr's dfu_application.zip (manifest.json + signed images; image_index says which image each file is).
 import { inflateRawSync } from 'node:zlib';
 import { ImageError } from './errors.js';
 import { parseImage, type McubootImage } from './image.js';
@@ -80,8 +80,17 @@ export function readDfuPackage(zip: Uint8Array): DfuPackage {
     if (!bytes) throw new ImageError('truncated', `DFU package manifest lists ${file || '(no file)'}, which is not in the ZIP`);
     const imageIndex = Number(f['image_index'] ?? 0);
     if (!Number.isInteger(imageIndex) || imageIndex < 0) throw new ImageError('bad-option', `bad image_index ${String(f['image_index'])} for ${file}`);
-    return { imageIndex, file, bytes, image: parseImage(bytes), meta: f };
+    let image: McubootImage;
+    try {
+      image = parseImage(bytes);
+    } catch (e) {
+      if (e instanceof ImageError) throw new ImageError(e.code, `${file}: ${e.message}`);
+      throw e;
+    }
+    return { imageIndex, file, bytes, image, meta: f };
   });
   images.sort((a, b) => a.imageIndex - b.imageIndex);
+  const twice = images.find((img, i) => i > 0 && images[i - 1]!.imageIndex === img.imageIndex);
+  if (twice) throw new ImageError('bad-option', `DFU package manifest lists two files for image_index ${twice.imageIndex}`);
   return { manifest, images };
 }

@@ -1,20 +1,20 @@
 /**
  * BLE transport on a real adapter via `@stoprocent/noble` (optional: not a dependency of this package;
  * `npm install @stoprocent/noble` to use it). Loaded with a dynamic import so nothing else needs it.
- * NOT tested against a radio: written against noble's documented API only.
+ * Tested through `useNobleModule` with a noble-shaped object over SimulatedGattPeer; never against a radio.
  */
 import { BleTransport, type BleTransportOptions } from './ble.js';
 import { SMP_CHARACTERISTIC_UUID_NOBLE, SMP_SERVICE_UUID_NOBLE, type SmpCharacteristic } from './ble-gatt.js';
 import { TransportError } from './transport.js';
 
 /** The parts of noble's API used here (structural, so this compiles without the package). */
-interface NobleCharacteristic {
+export interface NobleCharacteristic {
   uuid: string;
   writeAsync(data: Buffer, withoutResponse: boolean): Promise<void>;
   subscribeAsync(): Promise<void>;
   on(event: 'data', cb: (data: Buffer, isNotification: boolean) => void): void;
 }
-interface NoblePeripheral {
+export interface NoblePeripheral {
   id: string;
   address?: string;
   mtu?: number | null;
@@ -27,12 +27,15 @@ interface NoblePeripheral {
     characteristics: string[],
   ): Promise<{ characteristics: NobleCharacteristic[] }>;
 }
-interface Noble {
-  waitForPoweredOnAsync?(timeout?: number): Promise<void>;
+export interface Noble {
+  /** 'unknown', 'poweredOff', 'poweredOn', 'unsupported', 'unauthorized', ... */
+  state: string;
   startScanningAsync(serviceUuids?: string[], allowDuplicates?: boolean): Promise<void>;
   stopScanningAsync(): Promise<void>;
   on(event: 'discover', cb: (p: NoblePeripheral) => void): void;
+  on(event: 'stateChange', cb: (state: string) => void): void;
   removeListener(event: 'discover', cb: (p: NoblePeripheral) => void): void;
+  removeListener(event: 'stateChange', cb: (state: string) => void): void;
 }
 
 export interface NobleConnectOptions extends BleTransportOptions {
@@ -40,61 +43,144 @@ export interface NobleConnectOptions extends BleTransportOptions {
   peerName?: string;
   /** Peripheral id or address, as mcumgr's `peer_id`. */
   peerId?: string;
-  /** Scan timeout in ms (default 10 000). */
-  scanTimeoutMs?: number;
+  /** HCI controller number on Linux (`ctlr_name=hci1` → 1); default noble's (hci0 or NOBLE_HCI_DEVICE_ID). */
+  hciDevice?: number;
+  /** Time for the adapter to power on, the scan and the connection, in ms (default 10 000). */
+  timeoutMs?: number;
+}
+
+const NOBLE_MISSING = 'BLE needs @stoprocent/noble: run npm install @stoprocent/noble';
+
+let injected: Noble | undefined;
+
+/** Test seam: use `noble` instead of importing `@stoprocent/noble` (undefined restores the import). */
+export function useNobleModule(noble: Noble | undefined): void {
+  injected = noble;
+}
+
+async function loadNoble(hciDevice: number | undefined): Promise<Noble> {
+  if (injected) return injected;
+  // noble's default instance opens its controller when the module loads: choose it first.
+  if (hciDevice !== undefined) process.env.NOBLE_HCI_DEVICE_ID = String(hciDevice);
+  try {
+    const mod = (await import('@stoprocent/noble' as string)) as { default?: Noble } & Noble;
+    return mod.default ?? mod;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ERR_MODULE_NOT_FOUND') throw new TransportError(NOBLE_MISSING, { cause: err });
+    throw new TransportError(`BLE: @stoprocent/noble could not be loaded: ${e.message}`, { cause: err });
+  }
+}
+
+function normalizeAddress(a: string): string {
+  return a.toLowerCase().replace(/[:-]/g, '');
 }
 
 function matches(p: NoblePeripheral, o: NobleConnectOptions): boolean {
   if (o.peerId) {
-    const want = o.peerId.toLowerCase().replace(/[:-]/g, '');
-    return p.id.toLowerCase().replace(/[:-]/g, '') === want || (p.address ?? '').toLowerCase().replace(/[:-]/g, '') === want;
+    const want = normalizeAddress(o.peerId);
+    return normalizeAddress(p.id) === want || normalizeAddress(p.address ?? '') === want;
   }
   return p.advertisement.localName === o.peerName;
+}
+
+const ADAPTER_PROBLEMS: Record<string, string> = {
+  unsupported: 'no Bluetooth LE adapter found (noble reports "unsupported"; on Linux check that an HCI controller exists with `btmgmt info`, and pick it with ctlr_name=hciN)',
+  unauthorized: 'not allowed to use the Bluetooth adapter (on Linux run as root or give node CAP_NET_RAW and CAP_NET_ADMIN)',
+};
+
+/**
+ * Runs `work` (which returns its cleanup) and rejects with a TransportError after `ms` unless it settles first;
+ * `timedOut` is called on the timeout and returns the error message.
+ */
+function within<T>(work: (resolve: (v: T) => void, reject: (e: Error) => void) => () => void, ms: number, timedOut: () => string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let cleanup: () => void = () => undefined;
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new TransportError(timedOut()));
+    }, ms);
+    cleanup = work(
+      (v) => {
+        clearTimeout(timer);
+        cleanup();
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(timer);
+        cleanup();
+        reject(e);
+      },
+    );
+  });
+}
+
+function poweredOn(noble: Noble, ms: number): Promise<void> {
+  if (noble.state === 'poweredOn') return Promise.resolve();
+  return within<void>(
+    (resolve, reject) => {
+      const onState = (state: string): void => {
+        if (state === 'poweredOn') resolve();
+        else if (ADAPTER_PROBLEMS[state]) reject(new TransportError(`BLE: ${ADAPTER_PROBLEMS[state]}`));
+      };
+      noble.on('stateChange', onState);
+      onState(noble.state);
+      return () => noble.removeListener('stateChange', onState);
+    },
+    ms,
+    () => `BLE: the Bluetooth adapter did not power on within ${ms} ms (state: ${noble.state})`,
+  );
+}
+
+function scan(noble: Noble, o: NobleConnectOptions, ms: number): Promise<NoblePeripheral> {
+  return within<NoblePeripheral>(
+    (resolve, reject) => {
+      const onDiscover = (p: NoblePeripheral): void => {
+        if (matches(p, o)) resolve(p);
+      };
+      noble.on('discover', onDiscover);
+      // No service filter: smp_svr puts the UUID in advertising, other applications may not.
+      noble.startScanningAsync([], false).catch((err: Error) => reject(new TransportError(`BLE scan failed: ${err.message}`, { cause: err })));
+      return () => {
+        noble.removeListener('discover', onDiscover);
+        void noble.stopScanningAsync().catch(() => undefined);
+      };
+    },
+    ms,
+    () => `BLE: no device ${o.peerId ? `with address ${o.peerId}` : `named "${o.peerName}"`} found within ${ms} ms (is it advertising and in range?)`,
+  );
 }
 
 /** Scans for the device (by name or id), connects, finds the SMP characteristic and returns a BleTransport. */
 export async function connectNoble(options: NobleConnectOptions): Promise<BleTransport> {
   if (!options.peerName && !options.peerId) throw new TransportError('BLE: give peer_name or peer_id');
-  let noble: Noble;
-  try {
-    const mod = (await import('@stoprocent/noble' as string)) as { default?: Noble } & Noble;
-    noble = mod.default ?? mod;
-  } catch (err) {
-    throw new TransportError(`BLE needs the optional package @stoprocent/noble: ${(err as Error).message}`, { cause: err });
-  }
-  await noble.waitForPoweredOnAsync?.(5000);
-  const timeoutMs = options.scanTimeoutMs ?? 10_000;
-  const peripheral = await new Promise<NoblePeripheral>((resolve, reject) => {
-    const onDiscover = (p: NoblePeripheral): void => {
-      if (!matches(p, options)) return;
-      clearTimeout(timer);
-      noble.removeListener('discover', onDiscover);
-      void noble.stopScanningAsync().catch(() => undefined);
-      resolve(p);
-    };
-    const timer = setTimeout(() => {
-      noble.removeListener('discover', onDiscover);
-      void noble.stopScanningAsync().catch(() => undefined);
-      reject(new TransportError(`BLE: no device ${options.peerName ?? options.peerId} found within ${timeoutMs} ms`));
-    }, timeoutMs);
-    noble.on('discover', onDiscover);
-    // No service filter: smp_svr puts the UUID in advertising, other applications may not.
-    noble.startScanningAsync([], false).catch((err: Error) => {
-      clearTimeout(timer);
-      reject(new TransportError(`BLE scan failed: ${err.message}`, { cause: err }));
-    });
-  });
-  await peripheral.connectAsync(); // noble exchanges the ATT MTU on connect where the platform allows
+  const noble = await loadNoble(options.hciDevice);
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  await poweredOn(noble, timeoutMs);
+  const peripheral = await scan(noble, options, timeoutMs);
+  const name = peripheral.advertisement.localName ?? peripheral.address ?? peripheral.id;
+  await within<void>(
+    (resolve, reject) => {
+      peripheral.connectAsync().then(resolve, (err: Error) => reject(new TransportError(`BLE: connecting to ${name} failed: ${err.message}`, { cause: err })));
+      return () => undefined;
+    },
+    timeoutMs,
+    () => {
+      void peripheral.disconnectAsync().catch(() => undefined);
+      return `BLE: connecting to ${name} timed out after ${timeoutMs} ms`;
+    },
+  );
   const { characteristics } = await peripheral.discoverSomeServicesAndCharacteristicsAsync(
     [SMP_SERVICE_UUID_NOBLE],
     [SMP_CHARACTERISTIC_UUID_NOBLE],
   );
-  const chr = characteristics.find((c) => c.uuid.replace(/-/g, '').toLowerCase() === SMP_CHARACTERISTIC_UUID_NOBLE);
+  const chr = characteristics.find((c) => normalizeAddress(c.uuid) === SMP_CHARACTERISTIC_UUID_NOBLE);
   if (!chr) {
     await peripheral.disconnectAsync().catch(() => undefined);
-    throw new TransportError('BLE: the device has no SMP characteristic');
+    throw new TransportError(`BLE: ${name} has no SMP characteristic (is mcumgr's Bluetooth transport enabled in its build?)`);
   }
   const characteristic: SmpCharacteristic = {
+    // noble exchanges the ATT MTU on connect where the platform allows.
     get attMtu() {
       return peripheral.mtu ?? 23;
     },

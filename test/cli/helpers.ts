@@ -1,7 +1,8 @@
 /** Helpers for the mcumgr CLI tests: run the built CLI, replay recorded device bytes over UDP, start the simulator. */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +30,29 @@ export function run(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_
       },
     );
   });
+}
+
+export const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+/** One slot of `mcumgr --json image list`. */
+export interface ListedSlot {
+  image?: number;
+  slot: number;
+  version: string;
+  hash: string;
+  active?: boolean;
+  confirmed?: boolean;
+  pending?: boolean;
+}
+
+/** Whether the optional BLE package can be loaded from this checkout. */
+export function nobleInstalled(): boolean {
+  try {
+    createRequire(join(ROOT, 'package.json')).resolve('@stoprocent/noble');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function tempDir(prefix = 'mcumgr-cli-'): string {
@@ -121,11 +145,6 @@ export class ReplayDevice {
     return ['--conntype', 'udp', '--connstring', this.address];
   }
 
-  /** Connection options for the pseudo-terminal, as the Zephyr docs write a serial connection. */
-  get serialConn(): string[] {
-    return ['--conntype', 'serial', '--connstring', `dev=${this.ptyPath},baud=115200,mtu=512`];
-  }
-
   close(): Promise<void> {
     return new Promise((r) => this.socket.close(() => r()));
   }
@@ -144,10 +163,15 @@ export class Simulator {
     return existsSync(SIM);
   }
 
-  /** Starts the simulator on UDP, and with `serial` also on a pseudo-terminal. */
-  static start(options: { serial?: boolean } = {}): Promise<Simulator> {
+  /** Starts the simulator on UDP, and with `serial` also on a pseudo-terminal; `config` is written to a `--config` file. */
+  static start(options: { serial?: boolean; config?: Record<string, unknown> } = {}): Promise<Simulator> {
     const stateDir = tempDir('mcumgr-sim-state-');
     const args = [SIM, '--udp', '127.0.0.1:0', ...(options.serial ? ['--serial', 'pty'] : []), '--state', stateDir];
+    if (options.config) {
+      const file = join(tempDir('mcumgr-sim-config-'), 'config.json');
+      writeFileSync(file, JSON.stringify(options.config));
+      args.push('--config', file);
+    }
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     return new Promise((resolveStart, reject) => {
       let out = '';
@@ -161,6 +185,7 @@ export class Simulator {
           resolveStart(new Simulator(proc, m[1]!, stateDir, pty?.[1]));
         }
       });
+      proc.stderr!.setEncoding('utf8');
       proc.stderr!.resume();
       proc.on('exit', (code) => {
         clearTimeout(timer);
@@ -176,6 +201,19 @@ export class Simulator {
   /** Connection options for the pseudo-terminal, as the Zephyr docs write a serial connection. */
   get serialConn(): string[] {
     return ['--conntype', 'serial', '--connstring', `dev=${this.ptyPath},baud=115200,mtu=512`];
+  }
+
+  /** Resolves with the simulator's next `reset: ...` report (the reboot after a reset command has happened). */
+  nextReset(): Promise<string> {
+    return new Promise((resolveReset) => {
+      const onData = (text: string): void => {
+        const m = /^reset: .*$/m.exec(text);
+        if (!m) return;
+        this.proc.stderr!.off('data', onData);
+        resolveReset(m[0]);
+      };
+      this.proc.stderr!.on('data', onData);
+    });
   }
 
   stop(): Promise<void> {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import { ReplayDevice, ROOT, run, tempDir, transcript } from './helpers.js';
+import { nobleInstalled, ReplayDevice, ROOT, run, tempDir, transcript } from './helpers.js';
 
 beforeAll(() => {
   if (!existsSync(join(ROOT, 'dist/cli/main.js'))) execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT });
@@ -115,10 +115,27 @@ describe('usage and connection errors', () => {
     expect(r.stdout).toBe('');
   });
 
-  it('ble: not available in this build', async () => {
-    const r = await run(['--conntype', 'ble', '--connstring', 'peer_name=x', 'echo', 'hello']);
-    expect(r.code).toBe(64);
-    expect(r.stderr).toMatch(/BLE transport not available in this build/);
+  it('ble without @stoprocent/noble (or without an adapter): clear message, exit 3; bad BLE connstrings exit 64', async () => {
+    const r = await run(['--conntype', 'ble', '--connstring', 'peer_name=x', '-t', '2', 'echo', 'hello']);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(nobleInstalled() ? /^Error: BLE: / : /^Error: BLE needs @stoprocent\/noble: run npm install @stoprocent\/noble\n$/);
+    const j = await run(['--conntype', 'ble', '--name', 'x', '-t', '2', '--json', 'echo', 'hello']);
+    expect(j.code).toBe(3);
+    expect(j.stdout).toBe('');
+    expect((JSON.parse(j.stderr) as { error: { kind: string } }).error.kind).toBe('transport');
+    const cases = [
+      ['ctlr_name=hci0', /lacks a peer: use --connstring peer_name=NAME or peer_id=ADDRESS/],
+      ['peer_name=x,colour=red', /Unrecognized key in connstring: colour \(ble keys: peer_name, peer_id, ctlr_name, own_addr_type, conn_timeout\)/],
+      ['peer_id=aa:bb:cc:dd:ee:ff,ctlr_name=usb0', /Invalid ctlr_name "usb0"/],
+      ['peer_name=x,own_addr_type=weird', /Invalid own_addr_type "weird"/],
+      ['peer_name=x,conn_timeout=soon', /Invalid conn_timeout "soon"/],
+    ] as const;
+    const results = await Promise.all(cases.map(([connstring]) => run(['--conntype', 'ble', '--connstring', connstring, 'echo', 'hello'])));
+    results.forEach((bad, i) => {
+      expect(bad, cases[i]![0]).toMatchObject({ code: 64, stdout: '' });
+      expect(bad.stderr).toMatch(cases[i]![1]);
+    });
   });
 
   it('timeout: exit 3, says what it waited for and suggests -t; -r resends the same packet', async () => {

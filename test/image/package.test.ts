@@ -1,33 +1,7 @@
 import { describe, it, expect } from 'vitest';
-import { deflateRawSync } from 'node:zlib';
 import { readDfuPackage, readZip, ImageError } from '../../src/image/index.js';
 import { fx } from './fixtures.js';
-
-/** Build a small ZIP (stored or deflated entries) for tests. */
-function makeZip(files: { name: string; data: Uint8Array; deflate?: boolean }[]): Uint8Array {
-  const enc = new TextEncoder();
-  const locals: Buffer[] = [];
-  const central: Buffer[] = [];
-  let off = 0;
-  for (const f of files) {
-    const name = Buffer.from(enc.encode(f.name));
-    const body = f.deflate ? deflateRawSync(f.data) : Buffer.from(f.data);
-    const lh = Buffer.alloc(30);
-    lh.writeUInt32LE(0x04034b50, 0); lh.writeUInt16LE(20, 4); lh.writeUInt16LE(f.deflate ? 8 : 0, 8);
-    lh.writeUInt32LE(body.length, 18); lh.writeUInt32LE(f.data.length, 22); lh.writeUInt16LE(name.length, 26);
-    const ch = Buffer.alloc(46);
-    ch.writeUInt32LE(0x02014b50, 0); ch.writeUInt16LE(20, 4); ch.writeUInt16LE(20, 6); ch.writeUInt16LE(f.deflate ? 8 : 0, 10);
-    ch.writeUInt32LE(body.length, 20); ch.writeUInt32LE(f.data.length, 24); ch.writeUInt16LE(name.length, 28); ch.writeUInt32LE(off, 42);
-    locals.push(lh, name, body);
-    central.push(ch, name);
-    off += 30 + name.length + body.length;
-  }
-  const cd = Buffer.concat(central);
-  const eocd = Buffer.alloc(22);
-  eocd.writeUInt32LE(0x06054b50, 0); eocd.writeUInt16LE(files.length, 8); eocd.writeUInt16LE(files.length, 10);
-  eocd.writeUInt32LE(cd.length, 12); eocd.writeUInt32LE(off, 16);
-  return new Uint8Array(Buffer.concat([...locals, cd, eocd]));
-}
+import { makeZip } from '../helpers/zip.js';
 
 const manifestJson = (files: object[]) => new TextEncoder().encode(JSON.stringify({ 'format-version': 0, files, name: 'smp_svr' }));
 
@@ -56,5 +30,14 @@ describe('dfu_application.zip', () => {
       { name: 'manifest.json', data: manifestJson([{ image_index: '0', file: 'a.bin' }]) },
       { name: 'a.bin', data: fx('broken/wrong_magic.bin') },
     ])))).toBe('bad-magic');
+    expect(() => readDfuPackage(makeZip([
+      { name: 'manifest.json', data: manifestJson([{ image_index: '0', file: 'a.bin' }]) },
+      { name: 'a.bin', data: fx('broken/wrong_magic.bin') },
+    ]))).toThrow(/^a\.bin: /);
+    expect(() => readDfuPackage(makeZip([
+      { name: 'manifest.json', data: manifestJson([{ image_index: '1', file: 'a.bin' }, { image_index: 1, file: 'b.bin' }]) },
+      { name: 'a.bin', data: fx('ed25519/base.bin') },
+      { name: 'b.bin', data: fx('ed25519/base.bin') },
+    ]))).toThrow('DFU package manifest lists two files for image_index 1');
   });
 });

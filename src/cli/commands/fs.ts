@@ -1,0 +1,84 @@
+/** File system group commands: upload, download, stat, hash. */
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { fileDownload, fileUpload } from '../../client/files.js';
+import { fs } from '../../groups/index.js';
+import { UsageError } from '../connect.js';
+import { act } from '../ctx.js';
+import { toHex } from '../format.js';
+import { readLocalFile } from '../image-file.js';
+
+export function registerFsCommands(program: Command): void {
+  const fsCmd = program.command('fs').description('Transfer files');
+  fsCmd
+    .command('upload')
+    .description('Upload a local file to the device')
+    .argument('<local>')
+    .argument('<remote>')
+    .action(
+      act(async (ctx, local: string, remote: string) => {
+        const bytes = readLocalFile(local);
+        const c = await ctx.client();
+        const bar = ctx.progress('upload');
+        const offs: number[] = [];
+        ctx.doing = 'a file upload response';
+        const r = await fileUpload(c, remote, bytes, {
+          onProgress: (p) => bar.update(p.done, p.total),
+          onResponse: (off) => {
+            offs.push(off);
+            if (!bar.enabled) ctx.say(String(off));
+          },
+        }).finally(() => bar.finish());
+        ctx.emit({ remote, ...r, offsets: offs }, 'Done\n');
+      }),
+    );
+  fsCmd
+    .command('download')
+    .description('Download a file from the device')
+    .argument('<remote>')
+    .argument('<local>')
+    .action(
+      act(async (ctx, remote: string, local: string) => {
+        const c = await ctx.client();
+        const bar = ctx.progress('download');
+        let last = -1;
+        ctx.doing = 'a file download response';
+        const data = await fileDownload(c, remote, {
+          onProgress: (p) => bar.update(p.done, p.total),
+          onResponse: (off) => {
+            last = off;
+            if (!bar.enabled) ctx.say(String(off));
+          },
+        }).finally(() => bar.finish());
+        if (!bar.enabled && last !== data.length) ctx.say(String(data.length));
+        try {
+          writeFileSync(local, data, { mode: 0o660 });
+        } catch (err) {
+          throw new UsageError(`cannot write ${local}: ${(err as Error).message}`);
+        }
+        ctx.emit({ remote, local, bytes: data.length }, 'Done\n');
+      }),
+    );
+  fsCmd
+    .command('stat')
+    .description('Show the size of a file on the device')
+    .argument('<remote>')
+    .action(
+      act(async (ctx, remote: string) => {
+        const r = await (await ctx.client()).call(fs.status, { name: remote });
+        ctx.emit({ name: remote, ...r }, `${remote}: ${r.len} bytes\n`);
+      }),
+    );
+  fsCmd
+    .command('hash')
+    .description('Hash or checksum of a file on the device')
+    .argument('<remote>')
+    .option('-t, --type <type>', 'crc32 or sha256 (default: the device default, crc32)')
+    .action(
+      act(async (ctx, remote: string, o: { type?: string }) => {
+        const r = await (await ctx.client()).call(fs.hash, { name: remote, ...(o.type ? { type: o.type } : {}) });
+        const out = typeof r.output === 'number' ? r.output.toString(16).padStart(8, '0') : toHex(r.output);
+        ctx.emit({ name: remote, ...r, output: out }, `type: ${r.type}\noff: ${r.off ?? 0}\nlen: ${r.len}\noutput: ${out}\n`);
+      }),
+    );
+}

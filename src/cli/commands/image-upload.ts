@@ -1,0 +1,45 @@
+/** Sends images to the device's secondary slots with a progress bar (used by `image upload` and `image upgrade`). */
+import { imageUpload } from '../../client/upload.js';
+import { image } from '../../groups/index.js';
+import type { Ctx } from '../ctx.js';
+import type { PackagedImage } from '../dfu-package.js';
+import { toHex } from '../format.js';
+import { formatBytes } from '../progress.js';
+
+export async function uploadImage(ctx: Ctx, bytes: Uint8Array, imageNum: number, erase: boolean, upgrade: boolean) {
+  const c = await ctx.client();
+  if (erase) {
+    ctx.doing = 'the image erase response';
+    // Slots are numbered across images: image N's secondary slot is 2N + 1.
+    await c.call(image.erase, imageNum === 0 ? {} : { slot: 2 * imageNum + 1 });
+  }
+  const bar = ctx.progress('upload');
+  ctx.doing = 'an image upload response';
+  try {
+    return await imageUpload(c, bytes, {
+      image: imageNum,
+      upgrade,
+      window: ctx.window,
+      onProgress: (p) => {
+        if (p.resumedFrom !== undefined && !ctx.json) {
+          bar.finish();
+          ctx.log(`Resuming the upload at offset ${p.resumedFrom} (the device already has ${formatBytes(p.resumedFrom)} of this image)`);
+        }
+        bar.update(p.done, p.total);
+      },
+    });
+  } finally {
+    bar.finish();
+  }
+}
+
+/** Uploads every image of a dfu_application.zip to its image number, one report line before each. */
+export async function uploadPackage(ctx: Ctx, file: string, images: PackagedImage[], erase: boolean, upgrade: boolean): Promise<void> {
+  const uploaded = [];
+  for (const img of images) {
+    ctx.say(`image ${img.image}: ${img.file}, version ${img.version}, ${formatBytes(img.bytes.length)}${img.hash ? `, hash ${toHex(img.hash)}` : ''}`);
+    const result = await uploadImage(ctx, img.bytes, img.image, erase, upgrade);
+    uploaded.push({ image: img.image, file: img.file, version: img.version, hash: img.hash, ...result });
+  }
+  ctx.emit({ file, images: uploaded }, 'Done\n');
+}

@@ -1,0 +1,128 @@
+/** Per-invocation state of a device command: global options, the lazily opened client, output helpers. */
+import type { Command } from 'commander';
+import { SmpClient } from '../client/client.js';
+import type { CommandDef } from '../groups/define.js';
+import { SmpVersion } from '../protocol/header.js';
+import { openTransport, resolveConnection, UsageError, type ConnOptions } from './connect.js';
+import { jsonable, toHex } from './format.js';
+import { ProgressBar } from './progress.js';
+
+export const EXIT = { OK: 0, FAILURE: 1, DEVICE: 2, TRANSPORT: 3, USAGE: 64 } as const;
+
+export interface GlobalOpts extends ConnOptions {
+  timeout: string;
+  tries: string;
+  loglevel: string;
+  maxwinsize: string;
+  json?: boolean;
+  smpV1?: boolean;
+}
+
+export class Ctx {
+  private clientPromise: Promise<SmpClient> | undefined;
+  readonly json: boolean;
+  readonly timeoutMs: number;
+  readonly tries: number;
+  readonly window: number;
+  readonly debug: boolean;
+  /** What we were doing, for timeout messages. */
+  doing = 'the response';
+
+  constructor(readonly opts: GlobalOpts) {
+    this.json = Boolean(opts.json);
+    const t = Number(opts.timeout);
+    if (!Number.isFinite(t) || t <= 0) throw new UsageError(`invalid timeout "${opts.timeout}" (seconds, e.g. -t 10)`);
+    this.timeoutMs = Math.round(t * 1000);
+    const r = Number(opts.tries);
+    if (!Number.isInteger(r) || r < 1) throw new UsageError(`invalid tries "${opts.tries}" (a whole number >= 1)`);
+    this.tries = r;
+    const w = Number(opts.maxwinsize);
+    if (!Number.isInteger(w) || w < 1 || w > 64) throw new UsageError(`invalid maxwinsize "${opts.maxwinsize}" (1..64)`);
+    this.window = w;
+    this.debug = opts.loglevel === 'debug';
+  }
+
+  client(): Promise<SmpClient> {
+    this.clientPromise ??= this.open();
+    return this.clientPromise;
+  }
+
+  private async open(): Promise<SmpClient> {
+    const spec = resolveConnection(this.opts);
+    if (this.debug) this.log(`Using connection profile: name=${spec.name} type=${spec.type} connstring=${spec.connstring}`);
+    const transport = await openTransport(spec, { timeoutMs: this.timeoutMs });
+    return new SmpClient(transport, {
+      timeoutMs: this.timeoutMs,
+      tries: this.tries,
+      version: this.opts.smpV1 ? SmpVersion.V1 : SmpVersion.V2,
+      onTrace: this.debug ? (dir, p) => this.log(`${dir === 'tx' ? 'Tx' : 'Rx'} SMP packet (${p.length} bytes): ${toHex(p)}`) : undefined,
+    });
+  }
+
+  /** Closes and reopens the transport (after a device reset on USB serial, for example). */
+  async reconnect(): Promise<SmpClient> {
+    const old = this.clientPromise;
+    this.clientPromise = undefined;
+    if (old) await old.then((c) => c.close()).catch(() => undefined);
+    return this.client();
+  }
+
+  async close(): Promise<void> {
+    if (this.clientPromise) await this.clientPromise.then((c) => c.close()).catch(() => undefined);
+  }
+
+  log(msg: string): void {
+    process.stderr.write(`${msg}\n`);
+  }
+
+  /** Human text on stdout, unless --json (then nothing; the caller emits the document). */
+  say(text: string): void {
+    if (!this.json) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  /** The command's result: `text` in human mode, `value` as one JSON document in --json mode. */
+  emit(value: unknown, text?: string): void {
+    if (this.json) process.stdout.write(`${JSON.stringify(jsonable(value), null, 2)}\n`);
+    else if (text !== undefined) process.stdout.write(text);
+  }
+
+  progress(label: string): ProgressBar {
+    return new ProgressBar(label, process.stderr, Boolean(process.stderr.isTTY) && !this.json);
+  }
+}
+
+type Handler = (ctx: Ctx, ...args: any[]) => Promise<void>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+let currentCtx: Ctx | undefined;
+
+/** The context of the command that ran last (for error reporting). */
+export function lastCtx(): Ctx | undefined {
+  return currentCtx;
+}
+
+/** Wraps an action: builds the context from the global options and runs the handler. */
+export function act(handler: Handler) {
+  return async (...args: unknown[]): Promise<void> => {
+    const cmd = args[args.length - 1] as Command;
+    const ctx = new Ctx(cmd.optsWithGlobals() as GlobalOpts);
+    currentCtx = ctx;
+    try {
+      await handler(ctx, ...args.slice(0, -1));
+    } finally {
+      await ctx.close();
+    }
+  };
+}
+
+/** A command without arguments: sends `{}` and prints the response as `text` renders it (or as JSON). */
+export function queryCommand<Rsp>(parent: Command, name: string, description: string, def: CommandDef<Record<string, never>, Rsp>, text: (r: Rsp) => string): void {
+  parent
+    .command(name)
+    .description(description)
+    .action(
+      act(async (ctx) => {
+        const r = await (await ctx.client()).call(def, {});
+        ctx.emit(r, text(r));
+      }),
+    );
+}

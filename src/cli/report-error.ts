@@ -1,0 +1,46 @@
+/** Prints an error the way its kind deserves (Go format for device errors, JSON with --json) and picks the exit status. */
+import { SmpAbortError, SmpDeviceError, SmpError, SmpTimeoutError } from '../protocol/errors.js';
+import { TransportError } from '../transport/transport.js';
+import { UsageError } from './connect.js';
+import { EXIT, lastCtx } from './ctx.js';
+
+export function reportError(err: unknown): number {
+  const currentCtx = lastCtx();
+  const json = currentCtx?.json ?? process.argv.includes('--json');
+  const jsonErr = (obj: Record<string, unknown>): void => {
+    process.stderr.write(`${JSON.stringify({ error: obj })}\n`);
+  };
+  if (err instanceof SmpDeviceError) {
+    if (json) jsonErr({ kind: 'device', rc: err.rc, group: err.group, code: err.code, message: err.message });
+    else {
+      process.stdout.write(`Error: ${err.rc}\n`);
+      process.stderr.write(`${err.message}\n`);
+    }
+    return EXIT.DEVICE;
+  }
+  if (err instanceof SmpTimeoutError) {
+    const doing = currentCtx?.doing ?? 'the response';
+    const msg = `NMP timeout: ${err.message} (waited for ${doing}). Is the device connected and running SMP? Raise the timeout with -t SECONDS or retry with -r N.`;
+    if (json) jsonErr({ kind: 'timeout', message: msg });
+    else process.stderr.write(`Error: ${msg}\n`);
+    return EXIT.TRANSPORT;
+  }
+  if (err instanceof TransportError || (err instanceof Error && err.name === 'TransportError')) {
+    if (json) jsonErr({ kind: 'transport', message: err.message });
+    else process.stderr.write(`Error: ${err.message}\n`);
+    return EXIT.TRANSPORT;
+  }
+  if (err instanceof UsageError) {
+    if (json) jsonErr({ kind: 'usage', message: err.message });
+    else process.stderr.write(`Error: ${err.message}\n`);
+    return EXIT.USAGE;
+  }
+  if (err instanceof SmpAbortError) {
+    process.stderr.write('Error: interrupted\n');
+    return 130;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  if (json) jsonErr({ kind: err instanceof SmpError ? 'protocol' : 'error', message });
+  else process.stderr.write(`Error: ${message}\n`);
+  return EXIT.FAILURE;
+}

@@ -1,0 +1,94 @@
+/**
+ * `mcumgr --conntype ble` in-process up to noble's boundary: the CLI's own code (connstring, scan filter by
+ * name or address, connect, ATT MTU, service discovery, subscribe, the BLE transport) runs against a
+ * noble-shaped object whose peripherals are virtual devices behind SimulatedGattPeer.
+ */
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { VirtualDevice } from '../../src/device/device.js';
+import { createImage, parseImage } from '../../src/image/index.js';
+import { useNobleModule } from '../../src/transport/ble-noble.js';
+import { tempDir } from '../device/helpers.js';
+import { FakeNoble, FakePeripheral } from './fake-noble.js';
+import { hex, type RunResult } from './helpers.js';
+
+/** Runs the mcumgr command line in this process, capturing what it writes. */
+async function mcumgr(...argv: string[]): Promise<RunResult> {
+  const out = { stdout: '', stderr: '' };
+  const writes = { stdout: process.stdout.write, stderr: process.stderr.write };
+  const capture = (key: 'stdout' | 'stderr') =>
+    ((chunk: string | Uint8Array) => {
+      out[key] += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
+      return true;
+    }) as typeof process.stdout.write;
+  process.stdout.write = capture('stdout');
+  process.stderr.write = capture('stderr');
+  try {
+    const code = await main(argv);
+    return { code, ...out };
+  } finally {
+    process.stdout.write = writes.stdout;
+    process.stderr.write = writes.stderr;
+  }
+}
+
+describe('mcumgr --conntype ble through noble', () => {
+  let device: VirtualDevice;
+  let target: FakePeripheral;
+  let bystander: FakePeripheral;
+  let noSmp: FakePeripheral;
+  let noble: FakeNoble;
+
+  beforeAll(async () => {
+    device = await VirtualDevice.create({ stateDir: tempDir() });
+    target = new FakePeripheral({ address: 'C0:FF:EE:00:00:01', localName: 'smp-sim', device, attMtu: 185 });
+    bystander = new FakePeripheral({ address: 'AA:BB:CC:DD:EE:01', localName: 'headphones' });
+    noSmp = new FakePeripheral({ address: 'AA:BB:CC:DD:EE:02', localName: 'thermometer', device, smp: false });
+    noble = new FakeNoble([bystander, noSmp, target]);
+    useNobleModule(noble);
+  });
+  afterEach(() => useNobleModule(noble));
+  afterAll(async () => {
+    useNobleModule(undefined);
+    await device.close();
+  });
+
+  it('echo, image list and a small image upload, finding the device by name, by address and by --name (over peer_name)', async () => {
+    expect(await mcumgr('--conntype', 'ble', '--connstring', 'peer_name=smp-sim', 'echo', 'over the air')).toEqual({ code: 0, stdout: 'over the air\n', stderr: '' });
+
+    const list = await mcumgr('--conntype', 'ble', '--connstring', 'peer_id=c0-ff-ee-00-00-01,ctlr_name=hci0,own_addr_type=random', 'image', 'list');
+    expect(list).toMatchObject({ code: 0, stderr: '' });
+    expect(list.stdout).toMatch(/^Images:\n image=0 slot=0\n    version: 1\.0\.0\n    bootable: true\n    flags: active confirmed\n    hash: [0-9a-f]{64}\nSplit status: N\/A \(0\)\n$/);
+
+    const bytes = createImage(new Uint8Array(randomBytes(3000)), { version: '1.3.0', padHeader: true });
+    const file = join(tempDir(), 'app.bin');
+    writeFileSync(file, bytes);
+    expect(await mcumgr('--conntype', 'ble', '--connstring', 'peer_name=headphones', '--name', 'smp-sim', 'image', 'upload', file)).toEqual({ code: 0, stdout: 'Done\n', stderr: '' });
+    // Requests were cut to the ATT MTU: the link refuses longer writes.
+    expect(target.peer!.counters.rejectedWrites).toBe(0);
+    expect(target.peer!.counters.writes).toBeGreaterThan(bytes.length / (185 - 3));
+
+    const doc = JSON.parse((await mcumgr('--conntype', 'ble', '--connstring', 'peer_name=smp-sim', '--json', 'image', 'list')).stdout) as { images: { slot: number; hash: string }[] };
+    expect(doc.images.find((i) => i.slot === 1)?.hash).toBe(hex(parseImage(bytes).hash!));
+
+    expect(target.connects).toBe(4);
+    expect(bystander.connects).toBe(0);
+    expect(noble.scans).toBe(4);
+  });
+
+  it('a device that does not advertise, a device without SMP, and no adapter: transport errors, exit 3', async () => {
+    const missing = await mcumgr('--conntype', 'ble', '--connstring', 'peer_name=nope,conn_timeout=0.2', 'echo', 'x');
+    expect(missing).toEqual({ code: 3, stdout: '', stderr: 'Error: BLE: no device named "nope" found within 200 ms (is it advertising and in range?)\n' });
+    const noService = await mcumgr('--conntype', 'ble', '--connstring', 'peer_name=thermometer', '--json', 'echo', 'x');
+    expect(noService.code).toBe(3);
+    expect(JSON.parse(noService.stderr)).toEqual({ error: { kind: 'transport', message: "BLE: thermometer has no SMP characteristic (is mcumgr's Bluetooth transport enabled in its build?)" } });
+
+    useNobleModule(new FakeNoble([target], 'unsupported'));
+    const noAdapter = await mcumgr('--conntype', 'ble', '--connstring', 'peer_name=smp-sim', 'echo', 'x');
+    expect(noAdapter.code).toBe(3);
+    expect(noAdapter.stderr).toMatch(/^Error: BLE: no Bluetooth LE adapter found \(noble reports "unsupported"/);
+  });
+});

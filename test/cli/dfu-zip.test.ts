@@ -1,0 +1,113 @@
+/** `mcumgr image upload dfu_application.zip` against a two-image virtual device over UDP. */
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createImage, formatVersion, parseImage } from '../../src/image/index.js';
+import { makeZip } from '../helpers/zip.js';
+import { hex, run, Simulator, tempDir, type ListedSlot } from './helpers.js';
+
+/** A package as Zephyr's build writes it: manifest.json with image_index as text, and the signed images. */
+function dfuZip(files: { index: number; name: string; bytes: Uint8Array }[]): Uint8Array {
+  const manifest = {
+    'format-version': 1,
+    time: 1732000000,
+    name: 'smp_svr',
+    files: files.map((f) => ({
+      type: 'application',
+      board: 'nrf5340dk/nrf5340/cpuapp',
+      image_index: String(f.index),
+      slot_index_primary: String(2 * f.index + 1),
+      slot_index_secondary: String(2 * f.index + 2),
+      version_MCUBOOT: formatVersion(parseImage(f.bytes).header.version),
+      size: f.bytes.length,
+      file: f.name,
+    })),
+  };
+  return makeZip([
+    { name: 'manifest.json', data: new TextEncoder().encode(JSON.stringify(manifest, null, 4)), deflate: true },
+    ...files.map((f) => ({ name: f.name, data: f.bytes, deflate: true })),
+  ]);
+}
+
+describe.skipIf(!Simulator.available())('image upload of a dfu_application.zip', () => {
+  let sim: Simulator;
+  let dir: string;
+  const app = createImage(new Uint8Array(randomBytes(20_000)), { version: '2.0.0', padHeader: true });
+  const net = createImage(new Uint8Array(randomBytes(9_000)), { version: '3.1.0', padHeader: true });
+  const appHash = hex(parseImage(app).hash!);
+  const netHash = hex(parseImage(net).hash!);
+
+  beforeAll(async () => {
+    sim = await Simulator.start({ config: { images: 2 } });
+    dir = tempDir();
+  });
+  afterAll(async () => {
+    await sim?.stop();
+  });
+
+  function write(name: string, bytes: Uint8Array): string {
+    const file = join(dir, name);
+    writeFileSync(file, bytes);
+    return file;
+  }
+
+  it('sends each image to its image_index with a report line each; image list shows both in slot 1', async () => {
+    // Listed out of order on purpose: the manifest, not the order, decides.
+    const zip = write('dfu_application.zip', dfuZip([{ index: 1, name: 'signed_by_mcuboot_and_b0_ipc_radio.bin', bytes: net }, { index: 0, name: 'zephyr.signed.bin', bytes: app }]));
+    const r = await run([...sim.conn, 'image', 'upload', zip]);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout).toBe(
+      `image 0: zephyr.signed.bin, version 2.0.0, ${(app.length / 1024).toFixed(2)} KiB, hash ${appHash}\n` +
+        `image 1: signed_by_mcuboot_and_b0_ipc_radio.bin, version 3.1.0, ${(net.length / 1024).toFixed(2)} KiB, hash ${netHash}\n` +
+        'Done\n',
+    );
+    const list = JSON.parse((await run([...sim.conn, '--json', 'image', 'list'])).stdout) as { images: ListedSlot[] };
+    const secondary = (n: number) => list.images.find((i) => i.image === n && i.slot === 1);
+    expect(secondary(0)).toMatchObject({ version: '2.0.0', hash: appHash });
+    expect(secondary(1)).toMatchObject({ version: '3.1.0', hash: netHash });
+
+    // --json, and -e erases each image's own secondary slot (slot 2N+1) before its upload.
+    const again = await run([...sim.conn, '--json', 'image', 'upload', '-e', zip]);
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(0);
+    const doc = JSON.parse(again.stdout) as { file: string; images: { image: number; file: string; version: string; hash: string; bytes: number; resumedFrom: number }[] };
+    expect(doc.file).toBe(zip);
+    expect(doc.images).toMatchObject([
+      { image: 0, file: 'zephyr.signed.bin', version: '2.0.0', hash: appHash, bytes: app.length, resumedFrom: 0 },
+      { image: 1, file: 'signed_by_mcuboot_and_b0_ipc_radio.bin', version: '3.1.0', hash: netHash, bytes: net.length, resumedFrom: 0 },
+    ]);
+  });
+
+  it('a package with a broken image, a missing file or a duplicate index is refused before anything is sent', async () => {
+    const other = createImage(new Uint8Array(randomBytes(5_000)), { version: '2.1.0', padHeader: true });
+    const tampered = net.slice();
+    tampered[600] = tampered[600]! ^ 0xff;
+    const cases: [string, Uint8Array, RegExp][] = [
+      ['tampered.zip', dfuZip([{ index: 0, name: 'app.bin', bytes: other }, { index: 1, name: 'net.bin', bytes: tampered }]), /image 1 \(net\.bin\) is not a valid MCUboot image: image has an invalid hash/],
+      [
+        'not-an-image.zip',
+        makeZip([
+          { name: 'manifest.json', data: new TextEncoder().encode('{"files":[{"image_index":"0","file":"zephyr.bin"}]}') },
+          { name: 'zephyr.bin', data: new Uint8Array(randomBytes(4096)) },
+        ]),
+        /is not a usable dfu_application\.zip: zephyr\.bin: /,
+      ],
+      ['missing.zip', makeZip([{ name: 'manifest.json', data: new TextEncoder().encode('{"files":[{"image_index":"0","file":"zephyr.signed.bin"}]}') }]), /lists zephyr\.signed\.bin, which is not in the ZIP/],
+      ['twice.zip', dfuZip([{ index: 0, name: 'a.bin', bytes: app }, { index: 0, name: 'b.bin', bytes: net }]), /two files for image_index 0/],
+    ];
+    const results = await Promise.all(cases.map(([name, bytes]) => run([...sim.conn, 'image', 'upload', write(name, bytes)])));
+    results.forEach((r, i) => {
+      expect(r, cases[i]![0]).toMatchObject({ code: 64, stdout: '' });
+      expect(r.stderr).toMatch(cases[i]![2]);
+    });
+    // The valid image 0 of tampered.zip was not sent either.
+    const list = JSON.parse((await run([...sim.conn, '--json', 'image', 'list'])).stdout) as { images: ListedSlot[] };
+    expect(list.images.find((i) => i.image === 0 && i.slot === 1)?.hash).toBe(appHash);
+    const zip = join(dir, 'dfu_application.zip');
+    const [withN, upgrade] = await Promise.all([run([...sim.conn, 'image', 'upload', '-n', '1', zip]), run([...sim.conn, 'image', 'upgrade', zip])]);
+    expect(withN).toMatchObject({ code: 64, stdout: '', stderr: 'Error: -n does not apply to a dfu_application.zip: its manifest gives each image its number\n' });
+    expect(upgrade).toMatchObject({ code: 64, stdout: '' });
+    expect(upgrade.stderr).toContain('is a ZIP archive (`image upload` takes a dfu_application.zip)');
+  });
+});
