@@ -244,6 +244,8 @@ class DeviceSide implements SmpTransport {
   constructor(private readonly peer: SimulatedGattPeer) {}
 
   /** Zephyr fragments responses into notifications, so the SMP layer sees no small MTU. */
+  readonly framingOverhead = 0;
+
   get mtu(): number {
     return 0xffff + 8;
   }

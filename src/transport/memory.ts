@@ -10,6 +10,8 @@ class MemoryTransport implements SmpTransport {
   private closeListeners: ((error?: Error) => void)[] = [];
   private closed = false;
 
+  readonly framingOverhead = 0;
+
   constructor(readonly mtu: number) {}
 
   async send(packet: Uint8Array): Promise<void> {
