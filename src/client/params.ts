@@ -46,21 +46,14 @@ export async function transferLimits(client: SmpClient, signal?: AbortSignal): P
   };
 }
 
-/** How far the window may grow past the device's buffer count when no request is lost (see window.ts). */
-export const WINDOW_GROWTH = 2;
-
 /**
- * Chunks in flight: `start` (the device's buffer count, never more than the user's limit) and `max` (the
- * user's limit; by default the window may grow to WINDOW_GROWTH × the buffer count). Stop-and-wait when the
- * device does not report its buffers and the user gives no limit.
+ * Chunks in flight: at first the device's buffer count (never more than the user's limit), growing up to the
+ * user's limit when it is larger (see window.ts). Stop-and-wait when the device does not report its buffers
+ * and the user gives no limit.
  */
 export function windowFor(limit: number | undefined, bufCount: number | undefined): { start: number; max: number } {
-  if (bufCount === undefined) {
-    const w = Math.max(1, limit ?? 1);
-    return { start: w, max: w };
-  }
-  const max = Math.max(1, limit ?? WINDOW_GROWTH * bufCount);
-  return { start: Math.min(bufCount, max), max };
+  const max = Math.max(1, limit ?? bufCount ?? 1);
+  return { start: Math.min(bufCount ?? max, max), max };
 }
 
 function bstrHeaderSize(n: number): number {

@@ -244,7 +244,8 @@ export class FlashTimer {
 export class DeviceEndpoint implements SmpTransport {
   readonly mtu: number;
   readonly framingOverhead: number;
-  dropped = 0;
+  /** Packets dropped because they were larger than a buffer, and because every buffer was busy. */
+  readonly dropped = { tooLarge: 0, busy: 0 };
   private busy = 0;
   private readonly queue: Uint8Array[] = [];
   private processing = false;
@@ -262,8 +263,12 @@ export class DeviceEndpoint implements SmpTransport {
   }
 
   private arrive(packet: Uint8Array): void {
-    if (packet.length > this.model.bufferSize || this.busy >= this.model.bufferCount) {
-      this.dropped++;
+    if (packet.length > this.model.bufferSize) {
+      this.dropped.tooLarge++;
+      return;
+    }
+    if (this.busy >= this.model.bufferCount) {
+      this.dropped.busy++;
       return;
     }
     this.busy++;
