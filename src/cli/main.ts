@@ -24,6 +24,7 @@ import {
   toHex,
 } from './format.js';
 import { parseImageFile, readLocalFile } from './image-file.js';
+import { registerDoctor } from './doctor.js';
 import { registerLocalImageCommands } from './image-local.js';
 import { KNOWN_CONNTYPES, profilePath, readProfiles, writeProfiles } from './profiles.js';
 import { formatBytes, ProgressBar } from './progress.js';
@@ -333,6 +334,7 @@ function buildProgram(): Command {
   // ---- image group ---------------------------------------------------------------------------------
   const img = program.command('image').description('Manage firmware images');
   registerLocalImageCommands(img);
+  registerDoctor(program, act);
   img
     .command('list')
     .description('List the images on the device')

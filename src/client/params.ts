@@ -1,6 +1,6 @@
 /** Transfer sizing from the device's SMP buffer parameters and the transport (browser-safe). */
 import { encodeCbor } from '../protocol/cbor.js';
-import { SmpAbortError } from '../protocol/errors.js';
+import { SmpAbortError, SmpDeviceError } from '../protocol/errors.js';
 import { SMP_HEADER_SIZE } from '../protocol/header.js';
 import { os } from '../groups/os.js';
 import type { SmpClient } from './client.js';
@@ -54,6 +54,11 @@ export async function transferLimits(client: SmpClient, signal?: AbortSignal): P
 export function windowFor(limit: number | undefined, bufCount: number | undefined): { start: number; max: number } {
   const max = Math.max(1, limit ?? bufCount ?? 1);
   return { start: Math.min(bufCount ?? max, max), max };
+}
+
+/** MGMT_ERR_EMSGSIZE: the device refused a request because the answer would not fit its buffer. */
+export function isMessageTooLarge(err: unknown): boolean {
+  return err instanceof SmpDeviceError && err.kind === 'mgmt' && err.rc === 7;
 }
 
 function bstrHeaderSize(n: number): number {

@@ -8,7 +8,7 @@
 import { SmpError, SmpTimeoutError } from '../protocol/errors.js';
 import { image } from '../groups/image.js';
 import type { SmpClient } from './client.js';
-import { fitChunk, transferLimits, windowFor } from './params.js';
+import { fitChunk, isMessageTooLarge, transferLimits, windowFor } from './params.js';
 import { runWindow } from './window.js';
 
 export interface TransferProgress {
@@ -96,6 +96,12 @@ export async function imageUpload(
       acked = await sendChunk(0, options.timeoutMs, signal).reply;
       break;
     } catch (err) {
+      if (isMessageTooLarge(err) && !options.chunkSize && limit > 128) {
+        // The device's answer would not fit its buffer: smaller requests.
+        limit = Math.max(128, Math.floor(limit * 0.75));
+        chunkSize = laterChunk();
+        continue;
+      }
       if (!(err instanceof SmpTimeoutError) || attempt >= retries) {
         if (err instanceof SmpTimeoutError && !options.chunkSize) {
           throw new SmpError(

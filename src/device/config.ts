@@ -70,6 +70,8 @@ export interface DeviceConfig {
   enumGroup: boolean;
   basicGroup: boolean;
   resetDelayMs: number;
+  /** Commands to leave out, by definition name (e.g. `"os.params"` for a build without MCUMGR_GRP_OS_MCUMGR_PARAMS). */
+  disabledCommands?: string[];
   /** SMP v1 translation overrides (see ServerOptions.legacyOverrides). */
   legacyOverrides?: Record<number, number | Record<number, number>>;
 }

@@ -110,6 +110,7 @@ export class VirtualDevice {
         return {};
       });
     }
+    for (const name of this.config.disabledCommands ?? []) this.server.unregisterCommand(name);
   }
 
   uptimeMs(): number {

@@ -145,9 +145,10 @@ export class Simulator {
   }
 
   /** Starts the simulator on UDP, and with `serial` also on a pseudo-terminal. */
-  static start(options: { serial?: boolean } = {}): Promise<Simulator> {
+  static start(options: { serial?: boolean; config?: string } = {}): Promise<Simulator> {
     const stateDir = tempDir('mcumgr-sim-state-');
     const args = [SIM, '--udp', '127.0.0.1:0', ...(options.serial ? ['--serial', 'pty'] : []), '--state', stateDir];
+    if (options.config) args.push('--config', options.config);
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     return new Promise((resolveStart, reject) => {
       let out = '';
