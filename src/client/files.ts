@@ -116,6 +116,7 @@ export async function fileDownload(client: SmpClient, name: string, options: Fil
     retries: options.retries ?? 3,
     timeoutMs: options.timeoutMs,
     signal: options.signal,
+    reorderTolerance: 2,
     skip: prefix,
     send: (off, timeoutMs, signal) => {
       const reply = request(off, timeoutMs, signal).then((rsp) => {

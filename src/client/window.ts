@@ -19,7 +19,7 @@
  * link needs more chunks in flight than the device has buffers. Any sign of a lost or dropped chunk halves
  * the growth back towards `window`.
  */
-import { SmpAbortError, SmpTimeoutError } from '../protocol/errors.js';
+import { SmpAbortError, SmpError, SmpTimeoutError } from '../protocol/errors.js';
 
 export interface WindowChunk {
   /** Offset just past this chunk's data. */
@@ -43,6 +43,12 @@ export interface WindowOptions {
   signal?: AbortSignal;
   /** Sends the chunk at `off`. `first` chunks (offset 0) are sent alone and keep the full timeout. */
   send(off: number, timeoutMs: number | undefined, signal: AbortSignal): WindowChunk;
+  /**
+   * Answers to later chunks that may overtake an unanswered one before it is presumed lost. 0 (default) for
+   * uploads, where the device answers in order and says where it is; downloads allow for answers reordered
+   * on the way back.
+   */
+  reorderTolerance?: number;
   /** The first offset at or after `off` that still needs sending (downloads skip what arrived out of order). */
   skip?(off: number): number;
   onAck?(off: number): void;
@@ -77,8 +83,10 @@ interface Flight {
   off: number;
   end: number;
   epoch: number;
-  /** Presumed lost (a later chunk was answered first) or answered: no longer counts against the window. */
+  /** Presumed lost (later chunks were answered first) or answered: no longer counts against the window. */
   gone: boolean;
+  /** Answers to later chunks that arrived first. */
+  overtaken: number;
 }
 
 type Event = { flight: Flight; ok: true; off: number; ms: number } | { flight: Flight; ok: false; error: Error };
@@ -86,6 +94,7 @@ type Event = { flight: Flight; ok: true; off: number; ms: number } | { flight: F
 /** Runs the window until the device acknowledges `total`; returns the device's final offset and the largest window used. */
 export async function runWindow(options: WindowOptions): Promise<{ off: number; maxWindow: number }> {
   const { total, retries } = options;
+  const tolerance = options.reorderTolerance ?? 0;
   const floor = Math.max(1, options.window);
   const ceiling = Math.max(floor, options.maxWindow ?? floor);
   let window = floor;
@@ -123,7 +132,7 @@ export async function runWindow(options: WindowOptions): Promise<{ off: number; 
     const controller = new AbortController();
     controllers.add(controller);
     const chunk = options.send(next, first ? options.timeoutMs : rto.timeout(options.timeoutMs), controller.signal);
-    const flight: Flight = { off: next, end: chunk.end, epoch, gone: false };
+    const flight: Flight = { off: next, end: chunk.end, epoch, gone: false, overtaken: 0 };
     flights.push(flight);
     next = chunk.end;
     chunk.reply
@@ -136,7 +145,12 @@ export async function runWindow(options: WindowOptions): Promise<{ off: number; 
         wake?.();
       });
   };
+  // Rewinds since the device last moved forward: a device that keeps asking for the same data is stuck.
+  let rewindsWithoutProgress = 0;
   const rewind = (to: number): void => {
+    if (++rewindsWithoutProgress > 4 * (retries + 1) * ceiling) {
+      throw new SmpError(`the transfer makes no progress: the device keeps answering offset ${acked} of ${total}`);
+    }
     epoch++;
     next = to;
   };
@@ -169,7 +183,10 @@ export async function runWindow(options: WindowOptions): Promise<{ off: number; 
       }
       silentRounds = 0;
       rto.sample(ev.ms);
-      for (let i = 0; i < index; i++) flights[i]!.gone = true;
+      for (let i = 0; i < index; i++) {
+        const g = flights[i]!;
+        if (++g.overtaken > tolerance) g.gone = true;
+      }
       if (ev.off === 0 && acked > 0 && f.epoch === epoch) {
         // The device forgot the transfer: start over with a first chunk (it resumes by hash where it can).
         acked = 0;
@@ -178,12 +195,17 @@ export async function runWindow(options: WindowOptions): Promise<{ off: number; 
         continue;
       }
       if (ev.off > acked) {
+        rewindsWithoutProgress = 0;
         acked = Math.min(ev.off, total);
         options.onAck?.(acked);
       }
+      const late = (g: Flight): boolean => !g.gone && g.epoch === epoch && g.off <= ev.off && ev.off < g.end;
       if (ev.off < f.end && ev.off >= acked && f.epoch === epoch) {
-        shrink();
-        rewind(ev.off);
+        // Data is missing at `off`: send it again, unless the chunk carrying it may just be late.
+        if (!flights.some(late)) {
+          shrink();
+          rewind(ev.off);
+        }
       } else {
         if (f.epoch === epoch && ev.off >= f.end) grow();
         if (next < acked) next = acked;
