@@ -74,7 +74,7 @@ export class RetransmitTimer {
 
   timeout(ceiling: number | undefined): number | undefined {
     if (this.srtt === undefined) return ceiling;
-    const rto = Math.max(100, 2 * (this.srtt + 4 * this.rttvar));
+    const rto = Math.max(50, 1.5 * (this.srtt + 4 * this.rttvar));
     return ceiling === undefined ? Math.min(rto, 10_000) : Math.min(rto, ceiling);
   }
 }
@@ -200,14 +200,12 @@ export async function runWindow(options: WindowOptions): Promise<{ off: number; 
         options.onAck?.(acked);
       }
       const late = (g: Flight): boolean => !g.gone && g.epoch === epoch && g.off <= ev.off && ev.off < g.end;
-      if (ev.off < f.end && ev.off >= acked && f.epoch === epoch) {
-        // Data is missing at `off`: send it again, unless the chunk carrying it may just be late.
-        if (!flights.some(late)) {
-          shrink();
-          rewind(ev.off);
-        }
+      if (ev.off < f.end && ev.off >= acked && f.epoch === epoch && !flights.some(late)) {
+        // Data is missing at `off` and no chunk carrying it is still on its way: send it again.
+        shrink();
+        rewind(ev.off);
       } else {
-        if (f.epoch === epoch && ev.off >= f.end) grow();
+        if (f.epoch === epoch) grow();
         if (next < acked) next = acked;
       }
     }

@@ -95,8 +95,7 @@ export class TimedQueue {
   private fire(): void {
     this.timer = undefined;
     this.armedFor = Number.POSITIVE_INFINITY;
-    // Timers have millisecond granularity: what falls due within it goes now.
-    const due = performance.now() + 1;
+    const due = performance.now();
     while (this.items.length > 0 && this.items[0]!.at <= due) this.items.shift()!.fn();
     this.arm();
   }
@@ -247,8 +246,9 @@ export class DeviceEndpoint implements SmpTransport {
   /** Packets dropped because they were larger than a buffer, and because every buffer was busy. */
   readonly dropped = { tooLarge: 0, busy: 0 };
   private busy = 0;
-  private readonly queue: Uint8Array[] = [];
-  private processing = false;
+  /** When the device has finished the requests it holds: each request is handled on this timeline. */
+  private busyUntil = 0;
+  private readonly handled = new TimedQueue();
   private readonly flash: FlashTimer;
   private listener: (packet: Uint8Array) => void = () => {};
 
@@ -272,20 +272,9 @@ export class DeviceEndpoint implements SmpTransport {
       return;
     }
     this.busy++;
-    this.queue.push(packet);
-    this.pump();
-  }
-
-  private pump(): void {
-    if (this.processing) return;
-    const packet = this.queue.shift();
-    if (!packet) return;
-    this.processing = true;
-    setTimeout(() => {
-      this.processing = false;
-      this.listener(packet);
-      this.pump();
-    }, (this.model.requestMs ?? 0) + this.flash.cost(packet));
+    // Absolute times, so that timer lateness does not add up from one request to the next.
+    this.busyUntil = Math.max(performance.now(), this.busyUntil) + (this.model.requestMs ?? 0) + this.flash.cost(packet);
+    this.handled.at(this.busyUntil, () => this.listener(packet));
   }
 
   async send(packet: Uint8Array): Promise<void> {
@@ -302,6 +291,7 @@ export class DeviceEndpoint implements SmpTransport {
   }
 
   close(): Promise<void> {
+    this.handled.clear();
     return this.inner.close();
   }
 }
