@@ -72,8 +72,8 @@ export async function imageUpload(
   let limit = options.maxPacketSize ?? negotiated?.maxPacket ?? Number.POSITIVE_INFINITY;
   const window = windowFor(options.window, negotiated?.bufCount);
   const firstFields = { image: imageNum, off: 0, len: total, sha, ...(options.upgrade ? { upgrade: true } : {}) };
-  // Worst case for the later chunks: the largest offset.
   const firstChunk = (): number => Math.min(options.chunkSize ?? total, fitChunk(firstFields, limit, total));
+  // Sized for the worst case of the later chunks: the largest offset.
   const laterChunk = (): number => options.chunkSize ?? fitChunk({ image: imageNum, off: total }, limit, total);
   let chunkSize = laterChunk();
   if (chunkSize <= 0) throw new SmpError('Cannot create image upload request; MTU too low');
