@@ -1,179 +1,206 @@
 /**
  * `npm run bench`: uploads a 256 KiB image and downloads a 256 KiB file over emulated links, with our
- * tuned settings and two baselines measured side by side in the same run.
+ * tuned settings and two baselines measured in the same run (plan() says what runs side by side).
  */
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir, cpus } from 'node:os';
+import { fork } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SmpClient } from '../client/client.js';
+import { fileURLToPath } from 'node:url';
 import { fileDownload } from '../client/files.js';
 import { imageUpload } from '../client/upload.js';
 import { buildImage } from '../device/firmware.js';
-import { VirtualDevice } from '../device/device.js';
-import { DeviceEndpoint, EmulatedLink, LINK_PROFILES, seededRandom, serialWireBytes, type LinkProfile } from '../transport/link.js';
-import { createMemoryPair } from '../transport/memory.js';
+import { SMP_HEADER_SIZE } from '../protocol/header.js';
+import { encodeCbor } from '../protocol/cbor.js';
+import { BLE_LINK_PROFILES } from '../transport/ble-link.js';
+import { LINK_PROFILES } from '../transport/link.js';
+import { transferLimit } from './limits.js';
+import { BENCH_FLASH, connect, deviceBuffers, type BenchProfile, type Impairment } from './setup.js';
 
 const SIZE = 256 * 1024;
-const FLASH_BYTES_PER_SECOND = 1_000_000;
+const LOSSY: Impairment = { loss: 0.05, corrupt: 0.01 };
+/** Our window limit: it starts at the device's buffer count (4 on every profile) and may grow to twice that. */
+const TUNED_WINDOW = 8;
 
-interface Strategy {
-  name: string;
-  window(bufCount: number): number;
-  /** Data bytes per chunk, or undefined to size from the device's parameters. */
-  chunk(profile: LinkProfile): number | undefined;
-  /** Largest request, or undefined to negotiate it with the device. */
-  maxPacket(profile: LinkProfile): number | undefined;
-}
-
-/** Largest request the Go tool sends on each transport (its "MtuOut"): serial mtu=512 → 371, BLE ATT−3, UDP 2027. */
-function goMtuOut(profile: LinkProfile): number {
-  if (profile.name.startsWith('uart')) return 371;
-  if (profile.name.startsWith('ble')) return Math.min(profile.mtu, 512);
-  return 2027;
-}
-
-const STRATEGIES: Strategy[] = [
-  { name: 'mcumgr-ts (tuned)', window: (bufCount) => bufCount, chunk: () => undefined, maxPacket: () => undefined },
-  {
-    name: 'stop-and-wait, 128 B',
-    window: () => 1,
-    chunk: () => 128,
-    maxPacket: () => undefined,
-  },
-  {
-    name: 'Go strategy (w=5, MTU chunks)',
-    window: () => 5,
-    chunk: () => undefined,
-    maxPacket: goMtuOut,
-  },
+const PROFILES: BenchProfile[] = [
+  ...Object.values(LINK_PROFILES).map((link) => ({ kind: 'wire' as const, link })),
+  ...Object.values(BLE_LINK_PROFILES).map((link) => ({ kind: 'ble' as const, link })),
 ];
 
-interface Setup {
-  client: SmpClient;
-  device: VirtualDevice;
-  close(): Promise<void>;
+/** Largest request the Go tool sends on each transport (its "MtuOut"): serial mtu=512 → 371, BLE ATT−3, UDP 2027. */
+function goMtuOut(p: BenchProfile): number {
+  if (p.kind === 'ble') return p.link.attMtu - 3;
+  return p.link.name.startsWith('uart') ? 371 : 2027;
 }
 
-function deviceBuffer(profile: LinkProfile): { bufSize: number; bufCount: number; packetLimit: number } {
-  if (profile.name.startsWith('uart')) return { bufSize: 1024, bufCount: 4, packetLimit: 1020 };
-  if (profile.name.startsWith('ble')) return { bufSize: 2048, bufCount: 4, packetLimit: profile.mtu };
-  return { bufSize: 2048, bufCount: 2, packetLimit: 2048 };
+interface Job {
+  label: string;
+  op: 'upload' | 'download';
+  window?: number;
+  chunkSize?: number;
+  maxPacketSize?: (p: BenchProfile) => number;
+  bad?: Impairment;
 }
 
-function connect(profile: LinkProfile, stateDir: string, seed: number): Setup {
-  const { bufSize, bufCount, packetLimit } = deviceBuffer(profile);
-  const device = VirtualDevice.createSync({ stateDir, config: { bufSize, bufCount, slotSize: 0x80000 } });
-  const [clientEnd, deviceEnd] = createMemoryPair(65_535);
-  const clientLink = new EmulatedLink(clientEnd, { ...profile, mtu: packetLimit }, seededRandom(seed));
-  const deviceLink = new EmulatedLink(deviceEnd, profile, seededRandom(seed + 1));
-  const endpoint = new DeviceEndpoint(deviceLink, { bufferCount: bufCount, bufferSize: packetLimit, flashBytesPerSecond: FLASH_BYTES_PER_SECOND });
-  device.server.attach(endpoint);
-  const client = new SmpClient(clientLink, { timeoutMs: 2000 });
-  return {
-    client,
-    device,
-    close: async () => {
-      await clientLink.close();
-      await deviceLink.close();
-      await device.close();
-    },
-  };
-}
-
-/** The payload rate a link allows at best: wire bandwidth × payload share of a full packet, and buffers per round trip. */
-function limits(profile: LinkProfile): { kibs: number; formula: string } {
-  const { bufCount, packetLimit } = deviceBuffer(profile);
-  const overhead = 30; // SMP header + CBOR keys of an upload chunk
-  const data = packetLimit - overhead;
-  const wire = profile.wireBytes(packetLimit);
-  const linkRate = (profile.bytesPerSecond * data) / wire;
-  const rttS = (2 * profile.latencyMs + (wire / profile.bytesPerSecond) * 1000 + (profile.wireBytes(24) / profile.bytesPerSecond) * 1000) / 1000;
-  const bufferRate = (bufCount * data) / rttS;
-  const flashRate = FLASH_BYTES_PER_SECOND;
-  const best = Math.min(linkRate, bufferRate, flashRate);
-  const formula =
-    `min(link ${profile.bytesPerSecond} B/s × ${data}/${wire}, ` +
-    `buffers ${bufCount} × ${data} B / RTT ${(rttS * 1000).toFixed(1)} ms, flash ${flashRate / 1000} kB/s)`;
-  return { kibs: best / 1024, formula };
-}
+const JOBS: Job[] = [
+  { label: 'mcumgr-ts (tuned)', op: 'upload', window: TUNED_WINDOW },
+  { label: 'stop-and-wait, 128 B', op: 'upload', window: 1, chunkSize: 128 },
+  { label: 'Go strategy (w=5, MTU chunks)', op: 'upload', window: 5, maxPacketSize: goMtuOut },
+  { label: 'stop-and-wait, full chunks', op: 'upload', window: 1 },
+  { label: 'tuned, 5% loss + 1% corrupt', op: 'upload', window: TUNED_WINDOW, bad: LOSSY },
+  { label: 'mcumgr-ts (tuned)', op: 'download', window: TUNED_WINDOW },
+  { label: 'stop-and-wait', op: 'download', window: 1 },
+  { label: 'tuned, 5% loss + 1% corrupt', op: 'download', window: TUNED_WINDOW, bad: LOSSY },
+];
 
 interface Row {
-  profile: string;
+  label: string;
   op: 'upload' | 'download';
-  strategy: string;
-  kibs: number;
+  lossy: boolean;
+  bytesPerSecond: number;
   seconds: number;
   chunk: number;
+  window: number;
 }
 
-async function runUpload(profile: LinkProfile, strategy: Strategy, image: Uint8Array, seed: number): Promise<Row> {
+async function runJob(p: BenchProfile, job: Job, seed: number): Promise<Row> {
   const dir = mkdtempSync(join(tmpdir(), 'mcumgr-bench-'));
-  const s = connect(profile, dir, seed);
-  const { bufCount } = deviceBuffer(profile);
-  try {
-    const start = performance.now();
-    const result = await imageUpload(s.client, image, { window: strategy.window(bufCount), chunkSize: strategy.chunk(profile), maxPacketSize: strategy.maxPacket(profile), timeoutMs: 2000, retries: 50 });
-    const seconds = (performance.now() - start) / 1000;
-    return { profile: profile.name, op: 'upload', strategy: strategy.name, kibs: image.length / 1024 / seconds, seconds, chunk: result.chunkSize };
-  } finally {
-    await s.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-async function runDownload(profile: LinkProfile, strategy: Strategy, file: Uint8Array, seed: number): Promise<Row> {
-  const dir = mkdtempSync(join(tmpdir(), 'mcumgr-bench-'));
+  const file = new Uint8Array(SIZE).map((_, i) => (i * 7) & 0xff);
   mkdirSync(join(dir, 'fs', 'lfs'), { recursive: true });
   writeFileSync(join(dir, 'fs', 'lfs', 'big.bin'), file);
-  const s = connect(profile, dir, seed);
+  const s = await connect(p, dir, seed, job.bad);
   try {
     const start = performance.now();
-    const data = await fileDownload(s.client, '/lfs/big.bin', { timeoutMs: 2000, retries: 50 });
+    const common = { window: job.window, timeoutMs: 2000, retries: 50 };
+    let chunk: number;
+    let window: number;
+    if (job.op === 'upload') {
+      const body = new Uint8Array(SIZE - 0x200 - 40).map((_, i) => (i * 31) & 0xff);
+      const image = buildImage({ version: '2.0.0', body });
+      const r = await imageUpload(s.client, image, { ...common, chunkSize: job.chunkSize, maxPacketSize: job.maxPacketSize?.(p) });
+      if (r.match !== true) throw new Error(`${job.label}: the device does not confirm the image hash`);
+      chunk = r.chunkSize;
+      window = r.window;
+    } else {
+      let first = 0;
+      const data = await fileDownload(s.client, '/lfs/big.bin', { ...common, onProgress: (q) => (first ||= q.done) });
+      if (Buffer.compare(Buffer.from(data), Buffer.from(file)) !== 0) throw new Error(`${job.label}: the downloaded file differs`);
+      chunk = first;
+      window = job.window ?? deviceBuffers(p).bufCount;
+    }
     const seconds = (performance.now() - start) / 1000;
-    if (data.length !== file.length) throw new Error(`download returned ${data.length} bytes, expected ${file.length}`);
-    return { profile: profile.name, op: 'download', strategy: strategy.name, kibs: file.length / 1024 / seconds, seconds, chunk: 0 };
+    return { label: job.label, op: job.op, lossy: !!job.bad, bytesPerSecond: SIZE / seconds, seconds, chunk, window };
   } finally {
     await s.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+interface Task {
+  profile: string;
+  job: number;
+}
+
+/**
+ * Transfers that exchange few packets per second (stop-and-wait, the slow UART) hardly load the CPU: they run
+ * side by side. The others run one at a time, so that their timers are not delayed by each other's work.
+ */
+function plan(profiles: BenchProfile[]): { light: Task[]; heavy: Task[] } {
+  const light: Task[] = [];
+  const heavy: Task[] = [];
+  for (const p of profiles) {
+    JOBS.forEach((j, job) => (j.window === 1 || p.link.name === 'uart-115200' ? light : heavy).push({ profile: p.link.name, job }));
+  }
+  return { light, heavy };
+}
+
+interface Result extends Task {
+  row: Row;
+}
+
+async function runTask(t: Task): Promise<Result> {
+  const p = PROFILES.find((x) => x.link.name === t.profile)!;
+  return { ...t, row: await runJob(p, JOBS[t.job]!, 1 + t.job) };
+}
+
+/**
+ * Worker: runs its tasks and sends the results to the parent. Side by side, once; or one after the other,
+ * twice each, keeping the faster run (the machine is shared: a run can lose time to other processes).
+ */
+async function worker(tasks: Task[], parallel: boolean): Promise<void> {
+  const results: Result[] = [];
+  if (parallel) results.push(...(await Promise.all(tasks.map(runTask))));
+  else {
+    for (const t of tasks) {
+      const [a, b] = [await runTask(t), await runTask(t)];
+      results.push(a.row.seconds <= b.row.seconds ? a : b);
+    }
+  }
+  process.send!(results);
+}
+
+const kib = (bps: number): string => `${(bps / 1024).toFixed(2).padStart(7)} KiB/s`;
+
+/** Sizes of a full upload chunk: data, request and response packets. */
+function uploadSizes(chunk: number): { data: number; request: number; response: number } {
+  const request = SMP_HEADER_SIZE + encodeCbor({ image: 0, off: SIZE, data: new Uint8Array(chunk) }).length;
+  return { data: chunk, request, response: SMP_HEADER_SIZE + encodeCbor({ off: SIZE }).length };
+}
+
+function downloadSizes(chunk: number): { data: number; request: number; response: number } {
+  const request = SMP_HEADER_SIZE + encodeCbor({ name: '/lfs/big.bin', off: SIZE }).length;
+  return { data: chunk, request: SMP_HEADER_SIZE + encodeCbor({ off: SIZE, data: new Uint8Array(chunk) }).length, response: request };
+}
+
+function report(p: BenchProfile, rows: Row[]): void {
+  console.log(`${p.link.name}: ${p.link.description}`);
+  for (const op of ['upload', 'download'] as const) {
+    const mine = rows.filter((r) => r.op === op);
+    const tuned = mine[0]!;
+    const saw = mine.find((r) => r.label.startsWith('stop-and-wait') && (op === 'download' || r.label.includes('full')))!;
+    const rtt = (saw.seconds * 1000) / Math.ceil(SIZE / saw.chunk);
+    const sizes = op === 'upload' ? uploadSizes(tuned.chunk) : downloadSizes(tuned.chunk);
+    // Downloads: the response carries the data, so the link's busy direction is the device's.
+    const limit = transferLimit(p, SIZE, sizes, rtt, op === 'upload' ? BENCH_FLASH : undefined);
+    console.log(`  ${op} limit ${kib(limit.bytesPerSecond).trim()} = ${limit.formula}`);
+    const baselines = mine.filter((r) => r !== tuned && !r.lossy && !r.label.includes('full'));
+    for (const r of mine) {
+      const pct = `${((100 * r.bytesPerSecond) / limit.bytesPerSecond).toFixed(0).padStart(3)}% of limit`;
+      let note = '';
+      if (r === tuned) note = baselines.map((b) => `×${(tuned.bytesPerSecond / b.bytesPerSecond).toFixed(2)} vs ${b.label}`).join(', ');
+      if (r.lossy) note = `${((100 * r.bytesPerSecond) / tuned.bytesPerSecond).toFixed(0)}% of the loss-free speed`;
+      const shape = `chunk ${String(r.chunk).padStart(4)} B, window ${r.window}`;
+      console.log(`  ${op.padEnd(8)} ${r.label.padEnd(30)} ${kib(r.bytesPerSecond)} ${pct}  ${shape}  ${note}`);
+    }
+  }
+  console.log('');
 }
 
 async function main(): Promise<void> {
-  const body = new Uint8Array(SIZE - 0x200 - 40).map((_, i) => (i * 31) & 0xff);
-  const image = buildImage({ version: '2.0.0', body });
-  const file = new Uint8Array(SIZE).map((_, i) => (i * 7) & 0xff);
   const only = process.env.BENCH_PROFILES?.split(',');
-  const profiles = Object.values(LINK_PROFILES).filter((p) => !only || only.includes(p.name));
-  console.log(`mcumgr-ts transfer benchmark — ${new Date().toISOString()} — ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`);
-  console.log(`${SIZE / 1024} KiB image upload and file download per link profile; all runs side by side in this process.\n`);
-  const jobs: Promise<Row>[] = [];
-  let seed = 1;
+  const profiles = PROFILES.filter((p) => !only || only.includes(p.link.name));
+  const started = performance.now();
+  console.log(`mcumgr-ts transfer benchmark — ${new Date().toISOString()} — ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`);
+  console.log(`${SIZE / 1024} KiB image upload and file download per link profile, all in this run.\n`);
+  const self = fileURLToPath(import.meta.url);
+  const { light, heavy } = plan(profiles);
+  const spawn = (tasks: Task[], parallel: boolean): Promise<Result[]> =>
+    new Promise((resolve, reject) => {
+      const child = fork(self, [], { env: { ...process.env, BENCH_WORKER: JSON.stringify({ tasks, parallel }) } });
+      child.once('message', (results) => resolve(results as Result[]));
+      child.once('exit', (code) => code !== 0 && reject(new Error(`a benchmark worker exited with ${code}`)));
+    });
+  const results = (await Promise.all([spawn(light, true), spawn(heavy, false)])).flat();
   for (const p of profiles) {
-    for (const st of STRATEGIES) jobs.push(runUpload(p, st, image, seed++));
-    jobs.push(runDownload(p, STRATEGIES[0]!, file, seed++));
+    const rows = results.filter((r) => r.profile === p.link.name).sort((a, b) => a.job - b.job).map((r) => r.row);
+    report(p, rows);
   }
-  const rows = await Promise.all(jobs);
-  for (const p of profiles) {
-    const lim = limits(p);
-    console.log(`${p.name}: ${p.description}`);
-    console.log(`  limit ${lim.kibs.toFixed(2)} KiB/s = ${lim.formula}`);
-    const ups = rows.filter((r) => r.profile === p.name && r.op === 'upload');
-    const tuned = ups[0]!;
-    for (const r of ups) {
-      const vs = r === tuned ? ups.slice(1).map((b) => `×${(tuned.kibs / b.kibs).toFixed(2)} vs ${b.strategy}`).join(', ') : '';
-      console.log(
-        `  upload   ${r.strategy.padEnd(30)} ${r.kibs.toFixed(2).padStart(8)} KiB/s  ${((100 * r.kibs) / lim.kibs).toFixed(0).padStart(3)}% of limit  chunk ${r.chunk} B  ${vs}`,
-      );
-    }
-    for (const r of rows.filter((x) => x.profile === p.name && x.op === 'download')) {
-      console.log(`  download ${'stop-and-wait (device chunks)'.padEnd(30)} ${r.kibs.toFixed(2).padStart(8)} KiB/s  ${((100 * r.kibs) / lim.kibs).toFixed(0).padStart(3)}% of limit`);
-    }
-    console.log('');
-  }
-  console.log(`serial framing: ${serialWireBytes(1020)} wire bytes for a 1020-byte packet`);
+  console.log(`total ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
 
-main().catch((err: unknown) => {
+const workerSpec = process.env.BENCH_WORKER ? (JSON.parse(process.env.BENCH_WORKER) as { tasks: Task[]; parallel: boolean }) : undefined;
+const run = workerSpec ? worker(workerSpec.tasks, workerSpec.parallel) : main();
+run.catch((err: unknown) => {
   console.error(`bench failed: ${(err as Error).message}`);
   process.exit(1);
 });

@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { preprocess } from './args.js';
 import { registerConnCommands } from './commands/conn.js';
+import { registerDoctor } from './doctor.js';
 import { registerEnumCommand } from './commands/enum.js';
 import { registerFsCommands } from './commands/fs.js';
 import { registerImageCommands } from './commands/image.js';
@@ -52,6 +53,7 @@ function buildProgram(): Command {
   registerStatCommands(program);
   registerSettingsCommands(program);
   registerEnumCommand(program);
+  registerDoctor(program);
   return program;
 }
 

@@ -1,19 +1,29 @@
-/** File transfers over SMP (fs group, command 0), browser-safe. */
+/** File transfers over SMP (fs group, command 0), browser-safe; both directions go through the shared window. */
 import { SmpDeviceError, SmpError, SmpTimeoutError } from '../protocol/errors.js';
 import { fs } from '../groups/fs.js';
 import type { SmpClient } from './client.js';
-import { fitChunk, maxPacketSize, type TransferProgress } from './upload.js';
+import { fitChunk, transferLimits, windowFor } from './params.js';
+import type { TransferProgress } from './upload.js';
+import { runWindow } from './window.js';
 
 export interface FileTransferOptions {
   /** Data bytes per upload chunk; default: computed from the device's buffer size and the transport MTU. */
   chunkSize?: number;
+  /** Chunks in flight at most (default: the device's buffer count; 1 when it does not report it). */
+  window?: number;
   timeoutMs?: number;
-  /** Resends of a timed-out chunk before giving up. Default 3. */
+  /** Unanswered rounds in a row before giving up. Default 3. */
   retries?: number;
   onProgress?: (p: TransferProgress) => void;
   /** Called with the `off` of every response (the Go tool prints them). */
   onResponse?: (off: number) => void;
   signal?: AbortSignal;
+}
+
+/** fs group error FILE_OFFSET_NOT_VALID: the device names the offset it expects in `len`. */
+function expectedOffset(err: unknown): number | undefined {
+  const len = err instanceof SmpDeviceError && err.group === 8 && err.rc === 11 ? err.body?.len : undefined;
+  return typeof len === 'number' ? len : undefined;
 }
 
 /** Writes `bytes` to the device file `name`. An empty file is created with one empty chunk. */
@@ -22,78 +32,101 @@ export async function fileUpload(
   name: string,
   bytes: Uint8Array,
   options: FileTransferOptions = {},
-): Promise<{ bytes: number; chunkSize: number }> {
+): Promise<{ bytes: number; chunkSize: number; window: number }> {
   const total = bytes.length;
-  const limit = options.chunkSize ? Number.POSITIVE_INFINITY : await maxPacketSize(client, options.signal);
+  const negotiated = options.chunkSize ? undefined : await transferLimits(client, options.signal);
+  const limit = negotiated?.maxPacket ?? Number.POSITIVE_INFINITY;
   const chunkSize = options.chunkSize ?? fitChunk({ name, off: total, len: total }, limit, total);
   if (chunkSize <= 0 && total > 0) throw new SmpError('Cannot create file upload request; MTU too low');
-  let off = 0;
-  let timeouts = 0;
+  const window = windowFor(options.window, negotiated?.bufCount);
   options.onProgress?.({ done: 0, total });
-  do {
-    const n = Math.min(chunkSize, total - off);
-    const req = { name, off, data: bytes.subarray(off, off + n), ...(off === 0 ? { len: total } : {}) };
-    let rsp: { off: number };
-    try {
-      rsp = await client.call(fs.upload, req, { signal: options.signal, timeoutMs: options.timeoutMs, tries: 1 });
-    } catch (err) {
-      if (err instanceof SmpTimeoutError && timeouts < (options.retries ?? 3)) {
-        timeouts++;
-        continue;
-      }
-      // A chunk the device already wrote (its answer was lost): it says where it is (`len`), continue there.
-      const expected = err instanceof SmpDeviceError && err.group === 8 && err.rc === 11 ? err.body?.len : undefined;
-      if (typeof expected === 'number' && expected <= total && timeouts < (options.retries ?? 3)) {
-        timeouts++;
-        off = expected;
-        continue;
-      }
-      throw err;
-    }
-    timeouts = 0;
-    options.onResponse?.(rsp.off);
-    if (rsp.off <= off && n > 0) throw new SmpError(`the device did not advance (offset ${rsp.off} after writing at ${off})`);
-    off = rsp.off;
-    options.onProgress?.({ done: Math.min(off, total), total });
-  } while (off < total);
-  return { bytes: total, chunkSize };
+  const run = await runWindow({
+    // An empty file still takes one (empty) first chunk.
+    total: Math.max(total, 1),
+    start: 0,
+    window: window.start,
+    maxWindow: window.max,
+    retries: options.retries ?? 3,
+    timeoutMs: options.timeoutMs,
+    signal: options.signal,
+    send: (off, timeoutMs, signal) => {
+      const n = Math.min(chunkSize, total - off);
+      const req = { name, off, data: bytes.subarray(off, off + n), ...(off === 0 ? { len: total } : {}) };
+      const reply = client.call(fs.upload, req, { signal, timeoutMs, tries: 1 }).then(
+        (rsp) => {
+          options.onResponse?.(rsp.off);
+          return total === 0 ? 1 : rsp.off;
+        },
+        (err: unknown) => {
+          // A chunk out of place (one before it was lost, or its answer was): the device says where it is.
+          const expected = expectedOffset(err);
+          if (expected !== undefined && expected <= total) return expected;
+          throw err;
+        },
+      );
+      return { end: Math.max(off + n, 1), reply };
+    },
+    onAck: (off) => options.onProgress?.({ done: Math.min(off, total), total }),
+  });
+  return { bytes: total, chunkSize, window: Math.max(1, run.maxWindow) };
 }
 
 /** Reads the device file `name` completely. */
-export async function fileDownload(
-  client: SmpClient,
-  name: string,
-  options: FileTransferOptions = {},
-): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  let off = 0;
-  let total: number | undefined;
-  let timeouts = 0;
-  for (;;) {
-    let rsp: { off: number; data: Uint8Array; len?: number };
-    try {
-      rsp = await client.call(fs.download, { name, off }, { signal: options.signal, timeoutMs: options.timeoutMs, tries: 1 });
-    } catch (err) {
-      if (err instanceof SmpTimeoutError && timeouts < (options.retries ?? 3)) {
-        timeouts++;
-        continue;
-      }
-      throw err;
-    }
-    timeouts = 0;
-    options.onResponse?.(rsp.off);
-    if (rsp.len !== undefined && total === undefined) total = rsp.len;
-    if (rsp.off !== off) throw new SmpError(`the device answered offset ${rsp.off} to a read at ${off}`);
-    parts.push(rsp.data);
-    off += rsp.data.length;
-    options.onProgress?.({ done: off, total: total ?? off });
-    if (rsp.data.length === 0 || (total !== undefined && off >= total)) break;
+export async function fileDownload(client: SmpClient, name: string, options: FileTransferOptions = {}): Promise<Uint8Array> {
+  const window = windowFor(options.window, options.window === 1 ? 1 : (await transferLimits(client, options.signal)).bufCount);
+  const request = (off: number, timeoutMs: number | undefined, signal: AbortSignal | undefined) =>
+    client.call(fs.download, { name, off }, { signal, timeoutMs, tries: 1 }).then((rsp) => {
+      if (rsp.off !== off) throw new SmpError(`the device answered offset ${rsp.off} to a read at ${off}`);
+      options.onResponse?.(rsp.off);
+      return rsp;
+    });
+
+  // The first answer gives the file's length and the device's chunk size; the rest is read through the window.
+  let first: Awaited<ReturnType<typeof request>> | undefined;
+  for (let tries = 0; !first; tries++) {
+    first = await request(0, options.timeoutMs, options.signal).catch((err: unknown) => {
+      if (tries >= (options.retries ?? 3) || !(err instanceof SmpTimeoutError)) throw err;
+      return undefined;
+    });
   }
-  const out = new Uint8Array(off);
-  let p = 0;
-  for (const part of parts) {
-    out.set(part, p);
-    p += part.length;
-  }
+  const total = first.len ?? first.data.length;
+  const out = new Uint8Array(total);
+  const have = new Map<number, number>(); // offset → length of the pieces received
+  const store = (off: number, data: Uint8Array): void => {
+    if (off + data.length > total) throw new SmpError(`the device sent data past the file's length (${total})`);
+    out.set(data, off);
+    have.set(off, data.length);
+  };
+  /** End of the data received without a gap from `from`. */
+  const prefix = (from = 0): number => {
+    let p = from;
+    for (let n = have.get(p); n; n = have.get(p)) p += n;
+    return p;
+  };
+  store(0, first.data);
+  options.onProgress?.({ done: first.data.length, total });
+  if (total > 0 && first.data.length === 0) throw new SmpError('the device sent no data for a non-empty file');
+  const chunk = Math.max(1, first.data.length);
+
+  await runWindow({
+    total,
+    start: prefix(),
+    window: window.start,
+    maxWindow: window.max,
+    retries: options.retries ?? 3,
+    timeoutMs: options.timeoutMs,
+    signal: options.signal,
+    reorderTolerance: 2,
+    skip: prefix,
+    send: (off, timeoutMs, signal) => {
+      const reply = request(off, timeoutMs, signal).then((rsp) => {
+        if (rsp.data.length === 0) throw new SmpError(`the device sent no data at offset ${off} of ${total}`);
+        store(off, rsp.data);
+        return prefix();
+      });
+      return { end: Math.min(total, off + chunk), reply };
+    },
+    onAck: (off) => options.onProgress?.({ done: off, total }),
+  });
   return out;
 }

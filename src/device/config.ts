@@ -73,6 +73,8 @@ export interface DeviceConfig {
   resetDelayMs: number;
   /** How long a reboot takes (MCUboot + kernel start): requests meanwhile get no answer. */
   bootTimeMs: number;
+  /** Commands to leave out, by definition name (e.g. `"os.params"` for a build without MCUMGR_GRP_OS_MCUMGR_PARAMS). */
+  disabledCommands?: string[];
   /** SMP v1 translation overrides (see ServerOptions.legacyOverrides). */
   legacyOverrides?: Record<number, number | Record<number, number>>;
 }

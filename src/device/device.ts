@@ -115,6 +115,7 @@ export class VirtualDevice {
         return {};
       });
     }
+    for (const name of this.config.disabledCommands ?? []) this.server.unregisterCommand(name);
   }
 
   uptimeMs(): number {
@@ -137,7 +138,9 @@ export class VirtualDevice {
   setUpload(up: UploadState | undefined): void {
     this.upload = up;
     const path = join(this.stateDir, 'upload.json');
-    if (up) writeJson(path, up);
+    // Written in place, once per chunk: a rename per chunk costs more than the chunk. A write torn by a kill
+    // leaves unreadable JSON, which only means the upload starts over.
+    if (up) writeFileSync(path, JSON.stringify(up));
     else rmSync(path, { force: true });
   }
 

@@ -94,6 +94,11 @@ export class SmpServer {
     if (!this.groupOrder.includes(cmd.group)) this.groupOrder.push(cmd.group);
   }
 
+  /** Removes one command by its definition's name (`"os.params"`): the device answers it as unsupported. */
+  unregisterCommand(name: string): void {
+    for (const [k, e] of this.handlers) if (e.cmd.name === name) this.handlers.delete(k);
+  }
+
   unregisterGroup(group: number): void {
     for (const [k, e] of this.handlers) if (e.cmd.group === group) this.handlers.delete(k);
     const i = this.groupOrder.indexOf(group);

@@ -241,6 +241,8 @@ class DeviceSide extends ListenerTransport {
   }
 
   /** Zephyr fragments responses into notifications, so the SMP layer sees no small MTU. */
+  readonly framingOverhead = 0;
+
   get mtu(): number {
     return 0xffff + 8;
   }

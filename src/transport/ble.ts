@@ -50,6 +50,8 @@ export class BleTransport implements SmpTransport {
     return Math.max(1, this.characteristic.attMtu - 3);
   }
 
+  readonly framingOverhead = 0;
+
   get mtu(): number {
     return this.options.reassembly ? 0xffff : this.writeSize;
   }

@@ -1,3 +1,5 @@
+import { decodeCborMap } from '../protocol/cbor.js';
+import { decodePacket } from '../protocol/header.js';
 import type { SmpTransport } from './transport.js';
 
 /** A physical link, as seen by SMP packets crossing it in one direction. */
@@ -10,6 +12,8 @@ export interface LinkProfile {
   wireBytes(size: number): number;
   /** Largest SMP packet the link carries in one frame. */
   mtu: number;
+  /** Framing bytes the device keeps in its SMP buffer with each packet (serial: length and CRC). */
+  framingOverhead?: number;
   /** One-way latency added after the last byte left the sender. */
   latencyMs: number;
   jitterMs?: number;
@@ -18,7 +22,7 @@ export interface LinkProfile {
   duplicate?: number;
   /** A reordered packet is held back by up to two latencies. */
   reorder?: number;
-  /** A corrupted packet has one byte flipped (serial framing's CRC turns this into a loss). */
+  /** A corrupted packet fails the receiver's check (serial CRC16, UDP checksum) and is discarded. */
   corrupt?: number;
 }
 
@@ -28,40 +32,25 @@ export function serialWireBytes(size: number): number {
   return base64 + Math.ceil(base64 / 124) * 3;
 }
 
-/** BLE: each notification/write carries ATT_MTU − 3 bytes plus about 14 bytes of L2CAP/LL/PHY overhead. */
-function bleWireBytes(attMtu: number): (size: number) => number {
-  return (size) => {
-    const pdus = Math.ceil(size / (attMtu - 3));
-    return size + pdus * 14;
-  };
-}
-
 export const LINK_PROFILES: Record<string, LinkProfile> = {
   'uart-115200': {
     name: 'uart-115200', description: 'UART at 115200 baud (8N1: 11520 bytes/s), SMP console framing',
-    bytesPerSecond: 11_520, wireBytes: serialWireBytes, mtu: 1024, latencyMs: 1,
+    bytesPerSecond: 11_520, wireBytes: serialWireBytes, mtu: 1024, latencyMs: 1, framingOverhead: 4,
   },
   'uart-1M': {
     name: 'uart-1M', description: 'UART at 1 Mbaud (100 000 bytes/s), SMP console framing',
-    bytesPerSecond: 100_000, wireBytes: serialWireBytes, mtu: 1024, latencyMs: 1,
+    bytesPerSecond: 100_000, wireBytes: serialWireBytes, mtu: 1024, latencyMs: 1, framingOverhead: 4,
   },
   'udp-20ms': {
-    name: 'udp-20ms', description: 'UDP over a 20 ms round-trip network at 10 Mbit/s, 0.5% loss',
-    bytesPerSecond: 1_250_000, wireBytes: (size) => size + 28 + 14, mtu: 1472, latencyMs: 10, jitterMs: 2, loss: 0.005,
-  },
-  'ble-1M': {
-    name: 'ble-1M', description: 'BLE 1M PHY, ATT MTU 247, 7.5 ms connection interval (~700 kbit/s usable)',
-    bytesPerSecond: 87_000, wireBytes: bleWireBytes(247), mtu: 244, latencyMs: 7.5,
-  },
-  'ble-2M': {
-    name: 'ble-2M', description: 'BLE 2M PHY, ATT MTU 247, 7.5 ms connection interval (~1.3 Mbit/s usable)',
-    bytesPerSecond: 165_000, wireBytes: bleWireBytes(247), mtu: 244, latencyMs: 7.5,
+    name: 'udp-20ms', description: 'UDP over a 20 ms round-trip network at 10 Mbit/s (IP fragments above 1472 bytes)',
+    bytesPerSecond: 1_250_000, wireBytes: (size) => size + 42 * Math.ceil((size + 8) / 1480), mtu: 2048, latencyMs: 10, jitterMs: 2,
   },
 };
 
 /** A small seeded generator so that emulated losses repeat from run to run. */
 export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0 || 1;
+  // Spread small seeds over the state: xorshift starting from 1, 2 ... yields tiny numbers for a while.
+  let s = Math.imul(seed ^ 0x5bd1e995, 0x9e3779b1) >>> 0 || 1;
   return () => {
     s ^= s << 13;
     s >>>= 0;
@@ -70,6 +59,46 @@ export function seededRandom(seed: number): () => number {
     s >>>= 0;
     return s / 0x1_0000_0000;
   };
+}
+
+/**
+ * Runs callbacks at given times (on the `performance.now()` clock) strictly in order of time, ties in the
+ * order they were added. Plain timers do not: a shorter timer set later in the same millisecond can fire
+ * first, which would reorder the fragments of a packet.
+ */
+export class TimedQueue {
+  private items: { at: number; fn: () => void }[] = [];
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private armedFor = Number.POSITIVE_INFINITY;
+
+  at(time: number, fn: () => void): void {
+    let i = this.items.length;
+    while (i > 0 && this.items[i - 1]!.at > time) i--;
+    this.items.splice(i, 0, { at: time, fn });
+    this.arm();
+  }
+
+  clear(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.items = [];
+  }
+
+  private arm(): void {
+    const head = this.items[0];
+    if (!head || (this.timer && this.armedFor <= head.at)) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.armedFor = head.at;
+    this.timer = setTimeout(() => this.fire(), Math.max(0, head.at - performance.now()));
+  }
+
+  private fire(): void {
+    this.timer = undefined;
+    this.armedFor = Number.POSITIVE_INFINITY;
+    const due = performance.now();
+    while (this.items.length > 0 && this.items[0]!.at <= due) this.items.shift()!.fn();
+    this.arm();
+  }
 }
 
 /** Counters of what the emulated link did, for tests and benchmarks. */
@@ -88,9 +117,10 @@ export interface LinkStats {
  */
 export class EmulatedLink implements SmpTransport {
   readonly mtu: number;
+  readonly framingOverhead: number;
   readonly stats: LinkStats = { packets: 0, bytes: 0, lost: 0, duplicated: 0, reordered: 0, corrupted: 0 };
   private wireFreeAt = 0;
-  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  private readonly arrivals = new TimedQueue();
 
   constructor(
     private readonly inner: SmpTransport,
@@ -98,6 +128,7 @@ export class EmulatedLink implements SmpTransport {
     private readonly random: () => number = seededRandom(1),
   ) {
     this.mtu = Math.min(inner.mtu, profile.mtu);
+    this.framingOverhead = profile.framingOverhead ?? inner.framingOverhead;
   }
 
   async send(packet: Uint8Array): Promise<void> {
@@ -115,26 +146,17 @@ export class EmulatedLink implements SmpTransport {
       this.stats.reordered++;
       arrival += 2 * this.profile.latencyMs * this.random() + 1;
     }
-    let bytes = packet.slice();
     if (this.random() < (this.profile.corrupt ?? 0)) {
       this.stats.corrupted++;
-      const at = Math.floor(this.random() * bytes.length);
-      bytes[at] = bytes[at]! ^ (1 + Math.floor(this.random() * 255));
+      return;
     }
-    this.deliverAt(arrival - now, bytes);
+    const bytes = packet.slice();
+    const deliver = (): void => void this.inner.send(bytes).catch(() => undefined);
+    this.arrivals.at(arrival, deliver);
     if (this.random() < (this.profile.duplicate ?? 0)) {
       this.stats.duplicated++;
-      bytes = bytes.slice();
-      this.deliverAt(arrival - now + this.profile.latencyMs * this.random(), bytes);
+      this.arrivals.at(arrival + this.profile.latencyMs * this.random(), deliver);
     }
-  }
-
-  private deliverAt(delayMs: number, packet: Uint8Array): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      this.inner.send(packet).catch(() => undefined);
-    }, Math.max(0, delayMs));
-    this.timers.add(timer);
   }
 
   onPacket(listener: (packet: Uint8Array) => void): void {
@@ -146,32 +168,88 @@ export class EmulatedLink implements SmpTransport {
   }
 
   async close(): Promise<void> {
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
+    this.arrivals.clear();
     await this.inner.close();
   }
 }
 
-/** How the emulated device takes packets in: a pool of receive buffers and a flash that writes at a given speed. */
+/** The device's flash as the upload handlers use it. */
+export interface FlashModel {
+  /** Programming speed in bytes per second. */
+  writeBytesPerSecond: number;
+  sectorSize: number;
+  sectorEraseMs: number;
+  /**
+   * `progressive` (CONFIG_IMG_ERASE_PROGRESSIVELY=y): each sector is erased when the upload first writes
+   * into it; `at-start`: the first chunk of an image upload erases the whole image area first.
+   */
+  erase: 'progressive' | 'at-start';
+}
+
+/** How the emulated device takes packets in: a pool of receive buffers, a CPU cost per request and a flash. */
 export interface DeviceModel {
   /** Receive buffers (CONFIG_MCUMGR_TRANSPORT_NETBUF_COUNT): a packet arriving while all are busy is dropped. */
   bufferCount: number;
   /** Largest packet a buffer holds; larger packets are dropped silently, as Zephyr does. */
   bufferSize: number;
-  /** Flash write speed in bytes per second, applied to each request's payload. */
-  flashBytesPerSecond: number;
+  /** Time to handle one request apart from flash work. Default 0. */
+  requestMs?: number;
+  flash: FlashModel;
+}
+
+/** Flash time of one request: image upload chunks erase (per the model) and program; fs uploads program. */
+export class FlashTimer {
+  private erasedTo = 0;
+
+  constructor(readonly model: FlashModel) {}
+
+  /** Milliseconds the device spends on flash for this request. */
+  cost(packet: Uint8Array): number {
+    let req: { header: { group: number; id: number; op: number }; body: Record<string, unknown> };
+    try {
+      const { header, payload } = decodePacket(packet);
+      req = { header, body: payload.length ? decodeCborMap(payload, { rejectDuplicateKeys: false }) : {} };
+    } catch {
+      return 0;
+    }
+    const { group, id, op } = req.header;
+    const data = req.body.data instanceof Uint8Array ? req.body.data.length : 0;
+    const off = typeof req.body.off === 'number' ? req.body.off : 0;
+    const write = (data / this.model.writeBytesPerSecond) * 1000;
+    if (op !== 2 || id !== (group === 1 ? 1 : 0) || (group !== 1 && group !== 8)) return 0;
+    if (group === 8) return write;
+    let sectors = 0;
+    if (off === 0 && typeof req.body.len === 'number') {
+      this.erasedTo = 0;
+      if (this.model.erase === 'at-start') {
+        sectors = Math.ceil(req.body.len / this.model.sectorSize);
+        this.erasedTo = sectors * this.model.sectorSize;
+      }
+    }
+    const endSector = Math.ceil((off + data) / this.model.sectorSize) * this.model.sectorSize;
+    if (endSector > this.erasedTo) {
+      sectors += (endSector - this.erasedTo) / this.model.sectorSize;
+      this.erasedTo = endSector;
+    }
+    return sectors * this.model.sectorEraseMs + write;
+  }
 }
 
 /**
  * The device's end of a link: packets wait in at most `bufferCount` buffers and are handed to the
- * server one at a time, each after the time the flash needs for its payload.
+ * server one at a time, each after the time the device needs for it; a buffer is free again once the
+ * request's response is sent.
  */
 export class DeviceEndpoint implements SmpTransport {
   readonly mtu: number;
-  dropped = 0;
+  readonly framingOverhead: number;
+  /** Packets dropped because they were larger than a buffer, and because every buffer was busy. */
+  readonly dropped = { tooLarge: 0, busy: 0 };
   private busy = 0;
-  private readonly queue: Uint8Array[] = [];
-  private processing = false;
+  /** When the device has finished the requests it holds: each request is handled on this timeline. */
+  private busyUntil = 0;
+  private readonly handled = new TimedQueue();
+  private readonly flash: FlashTimer;
   private listener: (packet: Uint8Array) => void = () => {};
 
   constructor(
@@ -179,29 +257,24 @@ export class DeviceEndpoint implements SmpTransport {
     readonly model: DeviceModel,
   ) {
     this.mtu = inner.mtu;
+    this.framingOverhead = inner.framingOverhead;
+    this.flash = new FlashTimer(model.flash);
     inner.onPacket((packet) => this.arrive(packet));
   }
 
   private arrive(packet: Uint8Array): void {
-    if (packet.length > this.model.bufferSize || this.busy >= this.model.bufferCount) {
-      this.dropped++;
+    if (packet.length > this.model.bufferSize) {
+      this.dropped.tooLarge++;
+      return;
+    }
+    if (this.busy >= this.model.bufferCount) {
+      this.dropped.busy++;
       return;
     }
     this.busy++;
-    this.queue.push(packet);
-    this.pump();
-  }
-
-  private pump(): void {
-    if (this.processing) return;
-    const packet = this.queue.shift();
-    if (!packet) return;
-    this.processing = true;
-    setTimeout(() => {
-      this.processing = false;
-      this.listener(packet);
-      this.pump();
-    }, (packet.length / this.model.flashBytesPerSecond) * 1000);
+    // Absolute times, so that timer lateness does not add up from one request to the next.
+    this.busyUntil = Math.max(performance.now(), this.busyUntil) + (this.model.requestMs ?? 0) + this.flash.cost(packet);
+    this.handled.at(this.busyUntil, () => this.listener(packet));
   }
 
   async send(packet: Uint8Array): Promise<void> {
@@ -218,6 +291,7 @@ export class DeviceEndpoint implements SmpTransport {
   }
 
   close(): Promise<void> {
+    this.handled.clear();
     return this.inner.close();
   }
 }

@@ -8,6 +8,7 @@ export const defer: (fn: () => void) => void =
 /** Keeps packet and close listeners; delivers packets until closed and notifies closing once, asynchronously. */
 export abstract class ListenerTransport implements SmpTransport {
   abstract readonly mtu: number;
+  abstract readonly framingOverhead: number;
   abstract send(packet: Uint8Array): Promise<void>;
   abstract close(): Promise<void>;
 

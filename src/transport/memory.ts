@@ -4,6 +4,7 @@ import { TransportError, type SmpTransport } from './transport.js';
 
 class MemoryTransport extends ListenerTransport {
   peer: MemoryTransport | undefined;
+  readonly framingOverhead = 0;
 
   constructor(readonly mtu: number) {
     super();

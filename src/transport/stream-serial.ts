@@ -45,6 +45,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** SMP over any byte stream using serial framing (or raw mode). */
 export class StreamSerialTransport implements SmpTransport {
   readonly mtu: number;
+  /** The frame's length and CRC (none in raw mode). */
+  readonly framingOverhead: number;
   readonly raw: boolean;
   readonly lineLength: number;
   private readonly interFrameDelayMs: number;
@@ -60,6 +62,7 @@ export class StreamSerialTransport implements SmpTransport {
   ) {
     this.mtu = options.mtu ?? 512;
     this.raw = options.raw ?? false;
+    this.framingOverhead = this.raw ? 0 : 4;
     this.lineLength = options.lineLength ?? 127;
     this.interFrameDelayMs = options.interFrameDelayMs ?? 0;
     const maxPacket = options.maxReceivePacket ?? SERIAL_MAX_PACKET;

@@ -2,6 +2,11 @@
 export interface SmpTransport {
   /** Largest SMP packet (header + payload) this transport can carry in one frame. */
   readonly mtu: number;
+  /**
+   * Bytes the transport's framing adds to a packet inside the device's SMP receive buffer: serial keeps the
+   * 2-byte length and 2-byte CRC there (4); UDP and BLE deliver the bare packet (0).
+   */
+  readonly framingOverhead: number;
   /** Sends one SMP packet. Rejects with a TransportError when the link is down or the packet is larger than `mtu`. */
   send(packet: Uint8Array): Promise<void>;
   /** Registers the receiver of whole SMP packets arriving from the peer. */

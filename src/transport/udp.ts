@@ -56,6 +56,7 @@ export interface UdpTransportOptions {
 /** SMP over a connected UDP socket. */
 export class UdpTransport implements SmpTransport {
   readonly mtu: number;
+  readonly framingOverhead = 0;
   private packetListeners: ((packet: Uint8Array) => void)[] = [];
   private closeListeners: ((error?: Error) => void)[] = [];
   private closed = false;

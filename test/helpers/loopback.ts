@@ -3,6 +3,7 @@ import type { SmpTransport } from '../../src/transport/transport.js';
 /** A transport whose peer is a function of the test: it sees each packet sent and may answer. */
 export class ScriptedTransport implements SmpTransport {
   readonly mtu = 2048;
+  readonly framingOverhead = 0;
   readonly sent: Uint8Array[] = [];
   private packetListener: (p: Uint8Array) => void = () => {};
   private closeListeners: ((e?: Error) => void)[] = [];

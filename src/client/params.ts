@@ -1,0 +1,74 @@
+/** Transfer sizing from the device's SMP buffer parameters and the transport (browser-safe). */
+import { encodeCbor } from '../protocol/cbor.js';
+import { SmpAbortError, SmpDeviceError } from '../protocol/errors.js';
+import { SMP_HEADER_SIZE } from '../protocol/header.js';
+import { os } from '../groups/os.js';
+import type { SmpClient } from './client.js';
+
+/** What a device without `os.mcumgrParams` is assumed to have (Zephyr's defaults). */
+export const DEFAULT_BUF_SIZE = 512;
+
+export interface TransferLimits {
+  /** Largest SMP request (header included) that fits the device's buffer and the transport. */
+  maxPacket: number;
+  /** The device's buffer count, when it reported it. */
+  bufCount?: number;
+}
+
+/** Reads the device's buffer size and count (`os.mcumgrParams`); undefined when the device does not answer it. */
+export async function readBufferParams(
+  client: SmpClient,
+  signal?: AbortSignal,
+): Promise<{ bufSize: number; bufCount: number } | undefined> {
+  try {
+    const p = await client.call(os.mcumgrParams, {}, { signal, timeoutMs: 1000, tries: 3 });
+    return p.buf_size > 0 ? { bufSize: p.buf_size, bufCount: Math.max(1, p.buf_count) } : undefined;
+  } catch (err) {
+    if (err instanceof SmpAbortError) throw err;
+    return undefined; // not supported (rc 8) or no answer: fall back
+  }
+}
+
+/**
+ * Largest SMP packet we may send: the transport's MTU and the device's buffer less the transport's framing
+ * overhead kept in it (serial: length and CRC).
+ */
+export function maxPacketFor(client: SmpClient, bufSize: number): number {
+  const t = client.transport;
+  return Math.max(64, Math.min(t.mtu, bufSize - t.framingOverhead));
+}
+
+export async function transferLimits(client: SmpClient, signal?: AbortSignal): Promise<TransferLimits> {
+  const params = await readBufferParams(client, signal);
+  return {
+    maxPacket: maxPacketFor(client, params?.bufSize ?? DEFAULT_BUF_SIZE),
+    ...(params ? { bufCount: params.bufCount } : {}),
+  };
+}
+
+/**
+ * Chunks in flight: at first the device's buffer count (never more than the user's limit), growing up to the
+ * user's limit when it is larger (see window.ts). Stop-and-wait when the device does not report its buffers
+ * and the user gives no limit.
+ */
+export function windowFor(limit: number | undefined, bufCount: number | undefined): { start: number; max: number } {
+  const max = Math.max(1, limit ?? bufCount ?? 1);
+  return { start: Math.min(bufCount ?? max, max), max };
+}
+
+/** MGMT_ERR_EMSGSIZE: the device refused a request because the answer would not fit its buffer. */
+export function isMessageTooLarge(err: unknown): boolean {
+  return err instanceof SmpDeviceError && err.kind === 'mgmt' && err.rc === 7;
+}
+
+function bstrHeaderSize(n: number): number {
+  return n < 24 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
+}
+
+/** Largest data length such that `SMP header + encode({...fields, data})` fits in `limit` bytes. */
+export function fitChunk(fields: Record<string, unknown>, limit: number, remaining: number): number {
+  const emptyLen = SMP_HEADER_SIZE + encodeCbor({ ...fields, data: new Uint8Array(0) }).length; // includes 1-byte bstr header
+  let n = Math.min(remaining, Math.max(0, limit - emptyLen));
+  while (n > 0 && emptyLen - 1 + bstrHeaderSize(n) + n > limit) n--;
+  return n;
+}

@@ -1,0 +1,76 @@
+/** `mcumgr doctor`: the built CLI against the virtual device over UDP, with and without `os params`. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run, Simulator } from './helpers.js';
+
+interface Report {
+  transport: string;
+  params?: { bufSize: number; bufCount: number };
+  maxPacket: number;
+  rttMs: number;
+  echo: { largest: number; dropped: boolean; bytesPerSecond: number; inFlight: number };
+  smpStack?: { size: number; used: number };
+  recommendations: { option: string; why: string }[];
+}
+
+const options = (r: Report): string[] => r.recommendations.map((x) => x.option);
+
+describe.skipIf(!Simulator.available())('mcumgr doctor', () => {
+  let sim: Simulator;
+  let bare: Simulator;
+
+  beforeAll(async () => {
+    // A build without MCUMGR_GRP_OS_MCUMGR_PARAMS and without stack statistics, that silently drops requests over 400 bytes.
+    const config = { disabledCommands: ['os.params'], taskstatStackInfo: false, maxRequestSize: 400 };
+    [sim, bare] = await Promise.all([Simulator.start(), Simulator.start({ config })]);
+  });
+  afterAll(async () => {
+    await Promise.all([sim?.stop(), bare?.stop()]);
+  });
+
+  it('reads the parameters, measures, and recommends in Kconfig names (JSON)', async () => {
+    const r = await run([...sim.conn, '--json', 'doctor']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report.transport).toBe('udp');
+    expect(report.params).toEqual({ bufSize: 1024, bufCount: 4 });
+    expect(report.maxPacket).toBe(1024);
+    expect(report.rttMs).toBeGreaterThan(0);
+    // The largest echo fills the buffer up to the CBOR around it; nothing was dropped.
+    expect(report.echo.largest).toBeGreaterThan(1024 - 30);
+    expect(report.echo.dropped).toBe(false);
+    expect(report.echo.bytesPerSecond).toBeGreaterThan(0);
+    expect(report.echo.inFlight).toBe(4);
+    expect(report.smpStack).toEqual({ size: 512, used: 300 });
+    expect(options(report)).toEqual(['CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE=2048', 'CONFIG_IMG_ERASE_PROGRESSIVELY=y']);
+  });
+
+  it('prints a human report', async () => {
+    const r = await run([...sim.conn, 'doctor']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^SMP buffers: 4 × 1024 bytes/);
+    expect(r.stdout).toMatch(/Round trip: [\d.]+ ms/);
+    expect(r.stdout).toMatch(/Recommendations \(device Kconfig\):\n {2}CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE=2048\n/);
+  });
+
+  it('on a device without os params that drops large requests: falls back, finds the limit, recommends', async () => {
+    const r = await run([...bare.conn, '--json', 'doctor']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report.params).toBeUndefined();
+    expect(report.maxPacket).toBe(512);
+    expect(report.echo.inFlight).toBe(1);
+    expect(report.echo.dropped).toBe(true);
+    expect(report.echo.largest + 14).toBeLessThanOrEqual(400);
+    expect(report.smpStack).toBeUndefined();
+    expect(options(report)[0]).toBe('CONFIG_MCUMGR_GRP_OS_MCUMGR_PARAMS=y');
+    expect(options(report)).toContain('CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE');
+    expect(options(report)).not.toContain('CONFIG_MCUMGR_TRANSPORT_NETBUF_COUNT=4');
+  });
+
+  it('exits 3 with a clear message when no device answers', async () => {
+    const r = await run(['--conntype', 'udp', '--connstring', '127.0.0.1:9', '-t', '0.3', 'doctor']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/no response from the device/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});

@@ -1,0 +1,114 @@
+/** Link emulation: ordered delivery, the flash model, BLE connection events; transfers through the BLE transport. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SmpClient } from '../../src/client/client.js';
+import { fileDownload, fileUpload } from '../../src/client/files.js';
+import { imageUpload } from '../../src/client/upload.js';
+import { buildImage } from '../../src/device/firmware.js';
+import { VirtualDevice } from '../../src/device/device.js';
+import { encodePacket } from '../../src/protocol/header.js';
+import { encodeCbor } from '../../src/protocol/cbor.js';
+import { BleTransport } from '../../src/transport/ble.js';
+import { BleAir, TimedGattLink, type BleLinkProfile } from '../../src/transport/ble-link.js';
+import { SimulatedGattPeer } from '../../src/transport/ble-sim.js';
+import { DeviceEndpoint, FlashTimer, TimedQueue, type FlashModel } from '../../src/transport/link.js';
+import type { SmpTransport } from '../../src/transport/transport.js';
+
+const open: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  for (const o of open.splice(0)) await o.close();
+});
+
+describe('TimedQueue', () => {
+  it('runs callbacks in time order, ties in insertion order, even within one millisecond', async () => {
+    const q = new TimedQueue();
+    const seen: number[] = [];
+    const now = performance.now();
+    q.at(now + 2.6, () => seen.push(1));
+    q.at(now + 1.9 + 0.8, () => seen.push(2));
+    q.at(now + 2.7, () => seen.push(3));
+    q.at(now + 0.5, () => seen.push(0));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(seen).toEqual([0, 1, 2, 3]);
+  });
+});
+
+const upload = (off: number, data: number, len?: number): Uint8Array =>
+  encodePacket({ op: 2, version: 1, flags: 0, group: 1, seq: 0, id: 1 }, encodeCbor({ image: 0, off, data: new Uint8Array(data), ...(len ? { len } : {}) }));
+
+describe('FlashTimer', () => {
+  const base: FlashModel = { writeBytesPerSecond: 100_000, sectorSize: 4096, sectorEraseMs: 50, erase: 'progressive' };
+
+  it('progressive: erases each sector when the upload first writes into it', () => {
+    const f = new FlashTimer(base);
+    expect(f.cost(upload(0, 1000, 20_000))).toBeCloseTo(50 + 10); // first sector + 1000 bytes
+    expect(f.cost(upload(1000, 3000))).toBeCloseTo(30);
+    expect(f.cost(upload(4000, 1000))).toBeCloseTo(50 + 10); // crosses into sector 2
+  });
+
+  it('at-start: the first chunk erases the whole image area', () => {
+    const f = new FlashTimer({ ...base, erase: 'at-start' });
+    expect(f.cost(upload(0, 1000, 20_000))).toBeCloseTo(5 * 50 + 10);
+    expect(f.cost(upload(16_000, 4000))).toBeCloseTo(40);
+  });
+
+  it('other requests take no flash time', () => {
+    const echo = encodePacket({ op: 2, version: 1, flags: 0, group: 0, seq: 0, id: 0 }, encodeCbor({ d: 'hi' }));
+    expect(new FlashTimer(base).cost(echo)).toBe(0);
+  });
+});
+
+const FAST_BLE: BleLinkProfile = { name: 'test', description: 'test', phyMbps: 2, connIntervalMs: 2, attMtu: 247, dataLength: 251 };
+
+describe('BleAir', () => {
+  it('puts PDUs into connection events at the interval, sending again what fails its CRC', () => {
+    const air = new BleAir({ ...FAST_BLE, connIntervalMs: 10 });
+    const first = air.schedule(3, 244);
+    expect(first).toBeGreaterThan(10); // the next anchor point
+    expect(first).toBeLessThan(12);
+    expect(air.schedule(3, 244)).toBeGreaterThan(first); // same event, after the first
+    const lossy = new BleAir({ ...FAST_BLE, retransmit: 0.5 }, 3);
+    for (let i = 0; i < 50; i++) lossy.schedule(0, 244);
+    expect(lossy.stats.retransmitted).toBeGreaterThan(10);
+  });
+});
+
+describe('transfers through the BLE transport and the simulated GATT peer', () => {
+  it('chunks fill the device buffer, writes never exceed ATT_MTU − 3, data arrives byte for byte', async () => {
+    const bufSize = 2475;
+    const device = VirtualDevice.createSync({ stateDir: mkdtempSync(join(tmpdir(), 'mcumgr-ble-')), config: { bufSize, bufCount: 4, slotSize: 0x40000 } });
+    const notifications: number[] = [];
+    const peer = new SimulatedGattPeer({ attMtu: 247, reassembly: true, bufSize, onNotification: (d) => notifications.push(d.length) });
+    const flash: FlashModel = { writeBytesPerSecond: 50_000_000, sectorSize: 4096, sectorEraseMs: 0, erase: 'progressive' };
+    const endpoint = new DeviceEndpoint(peer.deviceTransport(), { bufferCount: 4, bufferSize: bufSize, flash });
+    const requests: number[] = [];
+    const tap: SmpTransport = {
+      mtu: endpoint.mtu,
+      framingOverhead: 0,
+      send: (p) => endpoint.send(p),
+      onPacket: (l) => endpoint.onPacket((p) => (requests.push(p.length), l(p))),
+      onClose: (l) => endpoint.onClose(l),
+      close: () => endpoint.close(),
+    };
+    device.server.attach(tap);
+    const transport = await BleTransport.open(new TimedGattLink(peer, new BleAir({ ...FAST_BLE, retransmit: 0.05 }, 5)), { reassembly: true });
+    const client = new SmpClient(transport, { timeoutMs: 2000 });
+    open.push({ close: async () => { await client.close(); await device.close(); } });
+
+    const img = buildImage({ version: '1.4.0', body: new Uint8Array(30_000).map((_, i) => (i * 5) & 0xff) });
+    const result = await imageUpload(client, img);
+    expect(result.match).toBe(true);
+    expect(result.chunkSize).toBeGreaterThan(2400);
+    const data = new Uint8Array(12_000).map((_, i) => (i * 3) & 0xff);
+    await fileUpload(client, '/lfs/ble.bin', data);
+    expect(await fileDownload(client, '/lfs/ble.bin')).toEqual(data);
+
+    expect(peer.counters.rejectedWrites).toBe(0);
+    expect(Math.max(...requests)).toBeLessThanOrEqual(bufSize);
+    expect(Math.max(...requests)).toBeGreaterThan(bufSize * 0.95);
+    expect(Math.max(...notifications)).toBeLessThanOrEqual(244);
+    expect(endpoint.dropped).toEqual({ tooLarge: 0, busy: 0 });
+  });
+});
