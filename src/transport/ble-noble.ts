@@ -67,7 +67,7 @@ async function loadNoble(hciDevice: number | undefined): Promise<Noble> {
     return mod.default ?? mod;
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'ERR_MODULE_NOT_FOUND') throw new TransportError(NOBLE_MISSING, { cause: err });
+    if (e.code === 'ERR_MODULE_NOT_FOUND' && e.message.includes("'@stoprocent/noble'")) throw new TransportError(NOBLE_MISSING, { cause: err });
     throw new TransportError(`BLE: @stoprocent/noble could not be loaded: ${e.message}`, { cause: err });
   }
 }

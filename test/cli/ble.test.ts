@@ -79,12 +79,18 @@ describe('mcumgr --conntype ble through noble', () => {
     expect(noble.scans).toBe(4);
   });
 
-  it('a device that does not advertise, a device without SMP, and no adapter: transport errors, exit 3', async () => {
+  it('a device that does not advertise, one that cannot be reached, one without SMP, and no adapter: transport errors, exit 3', async () => {
     const missing = await mcumgr('--conntype', 'ble', '--connstring', 'peer_name=nope,conn_timeout=0.2', 'echo', 'x');
     expect(missing).toEqual({ code: 3, stdout: '', stderr: 'Error: BLE: no device named "nope" found within 200 ms (is it advertising and in range?)\n' });
     const noService = await mcumgr('--conntype', 'ble', '--connstring', 'peer_name=thermometer', '--json', 'echo', 'x');
     expect(noService.code).toBe(3);
     expect(JSON.parse(noService.stderr)).toEqual({ error: { kind: 'transport', message: "BLE: thermometer has no SMP characteristic (is mcumgr's Bluetooth transport enabled in its build?)" } });
+
+    expect(await mcumgr('--conntype', 'ble', '--connstring', 'peer_name=headphones', 'echo', 'x')).toEqual({
+      code: 3,
+      stdout: '',
+      stderr: 'Error: BLE: connecting to headphones failed: connection failed to be established\n',
+    });
 
     useNobleModule(new FakeNoble([target], 'unsupported'));
     const noAdapter = await mcumgr('--conntype', 'ble', '--connstring', 'peer_name=smp-sim', 'echo', 'x');

@@ -116,7 +116,6 @@ export function describeEveryCommand(link: 'udp' | 'pty'): void {
       ok(await cli(['datetime', '2031-02-03T04:05:06']), 'Done\n');
       ok(await cli(['datetime']), /^Datetime\(RFC 3339 format\): 2031-02-03T04:0[5-9]:\d\d\n$/);
       await steps([
-        { args: ['--json', 'datetime', 'get'], check: (r) => expect(doc<{ datetime: string }>(r).datetime).toMatch(/^2031-02-03T04:0[5-9]:\d\d$/), udpOnly: true },
         {
           args: ['datetime', '2031-02-03', '04:05:06'],
           check: (r) => expect(r).toEqual({ code: 64, stdout: '', stderr: 'Error: datetime takes one VALUE such as 2025-06-01T12:00:00, got "2031-02-03 04:05:06"\n' }),
@@ -142,11 +141,10 @@ export function describeEveryCommand(link: 'udp' | 'pty'): void {
       await steps([
         { args: ['--json', 'datetime', 'set'], env: { TZ: 'America/St_Johns' }, check: (r) => expect(doc<{ datetime: string }>(r).datetime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d-0[23]:30$/), udpOnly: true },
         { args: ['datetime', 'set', 'now'], env: { TZ: 'UTC' }, check: (r) => ok(r, /^Setting time to \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\nDone\n$/), udpOnly: true },
-        { args: ['--json', 'datetime', 'set', '2032-12-31T23:00:00+01:00'], check: (r) => expect(doc(r)).toEqual({ datetime: '2032-12-31T23:00:00+01:00' }), udpOnly: true },
       ]);
     });
 
-    it('image: list, slotinfo, upload, erase, test, confirm, upgrade', async () => {
+    it('image: list, slotinfo, upload (-w 3), erase, test, confirm, upgrade', async () => {
       const a = makeImage('1.1.0');
       const b = makeImage('1.2.0');
       const slot = (n: number) => ` image=0 slot=${n}\n`;
@@ -157,7 +155,7 @@ export function describeEveryCommand(link: 'udp' | 'pty'): void {
         { args: ['--json', 'image', 'slotinfo'], check: (r) => expect(doc<{ images: { slots: unknown[] }[] }>(r).images[0]!.slots).toHaveLength(2), udpOnly: true },
       ]);
 
-      ok(await cli(['image', 'upload', a.file]), 'Done\n');
+      ok(await cli(['-w', '3', 'image', 'upload', a.file]), 'Done\n');
       if (link === 'udp') {
         ok(await cli(['image', 'erase']), 'Done\n');
         expect(doc(await cli(['--json', 'image', 'upload', a.file]))).toMatchObject({ file: a.file, version: '1.1.0', hash: a.hash, bytes: readFileSync(a.file).length });
@@ -169,16 +167,12 @@ export function describeEveryCommand(link: 'udp' | 'pty'): void {
       await steps([
         { args: ['--json', 'image', 'test', a.hash], check: (r) => expect(doc<{ images: ListedSlot[] }>(r).images[1]).toMatchObject({ slot: 1, hash: a.hash, pending: true }), udpOnly: true },
         { args: ['image', 'erase'], check: (r) => deviceError(r, 9, 'IMG_MGMT_ERR_NO_FREE_SLOT (9): no free slot: an image is pending or in use (reset the device, or erase the slot)') },
-        { args: ['--json', 'image', 'erase'], check: (r) => jsonDeviceError(r, 9, 'IMG_MGMT_ERR_NO_FREE_SLOT'), udpOnly: true },
       ]);
 
       expect(await reset(['reset'], (r) => ok(r, 'Done\n'))).toBe('reset: image 0 test');
       const confirmed = await cli(['image', 'confirm']);
       ok(confirmed, IMAGE_LIST);
       expect(confirmed.stdout).toContain(`${slot(0)}    version: 1.1.0\n    bootable: true\n    flags: active confirmed\n    hash: ${a.hash}\n`);
-      await steps([
-        { args: ['--json', 'image', 'confirm', a.hash], check: (r) => expect(doc<{ images: ListedSlot[] }>(r).images[0]).toMatchObject({ version: '1.1.0', active: true, confirmed: true }), udpOnly: true },
-      ]);
 
       const up = await cli(['image', 'upgrade', b.file]);
       ok(up, new RegExp(`^\\[1/5\\] Uploading .*\\n\\[2/5\\] Marking image ${b.hash} for test\\n\\[3/5\\] Resetting the device\\n\\[4/5\\] Waiting .*\\n\\[5/5\\] New image 1\\.2\\.0 is running; confirming it\\nImages:\\n[\\s\\S]*Done\\n$`));
@@ -247,11 +241,9 @@ export function describeEveryCommand(link: 'udp' | 'pty'): void {
       ]);
       await steps([
         { args: ['settings', 'read', 'cli/text'], check: (r) => deviceError(r, 3, 'SETTINGS_MGMT_ERR_KEY_NOT_FOUND (3): no such setting') },
-        { args: ['--json', 'settings', 'read', 'cli/raw'], check: (r) => jsonDeviceError(r, 3, 'SETTINGS_MGMT_ERR_KEY_NOT_FOUND'), udpOnly: true },
-        ...['commit', 'load', 'save'].flatMap((verb): Step[] => [
-          { args: ['settings', verb], check: (r) => ok(r, 'Done\n') },
-          { args: ['--json', 'settings', verb], check: (r) => expect(doc(r)).toEqual({ ok: true }), udpOnly: true },
-        ]),
+        ...['commit', 'load', 'save'].map((verb): Step => ({ args: ['settings', verb], check: (r) => ok(r, 'Done\n') })),
+        // The three share one JSON path ({ ok: true }).
+        { args: ['--json', 'settings', 'save'], check: (r) => expect(doc(r)).toEqual({ ok: true }), udpOnly: true },
       ]);
     });
   });
