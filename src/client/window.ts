@@ -157,6 +157,8 @@ export async function runWindow(options: WindowOptions): Promise<{ off: number; 
 
   try {
     while (acked < total) {
+      // The abort may come from a progress callback while no request is in flight to carry it.
+      if (options.signal?.aborted) throw new SmpAbortError('request aborted');
       const firstPending = flights.some((f) => f.off === 0 && !f.gone);
       next = options.skip?.(next) ?? next;
       while (!firstPending && next < total && active() < window && !(next === 0 && active() > 0)) {
@@ -164,6 +166,12 @@ export async function runWindow(options: WindowOptions): Promise<{ off: number; 
         used = Math.max(used, active());
         if (flights[flights.length - 1]!.off === 0) break;
         next = options.skip?.(next) ?? next;
+      }
+      if (events.length === 0 && flights.length === 0) {
+        // Every answer is in, yet the device still lacks data (the answers that would have sent it again were
+        // stale ones): nothing is left to wait for, so send from the device's offset again.
+        rewind(acked);
+        continue;
       }
       if (events.length === 0) await new Promise<void>((resolve) => (wake = resolve));
       wake = undefined;

@@ -1,6 +1,6 @@
 /** The shared sliding window against a scripted device: replies out of order, lost, duplicated; offsets authoritative. */
 import { describe, expect, it } from 'vitest';
-import { SmpTimeoutError } from '../../src/protocol/errors.js';
+import { SmpAbortError, SmpTimeoutError } from '../../src/protocol/errors.js';
 import { runWindow } from '../../src/client/window.js';
 import { seededRandom } from '../../src/transport/link.js';
 
@@ -83,5 +83,42 @@ describe('runWindow', () => {
     });
     expect(r.off).toBe(10_000);
     expect(sent).toEqual([1000, 6000, 7000, 8000, 9000]);
+  });
+
+  it('sends again when every answer is in but the device still lacks data (answers reordered past the window)', async () => {
+    // The last chunk reaches the device before the one before it and is refused (answer 1000); the earlier
+    // chunk's answer (2000) then acknowledges only up to itself, with nothing left on its way.
+    let off = 1000;
+    const sent: number[] = [];
+    const r = await runWindow({
+      total: 3000, start: 1000, window: 2, retries: 1, timeoutMs: 1000, reorderTolerance: 1,
+      send: (at) => {
+        sent.push(at);
+        const end = Math.min(3000, at + 1000);
+        if (sent.length === 1) return { end, reply: new Promise<number>((res) => setTimeout(() => res((off = 2000)), 10)) };
+        if (sent.length === 2) return { end, reply: new Promise<number>((res) => setTimeout(() => res(1000), 2)) };
+        if (at === off) off = end;
+        return { end, reply: Promise.resolve(off) };
+      },
+    });
+    expect(r.off).toBe(3000);
+    expect(sent).toEqual([1000, 2000, 2000]);
+  }, 10_000);
+
+  it('stops at once when aborted from a progress callback while nothing is in flight', async () => {
+    const controller = new AbortController();
+    const sent: number[] = [];
+    let off = 0;
+    const run = runWindow({
+      total: 10_000, start: 1000, window: 1, retries: 1, timeoutMs: 1000, signal: controller.signal,
+      onAck: (o) => o >= 3000 && controller.abort(),
+      send: (at) => {
+        sent.push(at);
+        off = Math.min(10_000, at + 1000);
+        return { end: off, reply: Promise.resolve(off) };
+      },
+    });
+    await expect(run).rejects.toThrow(SmpAbortError);
+    expect(sent).toEqual([1000, 2000]);
   });
 });
