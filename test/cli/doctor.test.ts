@@ -1,16 +1,9 @@
 /** `mcumgr doctor`: the built CLI against the virtual device over UDP, with and without `os params`. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DoctorReport } from '../../src/cli/doctor.js';
 import { run, Simulator } from './helpers.js';
 
-interface Report {
-  transport: string;
-  params?: { bufSize: number; bufCount: number };
-  maxPacket: number;
-  rttMs: number;
-  echo: { largest: number; dropped: boolean; bytesPerSecond: number; inFlight: number };
-  smpStack?: { size: number; used: number };
-  recommendations: { option: string; why: string }[];
-}
+type Report = DoctorReport;
 
 const options = (r: Report): string[] => r.recommendations.map((x) => x.option);
 
