@@ -203,7 +203,7 @@ export function groupErrName(group: number, rc: number): string {
 /** Hints for SMP-level codes that depend on which command failed. */
 const NOT_SUPPORTED_HINTS: Record<string, string> = {
   '0:2': 'enable CONFIG_MCUMGR_GRP_OS_TASKSTAT in the device build',
-  '0:3': 'enable CONFIG_MCUMGR_GRP_OS_MPSTAT in the device build',
+  '0:3': 'Zephyr has no memory-pool statistics handler (mpstat comes from Apache Mynewt), so no build option enables it',
   '0:4': 'enable CONFIG_MCUMGR_GRP_OS_DATETIME in the device build',
   '0:6': 'enable CONFIG_MCUMGR_GRP_OS_MCUMGR_PARAMS in the device build',
   '0:7': 'enable CONFIG_MCUMGR_GRP_OS_INFO in the device build',
