@@ -77,6 +77,11 @@ export class SmpClient {
     });
   }
 
+  /** Why the transport closed under this client (a lost link), or undefined while it is open. */
+  get closeReason(): Error | undefined {
+    return this.closedError;
+  }
+
   get version(): number {
     return this.options.version;
   }

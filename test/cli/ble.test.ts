@@ -97,4 +97,24 @@ describe('mcumgr --conntype ble through noble', () => {
     expect(noAdapter.code).toBe(3);
     expect(noAdapter.stderr).toMatch(/^Error: BLE: no Bluetooth LE adapter found \(noble reports "unsupported"/);
   });
+
+  it('image upload reconnects after the link drops mid-upload and resumes where the device stopped', async () => {
+    const device2 = await VirtualDevice.create({ stateDir: tempDir() });
+    const flaky = new FakePeripheral({ address: 'C0:FF:EE:00:00:02', localName: 'flaky', device: device2, attMtu: 185, dropFirstLinkAfterNotifications: 12 });
+    useNobleModule(new FakeNoble([flaky]));
+    try {
+      const bytes = createImage(new Uint8Array(randomBytes(40_000)), { version: '1.4.0', padHeader: true });
+      const file = join(tempDir(), 'app.bin');
+      writeFileSync(file, bytes);
+      const up = await mcumgr('--conntype', 'ble', '--connstring', 'peer_name=flaky', 'image', 'upload', file);
+      expect(up.code, up.stderr).toBe(0);
+      expect(up.stdout).toBe('Done\n');
+      expect(up.stderr).toMatch(/^The link was lost \(BLE peer disconnected[^\n]*\); reconnecting to resume the upload\nResuming the upload at offset [1-9]\d* /);
+      expect(flaky.connects).toBe(2);
+      const doc = JSON.parse((await mcumgr('--conntype', 'ble', '--connstring', 'peer_name=flaky', '--json', 'image', 'list')).stdout) as { images: { slot: number; hash: string }[] };
+      expect(doc.images.find((i) => i.slot === 1)?.hash).toBe(hex(parseImage(bytes).hash!));
+    } finally {
+      await device2.close();
+    }
+  });
 });

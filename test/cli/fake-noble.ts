@@ -35,6 +35,8 @@ export interface FakePeripheralOptions {
   attMtu?: number;
   /** Whether the GATT database has the SMP service (false: some other BLE product). */
   smp?: boolean;
+  /** On the first connection, the link drops after this many notifications (a device walking out of range). */
+  dropFirstLinkAfterNotifications?: number;
 }
 
 export class FakePeripheral extends EventEmitter implements NoblePeripheral {
@@ -58,6 +60,7 @@ export class FakePeripheral extends EventEmitter implements NoblePeripheral {
     const peer = new SimulatedGattPeer({ attMtu: this.o.attMtu ?? 185 });
     this.o.device.server.attach(peer.deviceTransport());
     peer.onDisconnect((err) => this.emit('disconnect', err?.message));
+    if (this.connects === 0 && this.o.dropFirstLinkAfterNotifications !== undefined) peer.disconnectAfterNotifications(this.o.dropFirstLinkAfterNotifications);
     this.peer = peer;
     this.mtu = peer.attMtu;
     this.connects++;

@@ -6,30 +6,42 @@ import type { PackagedImage } from '../dfu-package.js';
 import { toHex } from '../format.js';
 import { formatBytes } from '../progress.js';
 
+/** How often a lost link is reopened to resume one image's upload. */
+const RECONNECTS = 3;
+
 export async function uploadImage(ctx: Ctx, bytes: Uint8Array, imageNum: number, erase: boolean, upgrade: boolean) {
-  const c = await ctx.client();
+  let c = await ctx.client();
   if (erase) {
     ctx.doing = 'the image erase response';
     // Slots are numbered across images: image N's secondary slot is 2N + 1.
     await c.call(image.erase, imageNum === 0 ? {} : { slot: 2 * imageNum + 1 });
   }
-  const bar = ctx.progress('upload');
-  ctx.doing = 'an image upload response';
-  try {
-    return await imageUpload(c, bytes, {
-      image: imageNum,
-      upgrade,
-      window: ctx.window,
-      onProgress: (p) => {
-        if (p.resumedFrom !== undefined && !ctx.json) {
-          bar.finish();
-          ctx.log(`Resuming the upload at offset ${p.resumedFrom} (the device already has ${formatBytes(p.resumedFrom)} of this image)`);
-        }
-        bar.update(p.done, p.total);
-      },
-    });
-  } finally {
-    bar.finish();
+  for (let reconnects = 0; ; reconnects++) {
+    const bar = ctx.progress('upload');
+    ctx.doing = 'an image upload response';
+    try {
+      return await imageUpload(c, bytes, {
+        image: imageNum,
+        upgrade,
+        window: ctx.window,
+        onProgress: (p) => {
+          if (p.resumedFrom !== undefined && !ctx.json) {
+            bar.finish();
+            ctx.log(`Resuming the upload at offset ${p.resumedFrom} (the device already has ${formatBytes(p.resumedFrom)} of this image)`);
+          }
+          bar.update(p.done, p.total);
+        },
+      });
+    } catch (err) {
+      // The device keeps what it received (by the image's hash): reopen the link and continue from there.
+      const lost = c.closeReason;
+      if (!lost || reconnects >= RECONNECTS) throw err;
+      bar.finish();
+      if (!ctx.json) ctx.log(`The link was lost (${lost.message}); reconnecting to resume the upload`);
+      c = await ctx.reconnect();
+    } finally {
+      bar.finish();
+    }
   }
 }
 
