@@ -67,8 +67,14 @@ describe.skipIf(!Simulator.available())('image upload of a dfu_application.zip',
     expect(secondary(0)).toMatchObject({ version: '2.0.0', hash: appHash });
     expect(secondary(1)).toMatchObject({ version: '3.1.0', hash: netHash });
 
-    // --json, and -e erases each image's own secondary slot (slot 2N+1) before its upload.
-    const again = await run([...sim.conn, '--json', 'image', 'upload', '-e', zip]);
+    // -e is the Go tool's --noerase: nothing is erased, so the device resumes each image it already holds.
+    const kept = await run([...sim.conn, '--json', 'image', 'upload', '-e', zip]);
+    expect(kept.code, kept.stderr).toBe(0);
+    const keptDoc = JSON.parse(kept.stdout) as { images: { resumedFrom: number }[] };
+    expect(keptDoc.images.map((i) => i.resumedFrom > 0)).toEqual([true, true]);
+
+    // --json, and --erase erases each image's own secondary slot (slot 2N+1) before its upload.
+    const again = await run([...sim.conn, '--json', 'image', 'upload', '--erase', zip]);
     expect(again.stderr).toBe('');
     expect(again.code).toBe(0);
     const doc = JSON.parse(again.stdout) as { file: string; images: { image: number; file: string; version: string; hash: string; bytes: number; resumedFrom: number }[] };

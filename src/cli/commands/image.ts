@@ -20,7 +20,8 @@ export function registerImageCommands(program: Command): void {
     .description('Upload an MCUboot image to the secondary slot, or every image of a dfu_application.zip to its image number')
     .argument('<file>', 'MCUboot image (.bin or Intel HEX) or dfu_application.zip')
     .option('-n, --image <n>', 'image number (default 0; a dfu_application.zip gives each image its number)')
-    .option('-e, --erase', 'erase the slot before uploading')
+    .option('-e, --noerase', "send no image erase command first (the Go tool's flag; this is the default)")
+    .option('--erase', 'send an image erase command first (an interrupted upload then starts over)')
     .option('-u, --upgrade', 'only accept an image newer than the running one')
     .action(
       act(async (ctx, file: string, o: { image?: string; erase?: boolean; upgrade?: boolean }) => {
