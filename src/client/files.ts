@@ -117,6 +117,7 @@ export async function fileDownload(client: SmpClient, name: string, options: Fil
     timeoutMs: options.timeoutMs,
     signal: options.signal,
     reorderTolerance: 2,
+    backOff: false,
     skip: prefix,
     send: (off, timeoutMs, signal) => {
       const reply = request(off, timeoutMs, signal).then((rsp) => {

@@ -17,7 +17,7 @@
  * and, like TCP's congestion window, may grow up to `maxWindow` while every chunk is answered in order: a
  * device buffer is busy only while the device handles the request, not for the whole round trip, so a long
  * link needs more chunks in flight than the device has buffers. Any sign of a lost or dropped chunk halves
- * the growth back towards `window`.
+ * the growth back towards `window`, unless `backOff` is off (downloads).
  */
 import { SmpAbortError, SmpError, SmpTimeoutError } from '../protocol/errors.js';
 
@@ -36,6 +36,12 @@ export interface WindowOptions {
   window: number;
   /** Chunks in flight at most (default `window`: no growth). */
   maxWindow?: number;
+  /**
+   * Whether a lost or dropped chunk halves the window's growth (default true: for uploads it is the sign of a
+   * device whose buffers overflowed). Downloads keep their window: a download request holds a device buffer
+   * only while the device reads its flash, so a lost answer says nothing about the device's load.
+   */
+  backOff?: boolean;
   /** Unanswered rounds in a row before giving up. */
   retries: number;
   /** Largest per-chunk timeout (the request timeout). */
@@ -103,6 +109,7 @@ export async function runWindow(options: WindowOptions): Promise<{ off: number; 
     window = Math.min(ceiling, window + (window < threshold ? 1 : 1 / window));
   };
   const shrink = (): void => {
+    if (options.backOff === false) return;
     threshold = Math.max(floor, Math.floor(window / 2));
     window = threshold;
   };

@@ -64,6 +64,36 @@ describe('runWindow', () => {
     expect(acks).toEqual([...acks].sort((a, b) => a - b));
   });
 
+  it.each([true, false])('after a lost chunk, backOff %s: the window halves, or stays at its maximum', async (backOff) => {
+    const chunk = 1000;
+    const total = 30 * chunk;
+    let off = 0;
+    let inFlight = 0;
+    let lostOnce = false;
+    const afterLoss: number[] = [];
+    const send = (at: number) => {
+      inFlight++;
+      if (lostOnce) afterLoss.push(inFlight);
+      const reply = new Promise<number>((resolve) => {
+        setTimeout(() => {
+          inFlight--;
+          if (at === 20 * chunk && !lostOnce) {
+            lostOnce = true; // this request is lost: the next one is answered with the offset still wanted
+            return;
+          }
+          if (at === off) off = at + chunk;
+          resolve(off);
+        }, 2);
+      });
+      return { end: Math.min(total, at + chunk), reply };
+    };
+    const r = await runWindow({ total, start: 0, window: 2, maxWindow: 6, retries: 3, timeoutMs: 1000, backOff, send });
+    expect(r.off).toBe(total);
+    expect(lostOnce).toBe(true);
+    if (backOff) expect(Math.max(...afterLoss)).toBeLessThan(6);
+    else expect(Math.max(...afterLoss)).toBe(6);
+  });
+
   it('gives up with the timeout after the retries when the device never answers', async () => {
     const dev = scriptedDevice(10_000, 1000, 9, 1);
     await expect(runWindow({ total: 10_000, start: 0, window: 2, retries: 2, timeoutMs: 30, send: dev.send })).rejects.toThrow(SmpTimeoutError);
