@@ -17,7 +17,7 @@
  * and, like TCP's congestion window, may grow up to `maxWindow` while every chunk is answered in order: a
  * device buffer is busy only while the device handles the request, not for the whole round trip, so a long
  * link needs more chunks in flight than the device has buffers. Any sign of a lost or dropped chunk halves
- * the growth back towards `window`, unless `backOff` is off (downloads).
+ * the growth back towards `window` (for downloads, only a timeout does: see `backOff`).
  */
 import { SmpAbortError, SmpError, SmpTimeoutError } from '../protocol/errors.js';
 
@@ -37,9 +37,10 @@ export interface WindowOptions {
   /** Chunks in flight at most (default `window`: no growth). */
   maxWindow?: number;
   /**
-   * Whether a lost or dropped chunk halves the window's growth (default true: for uploads it is the sign of a
-   * device whose buffers overflowed). Downloads keep their window: a download request holds a device buffer
-   * only while the device reads its flash, so a lost answer says nothing about the device's load.
+   * Whether a chunk found missing while later ones are answered halves the window's growth (default true: for
+   * uploads it is the sign of a device whose buffers overflowed). Downloads keep their window: a download request
+   * holds a device buffer only while the device reads its flash, so a lost answer says nothing about the
+   * device's load. Silence (a chunk's timeout) always halves it: the link may be holding too many answers.
    */
   backOff?: boolean;
   /** Unanswered rounds in a row before giving up. */
@@ -109,7 +110,6 @@ export async function runWindow(options: WindowOptions): Promise<{ off: number; 
     window = Math.min(ceiling, window + (window < threshold ? 1 : 1 / window));
   };
   const shrink = (): void => {
-    if (options.backOff === false) return;
     threshold = Math.max(floor, Math.floor(window / 2));
     window = threshold;
   };
@@ -217,7 +217,7 @@ export async function runWindow(options: WindowOptions): Promise<{ off: number; 
       const late = (g: Flight): boolean => !g.gone && g.epoch === epoch && g.off <= ev.off && ev.off < g.end;
       if (ev.off < f.end && ev.off >= acked && f.epoch === epoch && !flights.some(late)) {
         // Data is missing at `off` and no chunk carrying it is still on its way: send it again.
-        shrink();
+        if (options.backOff !== false) shrink();
         rewind(ev.off);
       } else {
         if (f.epoch === epoch) grow();
