@@ -120,7 +120,7 @@ export async function fileDownload(client: SmpClient, name: string, options: Fil
     timeoutMs: options.timeoutMs,
     signal: options.signal,
     reorderTolerance: 2,
-    backOff: false,
+    backOff: 'on-queueing',
     skip: prefix,
     send: (off, timeoutMs, signal) => {
       const reply = request(off, timeoutMs, signal).then((rsp) => {

@@ -64,16 +64,23 @@ describe('runWindow', () => {
     expect(acks).toEqual([...acks].sort((a, b) => a - b));
   });
 
-  it.each([true, false])('after a lost chunk, backOff %s: the window halves, or stays at its maximum', async (backOff) => {
+  it.each([
+    ['on-loss', false, 'halves'],
+    ['on-queueing', false, 'stays'],
+    ['on-queueing', true, 'halves'],
+  ] as const)('after a lost chunk, backOff %s with answers queueing %s: the window %s', async (backOff, queueing, expected) => {
     const chunk = 1000;
     const total = 30 * chunk;
     let off = 0;
     let inFlight = 0;
     let lostOnce = false;
+    let lastAnswer = 0;
     const afterLoss: number[] = [];
     const send = (at: number) => {
       inFlight++;
       if (lostOnce) afterLoss.push(inFlight);
+      // Queueing: answers leave one after the other, 3 ms each, like a slow link holding the window.
+      const delay = queueing ? (lastAnswer = Math.max(performance.now(), lastAnswer) + 3) - performance.now() : 2;
       const reply = new Promise<number>((resolve) => {
         setTimeout(() => {
           inFlight--;
@@ -83,14 +90,14 @@ describe('runWindow', () => {
           }
           if (at === off) off = at + chunk;
           resolve(off);
-        }, 2);
+        }, delay);
       });
       return { end: Math.min(total, at + chunk), reply };
     };
     const r = await runWindow({ total, start: 0, window: 2, maxWindow: 6, retries: 3, timeoutMs: 1000, backOff, send });
     expect(r.off).toBe(total);
     expect(lostOnce).toBe(true);
-    if (backOff) expect(Math.max(...afterLoss)).toBeLessThan(6);
+    if (expected === 'halves') expect(Math.max(...afterLoss)).toBeLessThan(6);
     else expect(Math.max(...afterLoss)).toBe(6);
   });
 
