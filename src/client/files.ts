@@ -73,7 +73,9 @@ export async function fileUpload(
 
 /** Reads the device file `name` completely. */
 export async function fileDownload(client: SmpClient, name: string, options: FileTransferOptions = {}): Promise<Uint8Array> {
-  const window = windowFor(options.window, options.window === 1 ? 1 : (await transferLimits(client, options.signal)).bufCount);
+  // The buffer query goes out with the first read: both answers come back in one round trip.
+  const limits = options.window === 1 ? undefined : transferLimits(client, options.signal);
+  limits?.catch(() => undefined); // awaited below; a failure of the first read must not leave it unhandled
   const request = (off: number, timeoutMs: number | undefined, signal: AbortSignal | undefined) =>
     client.call(fs.download, { name, off }, { signal, timeoutMs, tries: 1 }).then((rsp) => {
       if (rsp.off !== off) throw new SmpError(`the device answered offset ${rsp.off} to a read at ${off}`);
@@ -107,6 +109,7 @@ export async function fileDownload(client: SmpClient, name: string, options: Fil
   options.onProgress?.({ done: first.data.length, total });
   if (total > 0 && first.data.length === 0) throw new SmpError('the device sent no data for a non-empty file');
   const chunk = Math.max(1, first.data.length);
+  const window = windowFor(options.window, limits ? (await limits).bufCount : 1);
 
   await runWindow({
     total,
@@ -117,6 +120,7 @@ export async function fileDownload(client: SmpClient, name: string, options: Fil
     timeoutMs: options.timeoutMs,
     signal: options.signal,
     reorderTolerance: 2,
+    backOff: 'on-queueing',
     skip: prefix,
     send: (off, timeoutMs, signal) => {
       const reply = request(off, timeoutMs, signal).then((rsp) => {

@@ -65,10 +65,9 @@ export async function imageUpload(
   const imageNum = options.image ?? 0;
   const retries = options.retries ?? 3;
   const signal = options.signal;
-  const sha = await sha256(bytes);
-
   const negotiate = options.maxPacketSize === undefined && options.chunkSize === undefined;
-  const negotiated = negotiate ? await transferLimits(client, signal) : undefined;
+  // The hash is computed while the device answers the buffer query.
+  const [sha, negotiated] = await Promise.all([sha256(bytes), negotiate ? transferLimits(client, signal) : undefined]);
   let limit = options.maxPacketSize ?? negotiated?.maxPacket ?? Number.POSITIVE_INFINITY;
   const window = windowFor(options.window, negotiated?.bufCount);
   const firstFields = { image: imageNum, off: 0, len: total, sha, ...(options.upgrade ? { upgrade: true } : {}) };

@@ -17,7 +17,7 @@
  * and, like TCP's congestion window, may grow up to `maxWindow` while every chunk is answered in order: a
  * device buffer is busy only while the device handles the request, not for the whole round trip, so a long
  * link needs more chunks in flight than the device has buffers. Any sign of a lost or dropped chunk halves
- * the growth back towards `window`.
+ * the growth back towards `window` (downloads: see `backOff`).
  */
 import { SmpAbortError, SmpError, SmpTimeoutError } from '../protocol/errors.js';
 
@@ -36,6 +36,15 @@ export interface WindowOptions {
   window: number;
   /** Chunks in flight at most (default `window`: no growth). */
   maxWindow?: number;
+  /**
+   * When a chunk found missing while later ones are answered halves the window's growth. 'on-loss' (default):
+   * always; for uploads it is the sign of a device whose buffers overflowed. 'on-queueing' (downloads): only
+   * when the answer that revealed it took more than twice the shortest round trip seen, i.e. answers are
+   * waiting in the link: a download request holds a device buffer only while the device reads its flash, so a
+   * lost answer on a link that is not queueing says nothing about the device's load. Silence (a chunk's
+   * timeout) always halves it.
+   */
+  backOff?: 'on-loss' | 'on-queueing';
   /** Unanswered rounds in a row before giving up. */
   retries: number;
   /** Largest per-chunk timeout (the request timeout). */
@@ -124,6 +133,7 @@ export async function runWindow(options: WindowOptions): Promise<{ off: number; 
   let epoch = 0;
   let silentRounds = 0;
   let used = 0;
+  let fastest = Number.POSITIVE_INFINITY;
 
   const active = (): number => flights.reduce((n, f) => n + (f.gone ? 0 : 1), 0);
   const send = (): void => {
@@ -191,6 +201,7 @@ export async function runWindow(options: WindowOptions): Promise<{ off: number; 
       }
       silentRounds = 0;
       rto.sample(ev.ms);
+      fastest = Math.min(fastest, ev.ms);
       for (let i = 0; i < index; i++) {
         const g = flights[i]!;
         if (++g.overtaken > tolerance) g.gone = true;
@@ -210,7 +221,7 @@ export async function runWindow(options: WindowOptions): Promise<{ off: number; 
       const late = (g: Flight): boolean => !g.gone && g.epoch === epoch && g.off <= ev.off && ev.off < g.end;
       if (ev.off < f.end && ev.off >= acked && f.epoch === epoch && !flights.some(late)) {
         // Data is missing at `off` and no chunk carrying it is still on its way: send it again.
-        shrink();
+        if (options.backOff !== 'on-queueing' || ev.ms > 2 * fastest) shrink();
         rewind(ev.off);
       } else {
         if (f.epoch === epoch) grow();

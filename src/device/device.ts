@@ -12,7 +12,7 @@ import { registerSettings } from './groups/settings.js';
 import { defaultShellCommands, registerShell, type ShellCommand } from './groups/shell.js';
 import { registerStat } from './groups/stat.js';
 import { buildImage } from './firmware.js';
-import { readJson, writeJson } from './persist.js';
+import { overwriteRecord, readJson, writeJson } from './persist.js';
 import { SmpServer } from './server.js';
 import type { SmpTransport } from '../transport/transport.js';
 
@@ -138,9 +138,10 @@ export class VirtualDevice {
   setUpload(up: UploadState | undefined): void {
     this.upload = up;
     const path = join(this.stateDir, 'upload.json');
-    // Written in place, once per chunk: a rename per chunk costs more than the chunk. A write torn by a kill
-    // leaves unreadable JSON, which only means the upload starts over.
-    if (up) writeFileSync(path, JSON.stringify(up));
+    // Written in place, once per chunk, at a fixed length (JSON allows the trailing spaces): a rename or a
+    // truncation per chunk costs more than the chunk. A write torn by a kill leaves unreadable JSON, which only
+    // means the upload starts over.
+    if (up) overwriteRecord(path, JSON.stringify(up), 256);
     else rmSync(path, { force: true });
   }
 

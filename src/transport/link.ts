@@ -61,27 +61,38 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+interface Timed {
+  at: number;
+  fn: () => void;
+  owner: TimedQueue;
+}
+
 /**
- * Runs callbacks at given times (on the `performance.now()` clock) strictly in order of time, ties in the
- * order they were added. Plain timers do not: a shorter timer set later in the same millisecond can fire
- * first, which would reorder the fragments of a packet.
+ * One timeline for every emulated event of the process (both directions of every link, the device's handling):
+ * callbacks run strictly in order of time, ties in the order they were added. Separate timers do not: when
+ * two fall due in the same late wake-up, the one that fires first would run all its events before the other's
+ * earlier ones (a packet arriving at the device before the buffer freed earlier is released, say), and a
+ * shorter timer set later in the same millisecond can fire first, which would reorder the fragments of a packet.
  */
-export class TimedQueue {
-  private items: { at: number; fn: () => void }[] = [];
+class Timeline {
+  private items: Timed[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private armedFor = Number.POSITIVE_INFINITY;
 
-  at(time: number, fn: () => void): void {
+  add(item: Timed): void {
     let i = this.items.length;
-    while (i > 0 && this.items[i - 1]!.at > time) i--;
-    this.items.splice(i, 0, { at: time, fn });
+    while (i > 0 && this.items[i - 1]!.at > item.at) i--;
+    this.items.splice(i, 0, item);
     this.arm();
   }
 
-  clear(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.items = [];
+  remove(owner: TimedQueue): void {
+    this.items = this.items.filter((x) => x.owner !== owner);
+    if (this.items.length === 0 && this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.armedFor = Number.POSITIVE_INFINITY;
+    }
   }
 
   private arm(): void {
@@ -98,6 +109,20 @@ export class TimedQueue {
     const due = performance.now();
     while (this.items.length > 0 && this.items[0]!.at <= due) this.items.shift()!.fn();
     this.arm();
+  }
+}
+
+const timeline = new Timeline();
+
+/** Callbacks at given times (on the `performance.now()` clock), on the process's one emulation timeline. */
+export class TimedQueue {
+  at(time: number, fn: () => void): void {
+    timeline.add({ at: time, fn, owner: this });
+  }
+
+  /** Drops this queue's callbacks that have not run yet. */
+  clear(): void {
+    timeline.remove(this);
   }
 }
 
@@ -132,8 +157,12 @@ export class EmulatedLink implements SmpTransport {
   }
 
   async send(packet: Uint8Array): Promise<void> {
-    const now = performance.now();
-    const departure = Math.max(now, this.wireFreeAt);
+    this.sendAt(packet, performance.now());
+  }
+
+  /** Sends a packet that is ready at `time` (the device's answers: when its handling ends on its timeline). */
+  sendAt(packet: Uint8Array, time: number): void {
+    const departure = Math.max(time, this.wireFreeAt);
     this.wireFreeAt = departure + (this.profile.wireBytes(packet.length) / this.profile.bytesPerSecond) * 1000;
     this.stats.packets++;
     this.stats.bytes += packet.length;
@@ -197,9 +226,15 @@ export interface DeviceModel {
   flash: FlashModel;
 }
 
-/** Flash time of one request: image upload chunks erase (per the model) and program; fs uploads program. */
+/**
+ * Flash time of one request: image upload chunks erase (per the model) and program; fs uploads program. An image
+ * chunk at another offset than the one the device expects is refused without touching flash (Zephyr's img_mgmt
+ * answers it with the offset it wants), so it costs nothing.
+ */
 export class FlashTimer {
   private erasedTo = 0;
+  /** The image offset the device expects next, once an upload has begun. */
+  private expected: number | undefined;
 
   constructor(readonly model: FlashModel) {}
 
@@ -225,7 +260,8 @@ export class FlashTimer {
         sectors = Math.ceil(req.body.len / this.model.sectorSize);
         this.erasedTo = sectors * this.model.sectorSize;
       }
-    }
+    } else if (this.expected !== undefined && off !== this.expected) return 0;
+    this.expected = off + data;
     const endSector = Math.ceil((off + data) / this.model.sectorSize) * this.model.sectorSize;
     if (endSector > this.erasedTo) {
       sectors += (endSector - this.erasedTo) / this.model.sectorSize;
@@ -237,8 +273,10 @@ export class FlashTimer {
 
 /**
  * The device's end of a link: packets wait in at most `bufferCount` buffers and are handed to the
- * server one at a time, each after the time the device needs for it; a buffer is free again once the
- * request's response is sent.
+ * server one at a time, each after the time the device needs for it; the buffer is free again, and the
+ * response leaves, when that time ends. The server's own run time in this process is not the device's: over an
+ * `EmulatedLink` the response departs at the modelled end of handling, so that the emulation's timer
+ * lateness and CPU time do not add up from one request to the next.
  */
 export class DeviceEndpoint implements SmpTransport {
   readonly mtu: number;
@@ -248,6 +286,8 @@ export class DeviceEndpoint implements SmpTransport {
   private busy = 0;
   /** When the device has finished the requests it holds: each request is handled on this timeline. */
   private busyUntil = 0;
+  /** When the request being answered finished on the device's timeline. */
+  private answeredAt = 0;
   private readonly handled = new TimedQueue();
   private readonly flash: FlashTimer;
   private listener: (packet: Uint8Array) => void = () => {};
@@ -274,12 +314,17 @@ export class DeviceEndpoint implements SmpTransport {
     this.busy++;
     // Absolute times, so that timer lateness does not add up from one request to the next.
     this.busyUntil = Math.max(performance.now(), this.busyUntil) + (this.model.requestMs ?? 0) + this.flash.cost(packet);
-    this.handled.at(this.busyUntil, () => this.listener(packet));
+    const done = this.busyUntil;
+    this.handled.at(done, () => {
+      this.busy--;
+      this.answeredAt = done;
+      this.listener(packet);
+    });
   }
 
   async send(packet: Uint8Array): Promise<void> {
-    this.busy = Math.max(0, this.busy - 1);
-    await this.inner.send(packet);
+    if (this.inner instanceof EmulatedLink) this.inner.sendAt(packet, this.answeredAt);
+    else await this.inner.send(packet);
   }
 
   onPacket(listener: (packet: Uint8Array) => void): void {

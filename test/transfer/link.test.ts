@@ -1,4 +1,4 @@
-/** Link emulation: ordered delivery, the flash model, BLE connection events; transfers through the BLE transport. */
+/** Link emulation: ordered delivery on one timeline, device buffers, the flash model, BLE connection events; transfers through the BLE transport. */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { BleTransport } from '../../src/transport/ble.js';
 import { BleAir, TimedGattLink, type BleLinkProfile } from '../../src/transport/ble-link.js';
 import { SimulatedGattPeer } from '../../src/transport/ble-sim.js';
 import { DeviceEndpoint, FlashTimer, TimedQueue, type FlashModel } from '../../src/transport/link.js';
+import { createMemoryPair } from '../../src/transport/memory.js';
 import type { SmpTransport } from '../../src/transport/transport.js';
 
 const open: { close(): Promise<void> }[] = [];
@@ -33,6 +34,39 @@ describe('TimedQueue', () => {
     await new Promise((r) => setTimeout(r, 10));
     expect(seen).toEqual([0, 1, 2, 3]);
   });
+
+  it('queues share one timeline: events of two queues due in the same late wake-up run in time order', async () => {
+    const a = new TimedQueue();
+    const b = new TimedQueue();
+    const seen: string[] = [];
+    const now = performance.now();
+    a.at(now + 1, () => seen.push('a1'));
+    a.at(now + 3, () => seen.push('a3'));
+    b.at(now + 2, () => seen.push('b2'));
+    b.at(now + 4, () => seen.push('b4'));
+    a.clear();
+    a.at(now + 1.5, () => seen.push('a1.5'));
+    while (performance.now() < now + 6); // keep the loop busy: everything falls due in one wake-up
+    await new Promise((r) => setTimeout(r, 5));
+    expect(seen).toEqual(['a1.5', 'b2', 'b4']);
+  });
+});
+
+describe('DeviceEndpoint', () => {
+  it('frees a buffer when the handling ends, even for a request that gets no answer', async () => {
+    const [clientEnd, deviceEnd] = createMemoryPair();
+    const flash: FlashModel = { writeBytesPerSecond: 1_000_000, sectorSize: 4096, sectorEraseMs: 0, erase: 'progressive' };
+    const endpoint = new DeviceEndpoint(deviceEnd, { bufferCount: 1, bufferSize: 2048, requestMs: 1, flash });
+    open.push(endpoint);
+    const handled: number[] = [];
+    endpoint.onPacket((p) => handled.push(p.length)); // never answers
+    for (const n of [10, 20]) {
+      await clientEnd.send(new Uint8Array(n));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(handled).toEqual([10, 20]);
+    expect(endpoint.dropped.busy).toBe(0);
+  });
 });
 
 const upload = (off: number, data: number, len?: number): Uint8Array =>
@@ -51,7 +85,14 @@ describe('FlashTimer', () => {
   it('at-start: the first chunk erases the whole image area', () => {
     const f = new FlashTimer({ ...base, erase: 'at-start' });
     expect(f.cost(upload(0, 1000, 20_000))).toBeCloseTo(5 * 50 + 10);
-    expect(f.cost(upload(16_000, 4000))).toBeCloseTo(40);
+    expect(f.cost(upload(1000, 4000))).toBeCloseTo(40);
+  });
+
+  it('an image chunk at an offset the device does not expect is refused: no flash time', () => {
+    const f = new FlashTimer(base);
+    f.cost(upload(0, 1000, 20_000));
+    expect(f.cost(upload(3000, 1000))).toBe(0);
+    expect(f.cost(upload(1000, 1000))).toBeCloseTo(10);
   });
 
   it('other requests take no flash time', () => {

@@ -64,6 +64,43 @@ describe('runWindow', () => {
     expect(acks).toEqual([...acks].sort((a, b) => a - b));
   });
 
+  it.each([
+    ['on-loss', false, 'halves'],
+    ['on-queueing', false, 'stays'],
+    ['on-queueing', true, 'halves'],
+  ] as const)('after a lost chunk, backOff %s with answers queueing %s: the window %s', async (backOff, queueing, expected) => {
+    const chunk = 1000;
+    const total = 30 * chunk;
+    let off = 0;
+    let inFlight = 0;
+    let lostOnce = false;
+    let lastAnswer = 0;
+    const afterLoss: number[] = [];
+    const send = (at: number) => {
+      inFlight++;
+      if (lostOnce) afterLoss.push(inFlight);
+      // Queueing: answers leave one after the other, 3 ms each, like a slow link holding the window.
+      const delay = queueing ? (lastAnswer = Math.max(performance.now(), lastAnswer) + 3) - performance.now() : 2;
+      const reply = new Promise<number>((resolve) => {
+        setTimeout(() => {
+          inFlight--;
+          if (at === 20 * chunk && !lostOnce) {
+            lostOnce = true; // this request is lost: the next one is answered with the offset still wanted
+            return;
+          }
+          if (at === off) off = at + chunk;
+          resolve(off);
+        }, delay);
+      });
+      return { end: Math.min(total, at + chunk), reply };
+    };
+    const r = await runWindow({ total, start: 0, window: 2, maxWindow: 6, retries: 3, timeoutMs: 1000, backOff, send });
+    expect(r.off).toBe(total);
+    expect(lostOnce).toBe(true);
+    if (expected === 'halves') expect(Math.max(...afterLoss)).toBeLessThan(6);
+    else expect(Math.max(...afterLoss)).toBe(6);
+  });
+
   it('gives up with the timeout after the retries when the device never answers', async () => {
     const dev = scriptedDevice(10_000, 1000, 9, 1);
     await expect(runWindow({ total: 10_000, start: 0, window: 2, retries: 2, timeoutMs: 30, send: dev.send })).rejects.toThrow(SmpTimeoutError);
