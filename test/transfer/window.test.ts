@@ -79,8 +79,9 @@ describe('runWindow', () => {
     const send = (at: number) => {
       inFlight++;
       if (lostOnce) afterLoss.push(inFlight);
-      // Queueing: answers leave one after the other, 3 ms each, like a slow link holding the window.
-      const delay = queueing ? (lastAnswer = Math.max(performance.now(), lastAnswer) + 3) - performance.now() : 2;
+      // Queueing: answers leave one after the other, 3 ms each, like a slow link holding the window. Without
+      // queueing every answer takes 20 ms, far enough above timer jitter on a busy machine not to look queued.
+      const delay = queueing ? (lastAnswer = Math.max(performance.now(), lastAnswer) + 3) - performance.now() : 20;
       const reply = new Promise<number>((resolve) => {
         setTimeout(() => {
           inFlight--;
