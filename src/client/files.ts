@@ -3,7 +3,7 @@ import { SmpDeviceError, SmpError, SmpTimeoutError } from '../protocol/errors.js
 import { fs } from '../groups/fs.js';
 import type { SmpClient } from './client.js';
 import { fitChunk, transferLimits, windowFor } from './params.js';
-import type { TransferProgress } from './upload.js';
+import { sha256, type TransferProgress } from './upload.js';
 import { runWindow } from './window.js';
 
 export interface FileTransferOptions {
@@ -26,14 +26,64 @@ function expectedOffset(err: unknown): number | undefined {
   return typeof len === 'number' ? len : undefined;
 }
 
-/** Writes `bytes` to the device file `name`. An empty file is created with one empty chunk. */
-export async function fileUpload(
+type FileUploadResult = { bytes: number; chunkSize: number; window: number };
+
+/**
+ * Writes `bytes` to the device file `name`. An empty file is created with one empty chunk.
+ * Zephyr (3.4) appends a first chunk that is sent again while the file is still open, so after a re-sent
+ * first chunk the device's hash of the file is checked, and the file written once more if it is wrong.
+ */
+export async function fileUpload(client: SmpClient, name: string, bytes: Uint8Array, options: FileTransferOptions = {}): Promise<FileUploadResult> {
+  const first = await writeFile(client, name, bytes, options);
+  if (!first.firstChunkResent || (await deviceFileMatches(client, name, bytes, options.signal))) return first.result;
+  const mismatch = `the file ${name} on the device does not match what was sent (the device appended a first chunk that was sent again)`;
+  try {
+    await client.call(fs.close, {}, { signal: options.signal });
+  } catch (err) {
+    if (err instanceof SmpDeviceError) throw new SmpError(`${mismatch}; the device cannot close the file (fs close): upload it again once the device has closed it`);
+    throw err;
+  }
+  const again = await writeFile(client, name, bytes, options);
+  if (!(await deviceFileMatches(client, name, bytes, options.signal))) throw new SmpError(`${mismatch}; upload it again`);
+  return again.result;
+}
+
+/** True when the device's SHA-256 (or CRC32) of `name` is that of `bytes`, or when the device computes neither. */
+async function deviceFileMatches(client: SmpClient, name: string, bytes: Uint8Array, signal: AbortSignal | undefined): Promise<boolean> {
+  for (const type of ['sha256', 'crc32'] as const) {
+    let rsp;
+    try {
+      rsp = await client.call(fs.hash, { name, type }, { signal });
+    } catch (err) {
+      if (err instanceof SmpDeviceError) continue;
+      throw err;
+    }
+    if (rsp.len !== bytes.length) return false;
+    if (type === 'crc32') return rsp.output === crc32(bytes);
+    const want = await sha256(bytes);
+    return rsp.output instanceof Uint8Array && rsp.output.length === want.length && rsp.output.every((b, i) => b === want[i]);
+  }
+  return true;
+}
+
+/** CRC-32 (IEEE 802.3, as zlib and Zephyr's crc32_ieee compute it). */
+function crc32(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+async function writeFile(
   client: SmpClient,
   name: string,
   bytes: Uint8Array,
-  options: FileTransferOptions = {},
-): Promise<{ bytes: number; chunkSize: number; window: number }> {
+  options: FileTransferOptions,
+): Promise<{ result: FileUploadResult; firstChunkResent: boolean }> {
   const total = bytes.length;
+  let firstChunkSends = 0;
   const negotiated = options.chunkSize ? undefined : await transferLimits(client, options.signal);
   const limit = negotiated?.maxPacket ?? Number.POSITIVE_INFINITY;
   const chunkSize = options.chunkSize ?? fitChunk({ name, off: total, len: total }, limit, total);
@@ -50,6 +100,7 @@ export async function fileUpload(
     timeoutMs: options.timeoutMs,
     signal: options.signal,
     send: (off, timeoutMs, signal) => {
+      if (off === 0) firstChunkSends++;
       const n = Math.min(chunkSize, total - off);
       const req = { name, off, data: bytes.subarray(off, off + n), ...(off === 0 ? { len: total } : {}) };
       const reply = client.call(fs.upload, req, { signal, timeoutMs, tries: 1 }).then(
@@ -68,7 +119,7 @@ export async function fileUpload(
     },
     onAck: (off) => options.onProgress?.({ done: Math.min(off, total), total }),
   });
-  return { bytes: total, chunkSize, window: Math.max(1, run.maxWindow) };
+  return { result: { bytes: total, chunkSize, window: Math.max(1, run.maxWindow) }, firstChunkResent: firstChunkSends > 1 };
 }
 
 /** Reads the device file `name` completely. */
