@@ -30,7 +30,7 @@ function dfuZip(files: { index: number; name: string; bytes: Uint8Array }[]): Ui
   ]);
 }
 
-describe.skipIf(!Simulator.available())('image upload of a dfu_application.zip', () => {
+describe('image upload of a dfu_application.zip', () => {
   let sim: Simulator;
   let dir: string;
   const app = createImage(new Uint8Array(randomBytes(20_000)), { version: '2.0.0', padHeader: true });

@@ -1,7 +1,7 @@
 /** Helpers for the mcumgr CLI tests: run the built CLI, replay recorded device bytes over UDP, start the simulator. */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -159,9 +159,6 @@ export class Simulator {
     readonly ptyPath?: string,
   ) {}
 
-  static available(): boolean {
-    return existsSync(SIM);
-  }
 
   /** Starts the simulator on UDP, and with `serial` also on a pseudo-terminal; `config` is written to a `--config` file. */
   static start(options: { serial?: boolean; config?: Record<string, unknown> } = {}): Promise<Simulator> {

@@ -1,18 +1,12 @@
 /** `mcumgr image info` and `image verify` on local files (no device). */
 import { join } from 'node:path';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { ROOT, run, tempDir } from './helpers.js';
 
 const IMAGES = join(ROOT, 'test/fixtures/mcuboot-images');
 
 describe('image info / verify', () => {
-  beforeAll(() => {
-    // `npm test` builds first; build here only when run on its own.
-    if (!existsSync(join(ROOT, 'dist/cli/image-local.js'))) execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT });
-  });
-
   it('info shows version, hash and every TLV by name', async () => {
     const r = await run(['image', 'info', join(IMAGES, 'ecdsa-p256/security_counter.bin')]);
     expect(r.code).toBe(0);

@@ -1,14 +1,9 @@
 /** Connection profiles (~/.mcumgr.cp.json, Go format), usage errors and connection errors. */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
 import dgram from 'node:dgram';
-import { nobleInstalled, ReplayDevice, ROOT, run, tempDir, transcript } from './helpers.js';
-
-beforeAll(() => {
-  if (!existsSync(join(ROOT, 'dist/cli/main.js'))) execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT });
-});
+import { nobleInstalled, ReplayDevice, run, tempDir, transcript } from './helpers.js';
 
 let device: ReplayDevice | undefined;
 afterEach(async () => {

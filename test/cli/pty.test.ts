@@ -1,7 +1,6 @@
 /** The built CLI against the virtual device over a real pseudo-terminal (SMP console framing); every command: commands-pty.test.ts. */
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, run, Simulator, tempDir } from './helpers.js';
 
@@ -11,7 +10,6 @@ describe('mcumgr over a pseudo-terminal', () => {
   let dir: string;
 
   beforeAll(async () => {
-    if (!existsSync(join(ROOT, 'dist/cli/main.js'))) execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT });
     sim = await Simulator.start({ serial: true });
     serial = sim.serialConn;
     dir = tempDir();

@@ -2,15 +2,10 @@
  * The built CLI against a UDP responder that answers with the bytes a real Zephyr 3.4 device sent to the
  * Go mcumgr tool (test/fixtures/go-mcumgr-output): our human output must equal the Go tool's stdout.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { commandArgs, ReplayDevice, ROOT, run, tempDir, transcript } from './helpers.js';
-
-beforeAll(() => {
-  if (!existsSync(join(ROOT, 'dist/cli/main.js'))) execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT });
-});
+import { afterEach, describe, expect, it } from 'vitest';
+import { commandArgs, ReplayDevice, run, tempDir, transcript } from './helpers.js';
 
 let device: ReplayDevice | undefined;
 afterEach(async () => {

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, Simulator } from './helpers.js';
 
-describe.skipIf(!Simulator.available())('imageUpload', () => {
+describe('imageUpload', () => {
   let sim: Simulator;
   beforeAll(async () => {
     sim = await Simulator.start();

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SmpClient } from '../../src/client/client.js';
@@ -48,8 +48,6 @@ export interface SimProcess {
 /** Starts `mcumgr-sim` (dist/device/sim.js) and waits for the addresses it prints. */
 export async function startSim(args: string[]): Promise<SimProcess> {
   const sim = join(ROOT, 'dist/device/sim.js');
-  // `npm test` builds first; build here only when a file runs on its own.
-  if (!existsSync(sim)) (await import('node:child_process')).execSync('npx tsc -p tsconfig.json', { cwd: ROOT, stdio: 'ignore' });
   const proc = spawn(process.execPath, [sim, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';

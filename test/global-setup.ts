@@ -1,0 +1,11 @@
+/** Tests spawn the built `mcumgr` and `mcumgr-sim`: `npm test` builds first; this builds when vitest runs alone. */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+export default function setup(): void {
+  const root = join(import.meta.dirname, '..');
+  if (!existsSync(join(root, 'dist/cli/bin.js')) || !existsSync(join(root, 'dist/device/sim.js'))) {
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+  }
+}
