@@ -5,7 +5,7 @@
  * `--serial PATH` (e.g. /dev/ttyACM0) also links PATH to the pseudo-terminal, so commands written for
  * a real board's port run unchanged; the link is removed on exit.
  */
-import { lstatSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
+import { lstatSync, symlinkSync, unlinkSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { loadSimConfig } from './config.js';
@@ -54,15 +54,15 @@ function splitHostPort(text: string): { host: string; port: number } {
 
 /** Points `link` at the pseudo-terminal; replaces only a symbolic link (a stale one from an earlier run), never a file. */
 function linkSerialPort(link: string, ptyPath: string): void {
-  let existing: string | undefined;
+  let existing: Stats | undefined;
   try {
-    existing = lstatSync(link).isSymbolicLink() ? readlinkSync(link) : 'not a link';
+    existing = lstatSync(link);
   } catch {
     existing = undefined;
   }
-  if (existing === 'not a link') throw new Error(`${link} already exists and is not a symbolic link; choose another --serial path`);
+  if (existing && !existing.isSymbolicLink()) throw new Error(`${link} already exists and is not a symbolic link; choose another --serial path`);
   try {
-    if (existing !== undefined) unlinkSync(link);
+    if (existing) unlinkSync(link);
     symlinkSync(ptyPath, link);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
