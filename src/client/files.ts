@@ -150,10 +150,12 @@ export async function fileDownload(client: SmpClient, name: string, options: Fil
     out.set(data, off);
     have.set(off, data.length);
   };
-  /** End of the data received without a gap from `from`. */
-  const prefix = (from = 0): number => {
-    let p = from;
+  /** End of the data received without a gap from `from`; from the start by default (kept, as it only grows). */
+  let received = 0;
+  const prefix = (from?: number): number => {
+    let p = from ?? received;
     for (let n = have.get(p); n; n = have.get(p)) p += n;
+    if (from === undefined) received = p;
     return p;
   };
   store(0, first.data);
