@@ -40,7 +40,7 @@ function buildProgram(): Command {
         .choices(['critical', 'error', 'warn', 'info', 'debug'])
         .default('info'),
     )
-    .option('-w, --maxwinsize <n>', 'image upload: chunks in flight', '5')
+    .option('-w, --maxwinsize <n>', 'chunks in flight at most (image upload, fs upload, fs download)', '5')
     .option('--json', 'print the result as one JSON document (byte strings as hex)')
     .option('--smp-v1', 'send SMP v1 headers, like the Go tool (default: SMP v2)')
     .showHelpAfterError('(run `mcumgr --help` for usage)');

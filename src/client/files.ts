@@ -122,11 +122,25 @@ async function writeFile(
   return { result: { bytes: total, chunkSize, window: Math.max(1, run.maxWindow) }, firstChunkResent: firstChunkSends > 1 };
 }
 
+/**
+ * What the link holds, from the buffer query's short answer and the first read's full one, sent back to back: the
+ * read's answer arrives one chunk's transmission time after the query's (a packet pair), so a round trip holds
+ * `round trip / that time` chunks.
+ */
+function linkPace(sentAt: number, shortAnswerAt: number, fullAnswerAt: number): { roundTripMs: number; window: number } | undefined {
+  const chunkMs = fullAnswerAt - shortAnswerAt;
+  if (chunkMs <= 0) return undefined;
+  const roundTripMs = fullAnswerAt - sentAt;
+  return { roundTripMs, window: roundTripMs / chunkMs };
+}
+
 /** Reads the device file `name` completely. */
 export async function fileDownload(client: SmpClient, name: string, options: FileTransferOptions = {}): Promise<Uint8Array> {
   // The buffer query goes out with the first read: both answers come back in one round trip.
   const limits = options.window === 1 ? undefined : transferLimits(client, options.signal);
   limits?.catch(() => undefined); // awaited below; a failure of the first read must not leave it unhandled
+  let limitsAt: number | undefined;
+  void limits?.then(() => (limitsAt = performance.now()), () => undefined);
   const request = (off: number, timeoutMs: number | undefined, signal: AbortSignal | undefined) =>
     client.call(fs.download, { name, off }, { signal, timeoutMs, tries: 1 }).then((rsp) => {
       if (rsp.off !== off) throw new SmpError(`the device answered offset ${rsp.off} to a read at ${off}`);
@@ -136,11 +150,14 @@ export async function fileDownload(client: SmpClient, name: string, options: Fil
 
   // The first answer gives the file's length and the device's chunk size; the rest is read through the window.
   let first: Awaited<ReturnType<typeof request>> | undefined;
+  let firstRead: { sentAt: number; answeredAt: number } | undefined;
   for (let tries = 0; !first; tries++) {
+    const sentAt = performance.now();
     first = await request(0, options.timeoutMs, options.signal).catch((err: unknown) => {
       if (tries >= (options.retries ?? 3) || !(err instanceof SmpTimeoutError)) throw err;
       return undefined;
     });
+    if (first && tries === 0) firstRead = { sentAt, answeredAt: performance.now() };
   }
   const total = first.len ?? first.data.length;
   const out = new Uint8Array(total);
@@ -163,6 +180,7 @@ export async function fileDownload(client: SmpClient, name: string, options: Fil
   if (total > 0 && first.data.length === 0) throw new SmpError('the device sent no data for a non-empty file');
   const chunk = Math.max(1, first.data.length);
   const window = windowFor(options.window, limits ? (await limits).bufCount : 1);
+  const pace = firstRead && limitsAt !== undefined ? linkPace(firstRead.sentAt, limitsAt, firstRead.answeredAt) : undefined;
 
   await runWindow({
     total,
@@ -172,6 +190,7 @@ export async function fileDownload(client: SmpClient, name: string, options: Fil
     retries: options.retries ?? 3,
     timeoutMs: options.timeoutMs,
     signal: options.signal,
+    pace,
     reorderTolerance: 2,
     backOff: 'on-queueing',
     skip: prefix,

@@ -5,8 +5,8 @@ import { SMP_HEADER_SIZE } from '../protocol/header.js';
 import { os } from '../groups/os.js';
 import type { SmpClient } from './client.js';
 
-/** What a device without `os.mcumgrParams` is assumed to have (Zephyr's defaults). */
-export const DEFAULT_BUF_SIZE = 512;
+/** What a device without `os.mcumgrParams` is assumed to have: Zephyr's default CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE. */
+export const DEFAULT_BUF_SIZE = 384;
 
 export interface TransferLimits {
   /** Largest SMP request (header included) that fits the device's buffer and the transport. */

@@ -8,7 +8,7 @@
 import { SmpError, SmpTimeoutError } from '../protocol/errors.js';
 import { image } from '../groups/image.js';
 import type { SmpClient } from './client.js';
-import { fitChunk, isMessageTooLarge, transferLimits, windowFor } from './params.js';
+import { DEFAULT_BUF_SIZE, fitChunk, isMessageTooLarge, maxPacketFor, transferLimits, windowFor } from './params.js';
 import { runWindow } from './window.js';
 
 export interface TransferProgress {
@@ -66,16 +66,20 @@ export async function imageUpload(
   const retries = options.retries ?? 3;
   const signal = options.signal;
   const negotiate = options.maxPacketSize === undefined && options.chunkSize === undefined;
-  // The hash is computed while the device answers the buffer query.
-  const [sha, negotiated] = await Promise.all([sha256(bytes), negotiate ? transferLimits(client, signal) : undefined]);
-  let limit = options.maxPacketSize ?? negotiated?.maxPacket ?? Number.POSITIVE_INFINITY;
-  const window = windowFor(options.window, negotiated?.bufCount);
+  // The buffer query and the first chunk go out together: the first chunk is sized for the smallest buffer of a
+  // default Zephyr configuration, and the query's answer is back long before the first chunk's (a slot erase).
+  const negotiating = negotiate ? transferLimits(client, signal) : undefined;
+  negotiating?.catch(() => undefined); // awaited below; a failure of the first chunk must not leave it unhandled
+  const sha = await sha256(bytes);
+  let limit = options.maxPacketSize ?? (negotiate ? maxPacketFor(client, DEFAULT_BUF_SIZE) : Number.POSITIVE_INFINITY);
   const firstFields = { image: imageNum, off: 0, len: total, sha, ...(options.upgrade ? { upgrade: true } : {}) };
   const firstChunk = (): number => Math.min(options.chunkSize ?? total, fitChunk(firstFields, limit, total));
   // Sized for the worst case of the later chunks: the largest offset.
   const laterChunk = (): number => options.chunkSize ?? fitChunk({ image: imageNum, off: total }, limit, total);
   let chunkSize = laterChunk();
-  if (chunkSize <= 0) throw new SmpError('Cannot create image upload request; MTU too low');
+  if (chunkSize <= 0 || firstChunk() <= 0) {
+    throw new SmpError(`Cannot create image upload request; MTU too low (requests of at most ${Math.min(limit, client.transport.mtu)} bytes)`);
+  }
 
   let match: boolean | undefined;
   const sendChunk = (off: number, timeoutMs: number | undefined, sig: AbortSignal | undefined) => {
@@ -90,11 +94,21 @@ export async function imageUpload(
 
   // First chunk alone: it may trigger a slot erase (full timeout), and its answer tells whether the device resumes.
   let acked: number;
+  let firstEnd: number;
+  let negotiated: Awaited<typeof negotiating>;
   for (let attempt = 0; ; attempt++) {
+    const first = sendChunk(0, options.timeoutMs, signal);
+    firstEnd = first.end;
     try {
-      acked = await sendChunk(0, options.timeoutMs, signal).reply;
+      if (attempt === 0 && negotiating) {
+        negotiated = await negotiating;
+        limit = negotiated.maxPacket;
+        chunkSize = laterChunk();
+      }
+      acked = await first.reply;
       break;
     } catch (err) {
+      first.reply.catch(() => undefined);
       if (isMessageTooLarge(err) && !options.chunkSize && limit > 128) {
         // The device's answer would not fit its buffer: smaller requests.
         limit = Math.max(128, Math.floor(limit * 0.75));
@@ -118,8 +132,9 @@ export async function imageUpload(
       }
     }
   }
+  const window = windowFor(options.window, negotiated?.bufCount);
   // A fresh upload acknowledges exactly the first chunk; more means the device resumed a previous upload.
-  const resumedFrom = acked > firstChunk() ? acked : 0;
+  const resumedFrom = acked > firstEnd ? acked : 0;
   options.onProgress?.({ done: Math.min(acked, total), total, ...(resumedFrom ? { resumedFrom } : {}) });
 
   const run = await runWindow({

@@ -13,11 +13,12 @@
  * offset. Chunks sent before an answered one, still unanswered, are presumed lost and stop counting against
  * the window, so the device never holds more requests than the window.
  *
- * The window starts at `window` (the device's buffer count: that many requests can always wait in the device)
- * and, like TCP's congestion window, may grow up to `maxWindow` while every chunk is answered in order: a
- * device buffer is busy only while the device handles the request, not for the whole round trip, so a long
- * link needs more chunks in flight than the device has buffers. Any sign of a lost or dropped chunk halves
- * the growth back towards `window` (downloads: see `backOff`).
+ * A device buffer is busy only while the device handles the request, not for the whole round trip, so a long
+ * link needs more chunks in flight than the device has buffers. The window starts at `window` (the device's buffer
+ * count: that many requests can always wait in the device), or, when the caller measured what the link holds, at
+ * that many chunks sent one by one over a round trip rather than in a burst the device's buffers cannot hold.
+ * Like TCP's congestion window it then grows up to `maxWindow` while every chunk is answered in order and answers
+ * do not queue. Any sign of a lost or dropped chunk halves it back towards `window` (downloads: see `backOff`).
  */
 import { SmpAbortError, SmpError, SmpTimeoutError } from '../protocol/errors.js';
 
@@ -45,6 +46,12 @@ export interface WindowOptions {
    * timeout) always halves it.
    */
   backOff?: 'on-loss' | 'on-queueing';
+  /**
+   * What a first exchange measured (a download's first read): its round trip, and the chunks in flight that keep
+   * the link busy over it. The window opens at that many at once, its first sends spread evenly over the round
+   * trip; without it the window starts at `window`.
+   */
+  pace?: { roundTripMs: number; window: number };
   /** Unanswered rounds in a row before giving up. */
   retries: number;
   /** Largest per-chunk timeout (the request timeout). */
@@ -58,7 +65,10 @@ export interface WindowOptions {
    * on the way back.
    */
   reorderTolerance?: number;
-  /** The first offset at or after `off` that still needs sending (downloads skip what arrived out of order). */
+  /**
+   * The first offset at or after `off` that still needs sending. Downloads skip what arrived out of order and,
+   * since each read is answered on its own, what is still on its way: a rewind resends only what is missing.
+   */
   skip?(off: number): number;
   onAck?(off: number): void;
 }
@@ -106,7 +116,11 @@ export async function runWindow(options: WindowOptions): Promise<{ off: number; 
   const tolerance = options.reorderTolerance ?? 0;
   const floor = Math.max(1, options.window);
   const ceiling = Math.max(floor, options.maxWindow ?? floor);
-  let window = floor;
+  // A paced start opens the window wide at once, its first sends spread over one round trip (a burst would arrive
+  // faster than the device empties its buffers); answers then clock the next sends.
+  let window = Math.min(ceiling, Math.max(floor, Math.ceil(options.pace?.window ?? 0)));
+  let pace = options.pace ? { gapMs: options.pace.roundTripMs / window, left: window, nextAt: 0 } : undefined;
+  let paceTimer: ReturnType<typeof setTimeout> | undefined;
   let threshold = ceiling;
   const grow = (): void => {
     window = Math.min(ceiling, window + (window < threshold ? 1 : 1 / window));
@@ -114,6 +128,22 @@ export async function runWindow(options: WindowOptions): Promise<{ off: number; 
   const shrink = (): void => {
     threshold = Math.max(floor, Math.floor(window / 2));
     window = threshold;
+    pace = undefined;
+  };
+  /** False when the pace holds the next send back (a timer wakes the loop then). */
+  const paced = (): boolean => {
+    if (!pace) return true;
+    const now = performance.now();
+    if (now < pace.nextAt) {
+      paceTimer ??= setTimeout(() => {
+        paceTimer = undefined;
+        wake?.();
+      }, pace.nextAt - now);
+      return false;
+    }
+    pace.nextAt = now + pace.gapMs;
+    if (--pace.left === 0) pace = undefined;
+    return true;
   };
   // One controller per request (one listener per signal), all aborted when the window ends or the caller aborts.
   const controllers = new Set<AbortController>();
@@ -125,6 +155,7 @@ export async function runWindow(options: WindowOptions): Promise<{ off: number; 
   options.signal?.addEventListener('abort', stopAll, { once: true });
 
   const rto = new RetransmitTimer();
+  if (options.pace) rto.sample(options.pace.roundTripMs);
   const flights: Flight[] = [];
   const events: Event[] = [];
   let wake: (() => void) | undefined;
@@ -155,6 +186,14 @@ export async function runWindow(options: WindowOptions): Promise<{ off: number; 
         wake?.();
       });
   };
+  const skip = (off: number): number => {
+    if (!options.skip) return off;
+    for (let at = options.skip(off); ; at = options.skip(at)) {
+      const onItsWay = flights.find((f) => !f.gone && f.off === at);
+      if (!onItsWay) return at;
+      at = onItsWay.end;
+    }
+  };
   // Rewinds since the device last moved forward: a device that keeps asking for the same data is stuck.
   let rewindsWithoutProgress = 0;
   const rewind = (to: number): void => {
@@ -170,14 +209,14 @@ export async function runWindow(options: WindowOptions): Promise<{ off: number; 
       // The abort may come from a progress callback while no request is in flight to carry it.
       if (options.signal?.aborted) throw new SmpAbortError('request aborted');
       const firstPending = flights.some((f) => f.off === 0 && !f.gone);
-      next = options.skip?.(next) ?? next;
-      while (!firstPending && next < total && active() < window && !(next === 0 && active() > 0)) {
+      next = skip(next);
+      while (!firstPending && next < total && active() < window && !(next === 0 && active() > 0) && paced()) {
         send();
         used = Math.max(used, active());
         if (flights[flights.length - 1]!.off === 0) break;
-        next = options.skip?.(next) ?? next;
+        next = skip(next);
       }
-      if (events.length === 0 && flights.length === 0) {
+      if (events.length === 0 && flights.length === 0 && !paceTimer) {
         // Every answer is in, yet the device still lacks data (the answers that would have sent it again were
         // stale ones): nothing is left to wait for, so send from the device's offset again.
         rewind(acked);
@@ -224,12 +263,14 @@ export async function runWindow(options: WindowOptions): Promise<{ off: number; 
         if (options.backOff !== 'on-queueing' || ev.ms > 2 * fastest) shrink();
         rewind(ev.off);
       } else {
-        if (f.epoch === epoch) grow();
+        // Growing while answers take twice the shortest round trip would only lengthen the queue they wait in.
+        if (f.epoch === epoch && ev.ms <= 2 * fastest) grow();
         if (next < acked) next = acked;
       }
     }
     return { off: acked, maxWindow: used };
   } finally {
+    clearTimeout(paceTimer);
     options.signal?.removeEventListener('abort', stopAll);
     stopAll();
   }

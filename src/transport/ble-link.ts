@@ -30,7 +30,8 @@ export const BLE_LINK_PROFILES: Record<string, BleLinkProfile> = {
   },
 };
 
-const T_IFS_MS = 0.15;
+/** The inter-frame space between LL PDUs (150 µs). */
+export const BLE_T_IFS_MS = 0.15;
 /** Preamble, access address, LL header and CRC around each LL payload (the 2M preamble is 2 bytes). */
 const llOverhead = (phy: number): number => (phy === 2 ? 11 : 10);
 /** ATT opcode and handle, and the L2CAP header, around each ATT value. */
@@ -58,7 +59,7 @@ export class BleAir {
   exchangeMs(payload: number): number {
     const o = llOverhead(this.profile.phyMbps);
     const us = ((payload + o) * 8 + o * 8) / this.profile.phyMbps;
-    return us / 1000 + 2 * T_IFS_MS;
+    return us / 1000 + 2 * BLE_T_IFS_MS;
   }
 
   /** Air time of an ATT PDU with `value` bytes, when nothing is lost. */
@@ -95,7 +96,7 @@ export class BleAir {
   private place(t: number, cost: number): number {
     const ci = this.profile.connIntervalMs;
     let start: number;
-    if (t <= this.busyUntil && this.busyUntil + cost <= this.eventStart + ci - T_IFS_MS) start = this.busyUntil;
+    if (t <= this.busyUntil && this.busyUntil + cost <= this.eventStart + ci - BLE_T_IFS_MS) start = this.busyUntil;
     else {
       // The event closed when the channel fell idle (or is full): wait for the next anchor point.
       const from = Math.max(t, this.busyUntil);

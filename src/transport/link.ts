@@ -16,6 +16,7 @@ export interface LinkProfile {
   framingOverhead?: number;
   /** One-way latency added after the last byte left the sender. */
   latencyMs: number;
+  /** Extra one-way delay, uniform in 0..jitterMs; packets keep their order. */
   jitterMs?: number;
   /** Probabilities per packet, 0..1. */
   loss?: number;
@@ -145,6 +146,7 @@ export class EmulatedLink implements SmpTransport {
   readonly framingOverhead: number;
   readonly stats: LinkStats = { packets: 0, bytes: 0, lost: 0, duplicated: 0, reordered: 0, corrupted: 0 };
   private wireFreeAt = 0;
+  private lastArrival = 0;
   private readonly arrivals = new TimedQueue();
 
   constructor(
@@ -170,7 +172,9 @@ export class EmulatedLink implements SmpTransport {
       this.stats.lost++;
       return;
     }
-    let arrival = this.wireFreeAt + this.profile.latencyMs + (this.profile.jitterMs ?? 0) * this.random();
+    // Jitter varies the delay but keeps the order, as one path's queues do; overtaking is `reorder`'s.
+    let arrival = Math.max(this.lastArrival, this.wireFreeAt + this.profile.latencyMs + (this.profile.jitterMs ?? 0) * this.random());
+    this.lastArrival = arrival;
     if (this.random() < (this.profile.reorder ?? 0)) {
       this.stats.reordered++;
       arrival += 2 * this.profile.latencyMs * this.random() + 1;
@@ -283,7 +287,8 @@ export class DeviceEndpoint implements SmpTransport {
   readonly framingOverhead: number;
   /** Packets dropped because they were larger than a buffer, and because every buffer was busy. */
   readonly dropped = { tooLarge: 0, busy: 0 };
-  private busy = 0;
+  /** When each held buffer is free again (requests are handled in order, so ascending). */
+  private readonly holding: number[] = [];
   /** When the device has finished the requests it holds: each request is handled on this timeline. */
   private busyUntil = 0;
   /** When the request being answered finished on the device's timeline. */
@@ -307,16 +312,19 @@ export class DeviceEndpoint implements SmpTransport {
       this.dropped.tooLarge++;
       return;
     }
-    if (this.busy >= this.model.bufferCount) {
+    // Buffers are freed at the modelled end of handling, not when the emulation gets round to it: several
+    // packets can arrive in one late timer wake-up.
+    const now = performance.now();
+    while (this.holding.length > 0 && this.holding[0]! <= now) this.holding.shift();
+    if (this.holding.length >= this.model.bufferCount) {
       this.dropped.busy++;
       return;
     }
-    this.busy++;
     // Absolute times, so that timer lateness does not add up from one request to the next.
-    this.busyUntil = Math.max(performance.now(), this.busyUntil) + (this.model.requestMs ?? 0) + this.flash.cost(packet);
+    this.busyUntil = Math.max(now, this.busyUntil) + (this.model.requestMs ?? 0) + this.flash.cost(packet);
     const done = this.busyUntil;
+    this.holding.push(done);
     this.handled.at(done, () => {
-      this.busy--;
       this.answeredAt = done;
       this.listener(packet);
     });

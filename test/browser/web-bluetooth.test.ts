@@ -119,7 +119,7 @@ describe('Web Bluetooth adapter', () => {
     const client = new SmpClient(transport, { timeoutMs: 3000 });
     expect((await client.call(image.state, {})).images.length).toBeGreaterThan(0);
     await expect(imageUpload(client, createImage(new Uint8Array(100), { version: '1.0.1', padHeader: true }))).rejects.toThrow(
-      /exceeds the BLE transport MTU of 20/,
+      /MTU too low \(requests of at most 20 bytes\)/,
     );
   });
 

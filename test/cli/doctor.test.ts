@@ -12,8 +12,8 @@ describe('mcumgr doctor', () => {
   let bare: Simulator;
 
   beforeAll(async () => {
-    // A build without MCUMGR_GRP_OS_MCUMGR_PARAMS and without stack statistics, that silently drops requests over 400 bytes.
-    const config = { disabledCommands: ['os.params'], taskstatStackInfo: false, maxRequestSize: 400 };
+    // A build without MCUMGR_GRP_OS_MCUMGR_PARAMS and without stack statistics, that silently drops requests over 300 bytes (a buffer smaller than Zephyr's default 384).
+    const config = { disabledCommands: ['os.params'], taskstatStackInfo: false, maxRequestSize: 300 };
     [sim, bare] = await Promise.all([Simulator.start(), Simulator.start({ config })]);
   });
   afterAll(async () => {
@@ -54,10 +54,10 @@ describe('mcumgr doctor', () => {
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout) as Report;
     expect(report.params).toBeUndefined();
-    expect(report.maxPacket).toBe(512);
+    expect(report.maxPacket).toBe(384);
     expect(report.echo.inFlight).toBe(1);
     expect(report.echo.dropped).toBe(true);
-    expect(report.echo.largest + 14).toBeLessThanOrEqual(400);
+    expect(report.echo.largest + 14).toBeLessThanOrEqual(300);
     expect(report.smpStack).toBeUndefined();
     expect(options(report)[0]).toBe('CONFIG_MCUMGR_GRP_OS_MCUMGR_PARAMS=y');
     expect(options(report)).toContain('CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE');

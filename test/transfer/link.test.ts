@@ -13,7 +13,7 @@ import { encodeCbor } from '../../src/protocol/cbor.js';
 import { BleTransport } from '../../src/transport/ble.js';
 import { BleAir, TimedGattLink, type BleLinkProfile } from '../../src/transport/ble-link.js';
 import { SimulatedGattPeer } from '../../src/transport/ble-sim.js';
-import { DeviceEndpoint, FlashTimer, TimedQueue, type FlashModel } from '../../src/transport/link.js';
+import { DeviceEndpoint, EmulatedLink, FlashTimer, seededRandom, TimedQueue, type FlashModel, type LinkProfile } from '../../src/transport/link.js';
 import { createMemoryPair } from '../../src/transport/memory.js';
 import type { SmpTransport } from '../../src/transport/transport.js';
 
@@ -66,6 +66,49 @@ describe('DeviceEndpoint', () => {
     }
     expect(handled).toEqual([10, 20]);
     expect(endpoint.dropped.busy).toBe(0);
+  });
+
+  it('holds a buffer for the modelled handling time, not until the emulation gets round to it', async () => {
+    const flash: FlashModel = { writeBytesPerSecond: 1_000_000, sectorSize: 4096, sectorEraseMs: 0, erase: 'progressive' };
+    const arriveAtOnce = async (requestMs: number): Promise<{ handled: number; dropped: number }> => {
+      const [clientEnd, deviceEnd] = createMemoryPair();
+      const endpoint = new DeviceEndpoint(deviceEnd, { bufferCount: 2, bufferSize: 2048, requestMs, flash });
+      open.push(endpoint);
+      let handled = 0;
+      endpoint.onPacket(() => handled++);
+      // Eight packets in one turn of the event loop, as a late timer delivers them.
+      await Promise.all(Array.from({ length: 8 }, () => clientEnd.send(new Uint8Array(10))));
+      await new Promise((r) => setTimeout(r, 100));
+      return { handled, dropped: endpoint.dropped.busy };
+    };
+    // Handled in no time: each buffer is free again before the next packet arrives.
+    expect(await arriveAtOnce(0)).toEqual({ handled: 8, dropped: 0 });
+    // 5 ms each: two wait, the rest find every buffer busy.
+    expect(await arriveAtOnce(5)).toEqual({ handled: 2, dropped: 6 });
+  });
+});
+
+describe('EmulatedLink', () => {
+  const profile = (extra: Partial<LinkProfile>): LinkProfile => ({
+    name: 'test', description: 'test', bytesPerSecond: 10_000_000, wireBytes: (n) => n, mtu: 2048, latencyMs: 2, ...extra,
+  });
+  const order = async (p: LinkProfile): Promise<number[]> => {
+    const [a, b] = createMemoryPair();
+    const link = new EmulatedLink(a, p, seededRandom(3));
+    open.push(link);
+    const seen: number[] = [];
+    b.onPacket((packet) => seen.push(packet[0]!));
+    for (let i = 0; i < 100; i++) await link.send(Uint8Array.of(i));
+    await new Promise((r) => setTimeout(r, 100));
+    return seen;
+  };
+
+  it('jitter varies the delay but keeps the order; overtaking is the reorder setting', async () => {
+    const sent = Array.from({ length: 100 }, (_, i) => i);
+    expect(await order(profile({ jitterMs: 5 }))).toEqual(sent);
+    const reordered = await order(profile({ jitterMs: 5, reorder: 0.2 }));
+    expect([...reordered].sort((x, y) => x - y)).toEqual(sent);
+    expect(reordered).not.toEqual(sent);
   });
 });
 

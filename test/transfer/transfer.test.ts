@@ -33,10 +33,16 @@ class Recorder {
   uploadBytes = 0;
   /** Every image-upload chunk that reached the device, retransmissions included. */
   chunks: { off: number; len: number }[] = [];
+  private seeUpload = (): void => undefined;
+  readonly uploadSeen = new Promise<void>((resolve) => (this.seeUpload = resolve));
+  /** What each packet in `sizes` was. */
+  kinds: ('upload' | 'other')[] = [];
   see(packet: Uint8Array): void {
     this.sizes.push(packet.length);
     const { header, payload } = decodePacket(packet);
+    this.kinds.push(header.group === 1 && header.id === 1 ? 'upload' : 'other');
     if (header.group === 1 && header.id === 1) {
+      this.seeUpload();
       const { data, off } = decodeCborMap(payload);
       if (data instanceof Uint8Array) {
         this.uploadBytes += data.length;
@@ -59,7 +65,17 @@ function expectOnlyMissingPartSent(chunks: { off: number; len: number }[], resum
 }
 
 function setup(
-  opts: { profile?: LinkProfile; bufSize?: number; bufCount?: number; packetLimit?: number; deviceLimit?: number; stateDir?: string; seed?: number } = {},
+  opts: {
+    profile?: LinkProfile;
+    bufSize?: number;
+    bufCount?: number;
+    packetLimit?: number;
+    deviceLimit?: number;
+    stateDir?: string;
+    seed?: number;
+    /** The device answers nothing until an image upload request has reached it. */
+    silentUntilUpload?: boolean;
+  } = {},
 ) {
   const profile = opts.profile ?? FAST;
   const bufSize = opts.bufSize ?? 1024;
@@ -77,7 +93,8 @@ function setup(
   const tap: SmpTransport = {
     mtu: endpoint.mtu,
     framingOverhead: endpoint.framingOverhead,
-    send: (p) => {
+    send: async (p) => {
+      if (opts.silentUntilUpload) await recorder.uploadSeen;
       recorder.responseSizes.push(p.length);
       return endpoint.send(p);
     },
@@ -116,6 +133,18 @@ describe('chunk sizing', () => {
     expect(await fileDownload(client, '/lfs/chunks.bin')).toEqual(payload(5000));
     expect(Math.max(...recorder.sizes)).toBeLessThanOrEqual(packetLimit);
     expect(Math.max(...recorder.responseSizes)).toBeLessThanOrEqual(bufSize);
+  });
+
+  it('the first image chunk goes out with the buffer query, sized for any default Zephyr buffer; the rest fill the buffer', async () => {
+    // Nothing is answered until the first chunk arrives: a client that waited for the query's answer would stall,
+    // then fall back to default-sized chunks.
+    const { client, recorder } = setup({ bufSize: 1024, silentUntilUpload: true });
+    const img = buildImage({ version: '1.1.0', body: payload(20_000) });
+    const result = await imageUpload(client, img, { window: 3, timeoutMs: 5000 });
+    expect(result.match).toBe(true);
+    const [first, ...later] = recorder.sizes.filter((_, i) => recorder.kinds[i] === 'upload');
+    expect(first).toBeLessThanOrEqual(384);
+    expect(Math.max(...later)).toBeGreaterThan(1024 * 0.9);
   });
 
   it('a device that silently drops packets larger than its buffer leads to smaller chunks and a completed upload', async () => {

@@ -143,6 +143,102 @@ describe('runWindow', () => {
     expect(sent).toEqual([1000, 2000, 2000]);
   }, 10_000);
 
+  it('with skip (downloads), a lost answer is read again alone: reads still on their way are not sent twice', async () => {
+    const chunk = 1000;
+    const total = 40 * chunk;
+    const have = new Set<number>();
+    const prefix = (from: number): number => {
+      let p = from;
+      while (have.has(p)) p += chunk;
+      return p;
+    };
+    const sent: number[] = [];
+    let lostOnce = false;
+    const r = await runWindow({
+      total, start: 0, window: 4, maxWindow: 8, retries: 3, timeoutMs: 1000, reorderTolerance: 2, backOff: 'on-queueing',
+      skip: prefix,
+      send: (at, timeoutMs, signal) => {
+        sent.push(at);
+        const reply = new Promise<number>((resolve, reject) => {
+          if (at === 5 * chunk && !lostOnce) {
+            lostOnce = true; // this answer is lost: only a timeout would ever end the request
+            const timer = setTimeout(() => reject(new SmpTimeoutError('no response')), timeoutMs);
+            signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+            return;
+          }
+          setTimeout(() => {
+            have.add(at);
+            resolve(prefix(0));
+          }, 3);
+        });
+        return { end: Math.min(total, at + chunk), reply };
+      },
+    });
+    expect(r.off).toBe(total);
+    expect(lostOnce).toBe(true);
+    expect(sent.filter((at) => at === 5 * chunk)).toHaveLength(2);
+    expect(sent).toHaveLength(41);
+  });
+
+  it('a paced start opens at the measured window, its sends one by one over the round trip instead of in a burst', async () => {
+    const chunk = 1000;
+    const total = 20 * chunk;
+    let off = chunk;
+    let answered = false;
+    const sent: number[] = [];
+    const run = runWindow({
+      total, start: chunk, window: 2, maxWindow: 16, retries: 1, timeoutMs: 5000,
+      pace: { roundTripMs: 40, window: 8 },
+      send: (at) => {
+        if (!answered) sent.push(at);
+        const end = Math.min(total, at + chunk);
+        // Answers come long after the paced sends (8 over 40 ms) are out.
+        const reply = new Promise<number>((resolve) =>
+          setTimeout(() => {
+            answered = true;
+            if (at === off) off = end;
+            resolve(off);
+          }, 300),
+        );
+        return { end, reply };
+      },
+    });
+    // Only the first send leaves at once; the others wait for the pace.
+    expect(sent).toEqual([chunk]);
+    const r = await run;
+    expect(r.off).toBe(total);
+    expect(sent).toHaveLength(8);
+  });
+
+  it('does not grow while answers queue: a slow link needs only the chunks its round trip holds', async () => {
+    // A link that carries one answer per 20 ms after a 5 ms latency: more chunks in flight only wait longer.
+    const chunk = 1000;
+    const total = 40 * chunk;
+    let off = 0;
+    let linkFreeAt = 0;
+    let inFlight = 0;
+    let most = 0;
+    const r = await runWindow({
+      total, start: 0, window: 2, maxWindow: 16, retries: 3, timeoutMs: 5000,
+      send: (at) => {
+        most = Math.max(most, ++inFlight);
+        const end = Math.min(total, at + chunk);
+        const now = performance.now();
+        linkFreeAt = Math.max(now + 5, linkFreeAt) + 20;
+        const reply = new Promise<number>((resolve) =>
+          setTimeout(() => {
+            inFlight--;
+            if (at === off) off = end;
+            resolve(off);
+          }, linkFreeAt - now),
+        );
+        return { end, reply };
+      },
+    });
+    expect(r.off).toBe(total);
+    expect(most).toBeLessThan(8);
+  });
+
   it('stops at once when aborted from a progress callback while nothing is in flight', async () => {
     const controller = new AbortController();
     const sent: number[] = [];

@@ -23,6 +23,7 @@ export function registerFsCommands(program: Command): void {
         const offs: number[] = [];
         ctx.doing = 'a file upload response';
         const r = await fileUpload(c, remote, bytes, {
+          window: ctx.window,
           onProgress: (p) => bar.update(p.done, p.total),
           onResponse: (off) => {
             offs.push(off);
@@ -44,6 +45,7 @@ export function registerFsCommands(program: Command): void {
         let last = -1;
         ctx.doing = 'a file download response';
         const data = await fileDownload(c, remote, {
+          window: ctx.window,
           onProgress: (p) => bar.update(p.done, p.total),
           onResponse: (off) => {
             last = off;
