@@ -93,7 +93,8 @@ export class RetransmitTimer {
 
   timeout(ceiling: number | undefined): number | undefined {
     if (this.srtt === undefined) return ceiling;
-    const rto = Math.max(50, 1.5 * (this.srtt + 4 * this.rttvar));
+    // Twice TCP's estimate: while the window grows, answers queue longer and the estimate lags behind them.
+    const rto = Math.max(50, 2 * (this.srtt + 4 * this.rttvar));
     return ceiling === undefined ? Math.min(rto, 10_000) : Math.min(rto, ceiling);
   }
 }
