@@ -138,7 +138,7 @@ function linkPace(sentAt: number, shortAnswerAt: number, fullAnswerAt: number): 
 export async function fileDownload(client: SmpClient, name: string, options: FileTransferOptions = {}): Promise<Uint8Array> {
   // The buffer query goes out with the first read: both answers come back in one round trip.
   const limits = options.window === 1 ? undefined : transferLimits(client, options.signal);
-  limits?.catch(() => undefined); // awaited below; a failure of the first read must not leave it unhandled
+  // When its answer came (for the packet pair below); awaited later, so a failed first read leaves nothing unhandled.
   let limitsAt: number | undefined;
   void limits?.then(() => (limitsAt = performance.now()), () => undefined);
   const request = (off: number, timeoutMs: number | undefined, signal: AbortSignal | undefined) =>
