@@ -131,7 +131,10 @@ export function recommend(r: Omit<DoctorReport, 'recommendations'>): Recommendat
   if (r.params && count < target) {
     out.push({
       option: `CONFIG_MCUMGR_TRANSPORT_NETBUF_COUNT=${target}`,
-      why: `${count} buffer(s) allow only ${count} request(s) in flight; ${target} keep the link busy during a round trip of ${r.rttMs.toFixed(1)} ms`,
+      why:
+        `clients that size their window from the buffer count keep ${count} request(s) in flight, while ${target} keep the ` +
+        `link busy over a round trip of ${r.rttMs.toFixed(1)} ms (a buffer is held only while the device handles its ` +
+        `request, so mcumgr -w ${target} gets there with fewer buffers when requests do not arrive in bursts)`,
     });
   }
   if (r.smpStack && r.smpStack.used > 0.75 * r.smpStack.size) {
