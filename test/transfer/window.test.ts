@@ -198,7 +198,7 @@ describe('runWindow', () => {
             answered = true;
             if (at === off) off = end;
             resolve(off);
-          }, 300),
+          }, 1000),
         );
         return { end, reply };
       },
@@ -211,9 +211,9 @@ describe('runWindow', () => {
   });
 
   it('does not grow while answers queue: a slow link needs only the chunks its round trip holds', async () => {
-    // A link that carries one answer per 20 ms after a 5 ms latency: more chunks in flight only wait longer.
+    // A link that carries one answer per 40 ms after a 5 ms latency: more chunks in flight only wait longer.
     const chunk = 1000;
-    const total = 40 * chunk;
+    const total = 25 * chunk;
     let off = 0;
     let linkFreeAt = 0;
     let inFlight = 0;
@@ -224,7 +224,7 @@ describe('runWindow', () => {
         most = Math.max(most, ++inFlight);
         const end = Math.min(total, at + chunk);
         const now = performance.now();
-        linkFreeAt = Math.max(now + 5, linkFreeAt) + 20;
+        linkFreeAt = Math.max(now + 5, linkFreeAt) + 40;
         const reply = new Promise<number>((resolve) =>
           setTimeout(() => {
             inFlight--;
