@@ -13,9 +13,9 @@ import { buildImage } from '../device/firmware.js';
 import { SMP_HEADER_SIZE } from '../protocol/header.js';
 import { encodeCbor } from '../protocol/cbor.js';
 import { BLE_LINK_PROFILES } from '../transport/ble-link.js';
-import { LINK_PROFILES } from '../transport/link.js';
+import { LINK_PROFILES, TYPICAL_FLASH } from '../transport/link.js';
 import { transferLimit } from './limits.js';
-import { BENCH_FLASH, connect, deviceBuffers, type BenchProfile, type Impairment } from './setup.js';
+import { connect, deviceBuffers, type BenchProfile, type Impairment } from './setup.js';
 
 const SIZE = 256 * 1024;
 const LOSSY: Impairment = { loss: 0.05, corrupt: 0.01 };
@@ -167,7 +167,7 @@ function report(p: BenchProfile, rows: Row[]): void {
     const rtt = (saw.seconds * 1000) / Math.ceil(SIZE / saw.chunk);
     const sizes = op === 'upload' ? uploadSizes(tuned.chunk) : downloadSizes(tuned.chunk);
     // Downloads: the response carries the data, so the link's busy direction is the device's.
-    const limit = transferLimit(p, SIZE, sizes, rtt, op === 'upload' ? { roundTrips: 1, flash: BENCH_FLASH } : { roundTrips: 2 });
+    const limit = transferLimit(p, SIZE, sizes, rtt, op === 'upload' ? { roundTrips: 1, flash: TYPICAL_FLASH } : { roundTrips: 2 });
     console.log(`  ${op} limit ${kib(limit.bytesPerSecond).trim()} = ${limit.formula}`);
     const baselines = mine.filter((r) => r !== tuned && !r.lossy && !r.label.includes('full'));
     for (const r of mine) {

@@ -4,11 +4,9 @@ import { VirtualDevice } from '../device/device.js';
 import { BleTransport } from '../transport/ble.js';
 import { BleAir, TimedGattLink, type BleLinkProfile } from '../transport/ble-link.js';
 import { SimulatedGattPeer } from '../transport/ble-sim.js';
-import { DeviceEndpoint, EmulatedLink, seededRandom, type FlashModel, type LinkProfile } from '../transport/link.js';
+import { DeviceEndpoint, EmulatedLink, seededRandom, TYPICAL_FLASH, type LinkProfile } from '../transport/link.js';
 import { createMemoryPair } from '../transport/memory.js';
 
-/** Flash of the emulated device: 1 MB/s programming, 4 KiB sectors erased in 10 ms, the image area at upload start (Zephyr's default). */
-export const BENCH_FLASH: FlashModel = { writeBytesPerSecond: 1_000_000, sectorSize: 4096, sectorEraseMs: 10, erase: 'at-start' };
 
 export type BenchProfile = { kind: 'wire'; link: LinkProfile } | { kind: 'ble'; link: BleLinkProfile };
 
@@ -36,7 +34,7 @@ export async function connect(p: BenchProfile, stateDir: string, seed: number, b
   if (p.kind === 'ble') {
     const peer = new SimulatedGattPeer({ attMtu: p.link.attMtu, reassembly: true, bufSize });
     const link = { ...p.link, retransmit: bad ? bad.loss + bad.corrupt : 0 };
-    const endpoint = new DeviceEndpoint(peer.deviceTransport(), { bufferCount: bufCount, bufferSize: bufSize, flash: BENCH_FLASH });
+    const endpoint = new DeviceEndpoint(peer.deviceTransport(), { bufferCount: bufCount, bufferSize: bufSize, flash: TYPICAL_FLASH });
     device.server.attach(endpoint);
     const transport = await BleTransport.open(new TimedGattLink(peer, new BleAir(link, seed)), { reassembly: true });
     const client = new SmpClient(transport, { timeoutMs: 2000 });
@@ -47,7 +45,7 @@ export async function connect(p: BenchProfile, stateDir: string, seed: number, b
   const clientLink = new EmulatedLink(clientEnd, profile, seededRandom(seed));
   const deviceLink = new EmulatedLink(deviceEnd, profile, seededRandom(seed + 1));
   const bufferSize = bufSize - clientLink.framingOverhead;
-  const endpoint = new DeviceEndpoint(deviceLink, { bufferCount: bufCount, bufferSize, flash: BENCH_FLASH });
+  const endpoint = new DeviceEndpoint(deviceLink, { bufferCount: bufCount, bufferSize, flash: TYPICAL_FLASH });
   device.server.attach(endpoint);
   const client = new SmpClient(clientLink, { timeoutMs: 2000 });
   return {

@@ -1,26 +1,30 @@
 /**
  * `mcumgr-sim`: runs a virtual Zephyr smp_svr device with MCUboot.
- *   mcumgr-sim [--udp HOST:PORT] [--serial pty|PATH] [--state DIR] [--config FILE]
+ *   mcumgr-sim [--udp HOST:PORT] [--serial pty|PATH] [--state DIR] [--config FILE] [--link PROFILE[,key=value...]]
  * Prints `udp: HOST:PORT` and/or `pty: /dev/pts/N` once ready; exits 0 on SIGINT/SIGTERM.
  * `--serial PATH` (e.g. /dev/ttyACM0) also links PATH to the pseudo-terminal, so commands written for
- * a real board's port run unchanged; the link is removed on exit.
+ * a real board's port run unchanged; the link is removed on exit. `--link` makes every transport behave as
+ * an emulated link (see link-emulation.ts), e.g. `--link uart-115200` or `--link udp-20ms,loss=0.05`.
  */
 import { lstatSync, symlinkSync, unlinkSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { loadSimConfig } from './config.js';
+import { emulateLink, parseLinkSpec, type LinkEmulation } from './link-emulation.js';
 import { VirtualDevice } from './device.js';
 import { UdpSmpServer } from './udp-server.js';
+import type { SmpTransport } from '../transport/transport.js';
 
 interface SimArgs {
   udp?: string;
   serial?: string;
   state: string;
   config?: string;
+  link?: LinkEmulation;
 }
 
 function usage(): never {
-  process.stderr.write('usage: mcumgr-sim [--udp HOST:PORT] [--serial pty|PATH] [--state DIR] [--config FILE]\n');
+  process.stderr.write('usage: mcumgr-sim [--udp HOST:PORT] [--serial pty|PATH] [--state DIR] [--config FILE] [--link PROFILE[,key=value...]]\n');
   process.exit(2);
 }
 
@@ -38,6 +42,7 @@ export function parseSimArgs(argv: string[]): SimArgs {
     else if (flag === '--serial') args.serial = value();
     else if (flag === '--state') args.state = value();
     else if (flag === '--config') args.config = value();
+    else if (flag === '--link') args.link = parseLinkSpec(value());
     else if (flag === '-h' || flag === '--help') usage();
     else usage();
   }
@@ -75,10 +80,12 @@ async function main(): Promise<void> {
   const args = parseSimArgs(process.argv.slice(2));
   const config = args.config ? loadSimConfig(args.config) : undefined;
   const device = await VirtualDevice.create({ stateDir: args.state, config });
+  const link = args.link;
+  const wrap = link ? (raw: SmpTransport): SmpTransport => emulateLink(raw, link, device.config) : (raw: SmpTransport) => raw;
   const closers: (() => Promise<void> | void)[] = [];
   if (args.udp) {
     const { host, port } = splitHostPort(args.udp);
-    const udp = await UdpSmpServer.listen(device.server, { host, port });
+    const udp = await UdpSmpServer.listen(device.server, { host, port, wrap });
     closers.push(() => udp.close());
     process.stdout.write(`udp: ${udp.address}\n`);
   }
@@ -87,7 +94,7 @@ async function main(): Promise<void> {
     const { StreamSerialTransport } = await import('../transport/serial.js');
     const pty = openPty();
     const transport = new StreamSerialTransport(pty, { mtu: device.config.bufSize, maxReceivePacket: device.config.maxRequestSize ?? device.config.bufSize - 4 });
-    device.attachSerial(transport, (text) => pty.write(text));
+    device.attachSerial(wrap(transport), (text) => pty.write(text));
     closers.push(() => transport.close());
     if (args.serial !== 'pty') {
       const link = args.serial;

@@ -1,14 +1,40 @@
 /** Server side of SMP over UDP: one datagram per packet, each answered to its sender. */
 import dgram from 'node:dgram';
+import { ListenerTransport } from '../transport/listener-transport.js';
+import type { SmpTransport } from '../transport/transport.js';
 import type { SmpServer } from './server.js';
 
 export interface UdpServerOptions {
   host?: string;
   port?: number;
+  /** Wraps each peer's link before the server attaches it (`mcumgr-sim --link`). */
+  wrap?: (peer: SmpTransport) => SmpTransport;
+}
+
+/** One client (address and port): its datagrams, and the answers sent back to it. */
+class UdpPeer extends ListenerTransport {
+  readonly mtu = 65_507;
+  readonly framingOverhead = 0;
+
+  constructor(
+    private readonly socket: dgram.Socket,
+    private readonly address: string,
+    private readonly port: number,
+  ) {
+    super();
+  }
+
+  send(packet: Uint8Array): Promise<void> {
+    return new Promise((resolve) => this.socket.send(packet, this.port, this.address, () => resolve()));
+  }
+
+  async close(): Promise<void> {
+    this.shutdown();
+  }
 }
 
 export class UdpSmpServer {
-  private readonly links = new Map<string, object>();
+  private readonly peers = new Map<string, UdpPeer>();
   private constructor(
     private readonly socket: dgram.Socket,
     readonly host: string,
@@ -28,27 +54,15 @@ export class UdpSmpServer {
     });
     const addr = socket.address();
     const udp = new UdpSmpServer(socket, addr.address, addr.port);
-    let queue = Promise.resolve();
     socket.on('message', (msg, rinfo) => {
       const key = `${rinfo.address}:${rinfo.port}`;
-      let link = udp.links.get(key);
-      if (!link) {
-        link = { udp: key };
-        udp.links.set(key, link);
+      let peer = udp.peers.get(key);
+      if (!peer) {
+        peer = new UdpPeer(socket, rinfo.address, rinfo.port);
+        udp.peers.set(key, peer);
+        server.attach(options.wrap ? options.wrap(peer) : peer);
       }
-      const packet = new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength);
-      const l = link;
-      queue = queue.then(async () => {
-        let responses: Uint8Array[] = [];
-        try {
-          responses = await server.handlePacketAsync(packet, l);
-        } catch {
-          return;
-        }
-        for (const r of responses) {
-          await new Promise<void>((resolve) => socket.send(r, rinfo.port, rinfo.address, () => resolve()));
-        }
-      });
+      peer.deliver(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength));
     });
     socket.on('error', () => undefined);
     return udp;
@@ -59,6 +73,7 @@ export class UdpSmpServer {
   }
 
   close(): Promise<void> {
+    for (const peer of this.peers.values()) void peer.close();
     return new Promise((resolve) => {
       try {
         this.socket.close(() => resolve());

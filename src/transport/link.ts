@@ -219,6 +219,9 @@ export interface FlashModel {
   erase: 'progressive' | 'at-start';
 }
 
+/** A typical MCU flash: 1 MB/s programming, 4 KiB sectors erased in 10 ms, the image area at upload start (Zephyr's default). */
+export const TYPICAL_FLASH: FlashModel = { writeBytesPerSecond: 1_000_000, sectorSize: 4096, sectorEraseMs: 10, erase: 'at-start' };
+
 /** How the emulated device takes packets in: a pool of receive buffers, a CPU cost per request and a flash. */
 export interface DeviceModel {
   /** Receive buffers (CONFIG_MCUMGR_TRANSPORT_NETBUF_COUNT): a packet arriving while all are busy is dropped. */

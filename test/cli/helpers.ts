@@ -160,10 +160,14 @@ export class Simulator {
   ) {}
 
 
-  /** Starts the simulator on UDP, and with `serial` also on a pseudo-terminal; `config` is written to a `--config` file. */
-  static start(options: { serial?: boolean; config?: Record<string, unknown> } = {}): Promise<Simulator> {
+  /**
+   * Starts the simulator on UDP, and with `serial` also on a pseudo-terminal; `config` is written to a `--config`
+   * file; `link` is passed as `--link`.
+   */
+  static start(options: { serial?: boolean; config?: Record<string, unknown>; link?: string } = {}): Promise<Simulator> {
     const stateDir = tempDir('mcumgr-sim-state-');
     const args = [SIM, '--udp', '127.0.0.1:0', ...(options.serial ? ['--serial', 'pty'] : []), '--state', stateDir];
+    if (options.link) args.push('--link', options.link);
     if (options.config) {
       const file = join(tempDir('mcumgr-sim-config-'), 'config.json');
       writeFileSync(file, JSON.stringify(options.config));
