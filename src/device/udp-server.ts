@@ -9,6 +9,8 @@ export interface UdpServerOptions {
   port?: number;
   /** Wraps each peer's link before the server attaches it (`mcumgr-sim --link`). */
   wrap?: (peer: SmpTransport) => SmpTransport;
+  /** A peer silent this long is forgotten (every CLI run comes from a new port). Default 10 minutes. */
+  idleMs?: number;
 }
 
 /** One client (address and port): its datagrams, and the answers sent back to it. */
@@ -24,11 +26,21 @@ class UdpPeer extends ListenerTransport {
     super();
   }
 
+  private idle: ReturnType<typeof setTimeout> | undefined;
+
   send(packet: Uint8Array): Promise<void> {
     return new Promise((resolve) => this.socket.send(packet, this.port, this.address, () => resolve()));
   }
 
+  /** Restarts the idle timer: the peer closes after `idleMs` without a datagram. */
+  heardFrom(idleMs: number): void {
+    clearTimeout(this.idle);
+    this.idle = setTimeout(() => void this.close(), idleMs);
+    this.idle.unref();
+  }
+
   async close(): Promise<void> {
+    clearTimeout(this.idle);
     this.shutdown();
   }
 }
@@ -54,14 +66,18 @@ export class UdpSmpServer {
     });
     const addr = socket.address();
     const udp = new UdpSmpServer(socket, addr.address, addr.port);
+    const idleMs = options.idleMs ?? 600_000;
     socket.on('message', (msg, rinfo) => {
       const key = `${rinfo.address}:${rinfo.port}`;
       let peer = udp.peers.get(key);
       if (!peer) {
-        peer = new UdpPeer(socket, rinfo.address, rinfo.port);
-        udp.peers.set(key, peer);
-        server.attach(options.wrap ? options.wrap(peer) : peer);
+        const created = new UdpPeer(socket, rinfo.address, rinfo.port);
+        udp.peers.set(key, created);
+        created.onClose(() => udp.peers.delete(key));
+        server.attach(options.wrap ? options.wrap(created) : created);
+        peer = created;
       }
+      peer.heardFrom(idleMs);
       peer.deliver(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength));
     });
     socket.on('error', () => undefined);
