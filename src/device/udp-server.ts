@@ -17,6 +17,7 @@ export interface UdpServerOptions {
 class UdpPeer extends ListenerTransport {
   readonly mtu = 65_507;
   readonly framingOverhead = 0;
+  private idle: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly socket: dgram.Socket,
@@ -25,8 +26,6 @@ class UdpPeer extends ListenerTransport {
   ) {
     super();
   }
-
-  private idle: ReturnType<typeof setTimeout> | undefined;
 
   send(packet: Uint8Array): Promise<void> {
     return new Promise((resolve) => this.socket.send(packet, this.port, this.address, () => resolve()));
