@@ -130,6 +130,7 @@ describe('chunk sizing', () => {
     expect(endpoint.dropped.tooLarge).toBe(0);
     // Downloads: the device sizes its answers to its buffer; our requests stay within the link.
     recorder.sizes = [];
+    recorder.kinds = [];
     expect(await fileDownload(client, '/lfs/chunks.bin')).toEqual(payload(5000));
     expect(Math.max(...recorder.sizes)).toBeLessThanOrEqual(packetLimit);
     expect(Math.max(...recorder.responseSizes)).toBeLessThanOrEqual(bufSize);
