@@ -1,0 +1,364 @@
+/**
+ * The link to the device: opening it over Web Serial or Web Bluetooth, remembering it, reopening it by itself
+ * after a reset or a lost link, and the SMP client on top (every frame goes to the log).
+ */
+import {
+  openWebBluetoothTransport,
+  os,
+  requestBluetoothDevice,
+  requestSerialPort,
+  SmpClient,
+  TransportError,
+  WebSerialTransport,
+  type SmpTransport,
+  type WebBluetoothDevice,
+  type WebSerialPort,
+} from './lib.js';
+import { errorText } from './errors.js';
+import { recordFrame } from './frames.js';
+import { Store } from './store.js';
+
+export interface LinkSettings {
+  kind: 'serial' | 'bluetooth';
+  baud: number;
+  /** Console: base64 lines with CRC (Zephyr's shell UART and CDC ACM); raw: bare SMP packets. */
+  framing: 'console' | 'raw';
+  namePrefix: string;
+  /** Browsers do not tell the page the negotiated ATT MTU: asked, 247 by default, lowered to 23 on write errors. */
+  attMtu: number;
+  reassembly: boolean;
+  timeoutMs: number;
+}
+
+export const DEFAULT_SETTINGS: LinkSettings = {
+  kind: 'serial',
+  baud: 115200,
+  framing: 'console',
+  namePrefix: '',
+  attMtu: 247,
+  reassembly: false,
+  timeoutMs: 5000,
+};
+
+export const MINIMUM_ATT_MTU = 23;
+
+export type Phase = 'disconnected' | 'connecting' | 'connected' | 'reconnecting' | 'needs-gesture';
+
+export interface LinkState {
+  phase: Phase;
+  message: string;
+  error?: boolean;
+  deviceName?: string;
+}
+
+/** What is remembered of the last device between visits. */
+export interface LastDevice {
+  kind: 'serial' | 'bluetooth';
+  name: string;
+  usbVendorId?: number;
+  usbProductId?: number;
+}
+
+interface SerialPortWithInfo extends WebSerialPort {
+  getInfo?(): { usbVendorId?: number; usbProductId?: number };
+}
+
+interface SerialApi extends EventTarget {
+  getPorts(): Promise<SerialPortWithInfo[]>;
+}
+
+interface BluetoothApi {
+  getDevices?(): Promise<WebBluetoothDevice[]>;
+}
+
+const SETTINGS_KEY = 'mcumgr-web:settings';
+const LAST_DEVICE_KEY = 'mcumgr-web:last-device';
+/** How long the device may stay away before the browser is assumed to need a new pick. */
+const RECONNECT_GIVE_UP_MS = 30_000;
+const RECONNECT_RETRY_MS = 1000;
+/** How long a restarting device may stay silent once the link is back. */
+const RESTART_WAIT_MS = 60_000;
+
+function load<T>(key: string): T | undefined {
+  try {
+    const text = localStorage.getItem(key);
+    return text ? (JSON.parse(text) as T) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function serialApi(): SerialApi | undefined {
+  return (navigator as unknown as { serial?: SerialApi }).serial;
+}
+
+function bluetoothApi(): BluetoothApi | undefined {
+  return (navigator as unknown as { bluetooth?: BluetoothApi }).bluetooth;
+}
+
+function usbName(info: { usbVendorId?: number; usbProductId?: number } | undefined): string {
+  if (info?.usbVendorId === undefined) return 'serial port';
+  const hex = (n: number | undefined) => (n ?? 0).toString(16).padStart(4, '0');
+  return `USB ${hex(info.usbVendorId)}:${hex(info.usbProductId)}`;
+}
+
+/** Resolves after `ms`, or earlier when `wake` fires (a port plugged in) or `signal` aborts. */
+function pause(ms: number, wake?: EventTarget, wakeEvent = 'connect'): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      wake?.removeEventListener(wakeEvent, done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    wake?.addEventListener(wakeEvent, done);
+  });
+}
+
+export class Connection {
+  readonly state = new Store<LinkState>({ phase: 'disconnected', message: 'Not connected.' });
+  readonly settings = new Store<LinkSettings>({ ...DEFAULT_SETTINGS, ...load<Partial<LinkSettings>>(SETTINGS_KEY) });
+  readonly lastDevice = new Store<LastDevice | undefined>(load<LastDevice>(LAST_DEVICE_KEY));
+  /** Notices about the link that are not errors of one action (an MTU fallback). */
+  readonly notice = new Store<string>('');
+
+  private current: SmpClient | undefined;
+  private port: SerialPortWithInfo | undefined;
+  private device: WebBluetoothDevice | undefined;
+  /** Bumped whenever the user connects or disconnects: a reconnect loop of an older generation stops. */
+  private generation = 0;
+  private restarting = false;
+  private waiters: (() => void)[] = [];
+
+  get client(): SmpClient | undefined {
+    return this.current;
+  }
+
+  /** The connected client, or a clear error. */
+  need(): SmpClient {
+    if (!this.current) throw new TransportError(this.state.value.phase === 'reconnecting' ? 'The device is reconnecting: wait for it.' : 'Not connected: connect a device first.');
+    return this.current;
+  }
+
+  saveSettings(change: Partial<LinkSettings>): void {
+    this.settings.update((s) => ({ ...s, ...change }));
+    localStorage.setItem(SETTINGS_KEY, JSON.stringify(this.settings.value));
+  }
+
+  /** Asks the user for a device (must run in a click) and connects. */
+  async connect(): Promise<void> {
+    const generation = ++this.generation;
+    await this.dropCurrent();
+    const s = this.settings.value;
+    this.state.set({ phase: 'connecting', message: s.kind === 'serial' ? 'Choose the serial port …' : 'Choose the Bluetooth device …' });
+    try {
+      if (s.kind === 'serial') this.port = (await requestSerialPort()) as SerialPortWithInfo;
+      else this.device = await requestBluetoothDevice(s.namePrefix || undefined);
+      await this.open(generation);
+    } catch (err) {
+      if (generation === this.generation) this.state.set({ phase: 'disconnected', message: errorText(err), error: true });
+      throw err;
+    }
+  }
+
+  /** Connects to the remembered device without a chooser, when the browser still allows it. */
+  async reconnectLast(): Promise<void> {
+    const generation = ++this.generation;
+    const last = this.lastDevice.value;
+    if (!last) throw new TransportError('No device remembered yet: connect one first.');
+    this.saveSettings({ kind: last.kind });
+    this.state.set({ phase: 'connecting', message: `Reconnecting to ${last.name} …` });
+    try {
+      if (last.kind === 'serial') this.port = await this.findPermittedPort();
+      else this.device = await this.findPermittedBluetoothDevice(last);
+      await this.open(generation);
+    } catch (err) {
+      if (generation === this.generation) this.state.set({ phase: 'disconnected', message: errorText(err), error: true });
+      throw err;
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    this.generation++;
+    await this.dropCurrent();
+    this.state.set({ phase: 'disconnected', message: 'Disconnected.' });
+  }
+
+  /** Tells the connection that the device is about to restart: a lost link is then expected. */
+  expectRestart(): void {
+    this.restarting = true;
+  }
+
+  /**
+   * Waits until the device answers again after a reset: through a reconnect when the link went away (USB),
+   * or by echo when it stayed (a UART). `say` reports what it is doing.
+   */
+  async waitForDevice(say: (text: string) => void, signal?: AbortSignal): Promise<SmpClient> {
+    const started = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      if (signal?.aborted) throw new TransportError('Stopped waiting for the device.');
+      const waited = Math.round((Date.now() - started) / 1000);
+      if (Date.now() - started > RESTART_WAIT_MS) {
+        throw new TransportError(`The device did not answer within ${RESTART_WAIT_MS / 1000} s after the reset: is it stuck in the bootloader or powered off?`);
+      }
+      const phase = this.state.value.phase;
+      if (phase === 'disconnected' || phase === 'needs-gesture') throw new TransportError(this.state.value.message);
+      const client = this.current;
+      if (!client) {
+        say(`Waiting for the link to come back (${waited} s) …`);
+        await this.nextChange();
+        continue;
+      }
+      say(`Waiting for the device to answer (attempt ${attempt}, ${waited} s) …`);
+      try {
+        await client.call(os.echo, { d: 'ping' }, { timeoutMs: 1000 });
+        this.restarting = false;
+        return client;
+      } catch (err) {
+        if (client.closeReason) await this.nextChange();
+        else if (!(err instanceof Error && /no response/.test(err.message))) await pause(RECONNECT_RETRY_MS);
+      }
+    }
+  }
+
+  /** Resolves at the next connect, loss or give-up. */
+  private nextChange(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private changed(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  private async findPermittedPort(): Promise<SerialPortWithInfo> {
+    const api = serialApi();
+    if (!api) throw new TransportError('This browser has no Web Serial: use Chrome, Edge or Opera on a desktop.');
+    const ports = await api.getPorts();
+    const last = this.lastDevice.value;
+    const found =
+      (this.port && ports.includes(this.port) ? this.port : undefined) ??
+      ports.find((p) => {
+        const info = p.getInfo?.();
+        return last?.usbVendorId === undefined || (info?.usbVendorId === last.usbVendorId && info?.usbProductId === last.usbProductId);
+      });
+    if (!found) throw new TransportError('The browser no longer lists the port: choose it again with Connect.');
+    return found;
+  }
+
+  private async findPermittedBluetoothDevice(last: LastDevice): Promise<WebBluetoothDevice> {
+    if (this.device) return this.device;
+    const devices = (await bluetoothApi()?.getDevices?.()) ?? [];
+    const found = devices.find((d) => d.name === last.name);
+    if (!found) throw new TransportError('This browser cannot reopen a Bluetooth device without asking: choose it again with Connect.');
+    return found;
+  }
+
+  private async openTransport(): Promise<{ transport: SmpTransport; name: string }> {
+    const s = this.settings.value;
+    if (s.kind === 'serial') {
+      const port = this.port!;
+      const transport = await WebSerialTransport.open(port, { baudRate: s.baud, raw: s.framing === 'raw' });
+      return { transport, name: usbName(port.getInfo?.()) };
+    }
+    const device = this.device!;
+    const transport = await openWebBluetoothTransport(device, { attMtu: s.attMtu, reassembly: s.reassembly });
+    return { transport, name: device.name ?? 'Bluetooth device' };
+  }
+
+  private async open(generation: number): Promise<void> {
+    const { transport, name } = await this.openTransport();
+    if (generation !== this.generation) {
+      await transport.close();
+      return;
+    }
+    const s = this.settings.value;
+    const client = new SmpClient(this.watchBleWrites(transport, generation), {
+      timeoutMs: s.timeoutMs,
+      onTrace: (direction, packet) => recordFrame(direction, packet),
+    });
+    transport.onClose((err) => {
+      if (this.current !== client) return;
+      this.current = undefined;
+      if (err && generation === this.generation) void this.reconnect(generation, err);
+      else this.state.set({ phase: 'disconnected', message: 'Disconnected.' });
+      this.changed();
+    });
+    this.current = client;
+    const info = this.port?.getInfo?.();
+    const last: LastDevice = { kind: s.kind, name, ...(s.kind === 'serial' ? { usbVendorId: info?.usbVendorId, usbProductId: info?.usbProductId } : {}) };
+    this.lastDevice.set(last);
+    localStorage.setItem(LAST_DEVICE_KEY, JSON.stringify(last));
+    const how = s.kind === 'serial' ? `${s.baud} baud, ${s.framing} framing` : `ATT MTU ${s.attMtu}`;
+    this.state.set({ phase: 'connected', message: `Connected to ${name} (${how}).`, deviceName: name });
+    this.changed();
+  }
+
+  /** On Bluetooth, a write the link refuses (an ATT MTU guessed too large) lowers the MTU to 23 and reopens. */
+  private watchBleWrites(transport: SmpTransport, generation: number): SmpTransport {
+    const s = this.settings.value;
+    if (s.kind !== 'bluetooth' || s.attMtu <= MINIMUM_ATT_MTU) return transport;
+    const send = transport.send.bind(transport);
+    return Object.assign(Object.create(transport) as SmpTransport, {
+      send: (packet: Uint8Array) =>
+        send(packet).catch((err: unknown) => {
+          if (err instanceof Error && /BLE write failed/.test(err.message) && generation === this.generation) {
+            this.notice.set(
+              `A write of ${packet.length} bytes failed (${err.message}): the ATT MTU of ${s.attMtu} was too large for this link. ` +
+                `It is lowered to ${MINIMUM_ATT_MTU} and the link reopened; try the action again.`,
+            );
+            this.saveSettings({ attMtu: MINIMUM_ATT_MTU });
+            void this.reopenAfterFallback(generation);
+          }
+          throw err;
+        }),
+    });
+  }
+
+  private async reopenAfterFallback(generation: number): Promise<void> {
+    const client = this.current;
+    this.current = undefined;
+    await client?.close().catch(() => undefined);
+    if (generation === this.generation) await this.open(generation).catch((err) => void this.reconnect(generation, err as Error));
+  }
+
+  private async reconnect(generation: number, lost: Error): Promise<void> {
+    const started = Date.now();
+    const why = this.restarting ? 'The device is restarting' : `The link was lost (${lost.message})`;
+    const api = this.settings.value.kind === 'serial' ? serialApi() : undefined;
+    for (let attempt = 1; generation === this.generation; attempt++) {
+      const waited = Math.round((Date.now() - started) / 1000);
+      this.state.set({ phase: 'reconnecting', message: `${why}. Waiting for it to come back: attempt ${attempt}, ${waited} s …` });
+      try {
+        if (this.settings.value.kind === 'serial') this.port = await this.findPermittedPort();
+        await this.open(generation);
+        return;
+      } catch {
+        // not back yet
+      }
+      if (Date.now() - started > RECONNECT_GIVE_UP_MS) {
+        if (generation !== this.generation) return;
+        this.state.set({
+          phase: 'needs-gesture',
+          error: true,
+          message:
+            this.settings.value.kind === 'serial'
+              ? `The device has not come back as the same USB device in ${RECONNECT_GIVE_UP_MS / 1000} s. After a reset some devices return with another product id or without a serial number, and the browser then needs you to pick the port again.`
+              : `The Bluetooth device has not come back in ${RECONNECT_GIVE_UP_MS / 1000} s: pick it again when it advertises.`,
+        });
+        this.changed();
+        return;
+      }
+      await pause(RECONNECT_RETRY_MS, api);
+    }
+  }
+
+  private async dropCurrent(): Promise<void> {
+    const client = this.current;
+    this.current = undefined;
+    this.restarting = false;
+    this.changed();
+    await client?.close().catch(() => undefined);
+  }
+}
+
+export const connection = new Connection();
