@@ -5,7 +5,7 @@
  */
 export { SmpClient, type ClientOptions, type RequestOptions, type TraceDirection } from './client/client.js';
 export { imageUpload, sha256, type ImageUploadOptions, type ImageUploadResult, type TransferProgress } from './client/upload.js';
-export { fileUpload, fileDownload, type FileTransferOptions } from './client/files.js';
+export { fileUpload, fileDownload, deviceFileMatches, type FileTransferOptions } from './client/files.js';
 export * from './groups/index.js';
 export {
   SmpError,
@@ -33,3 +33,6 @@ export { tlvTypeName, type Tlv } from './image/tlv.js';
 export { parseImage, toHex, type McubootImage } from './image/image.js';
 export { ihexToBinary } from './image/ihex.js';
 export { readDfuPackageAsync, type DfuPackage } from './image/dfu-zip.js';
+export { verifyImage, type VerifyResult } from './image/verify.js';
+export type { ImageSlot } from './groups/image.js';
+export type { TaskStat } from './groups/os.js';

@@ -28,6 +28,8 @@ export interface LinkSettings {
   attMtu: number;
   reassembly: boolean;
   timeoutMs: number;
+  /** How long a lost device may stay away before the browser is assumed to need a new pick. */
+  reconnectSeconds: number;
 }
 
 export const DEFAULT_SETTINGS: LinkSettings = {
@@ -38,6 +40,7 @@ export const DEFAULT_SETTINGS: LinkSettings = {
   attMtu: 247,
   reassembly: false,
   timeoutMs: 5000,
+  reconnectSeconds: 30,
 };
 
 export const MINIMUM_ATT_MTU = 23;
@@ -73,8 +76,6 @@ interface BluetoothApi {
 
 const SETTINGS_KEY = 'mcumgr-web:settings';
 const LAST_DEVICE_KEY = 'mcumgr-web:last-device';
-/** How long the device may stay away before the browser is assumed to need a new pick. */
-const RECONNECT_GIVE_UP_MS = 30_000;
 const RECONNECT_RETRY_MS = 1000;
 /** How long a restarting device may stay silent once the link is back. */
 const RESTART_WAIT_MS = 60_000;
@@ -323,6 +324,7 @@ export class Connection {
 
   private async reconnect(generation: number, lost: Error): Promise<void> {
     const started = Date.now();
+    const giveUpMs = this.settings.value.reconnectSeconds * 1000;
     const why = this.restarting ? 'The device is restarting' : `The link was lost (${lost.message})`;
     const api = this.settings.value.kind === 'serial' ? serialApi() : undefined;
     for (let attempt = 1; generation === this.generation; attempt++) {
@@ -335,15 +337,15 @@ export class Connection {
       } catch {
         // not back yet
       }
-      if (Date.now() - started > RECONNECT_GIVE_UP_MS) {
+      if (Date.now() - started > giveUpMs) {
         if (generation !== this.generation) return;
         this.state.set({
           phase: 'needs-gesture',
           error: true,
           message:
             this.settings.value.kind === 'serial'
-              ? `The device has not come back as the same USB device in ${RECONNECT_GIVE_UP_MS / 1000} s. After a reset some devices return with another product id or without a serial number, and the browser then needs you to pick the port again.`
-              : `The Bluetooth device has not come back in ${RECONNECT_GIVE_UP_MS / 1000} s: pick it again when it advertises.`,
+              ? `The device has not come back as the same USB device in ${giveUpMs / 1000} s. After a reset some devices return with another product id or without a serial number, and the browser then needs you to pick the port again.`
+              : `The Bluetooth device has not come back in ${giveUpMs / 1000} s: pick it again when it advertises.`,
         });
         this.changed();
         return;

@@ -94,6 +94,15 @@ export function ConnectPanel(_: { active: boolean }) {
         <div class="fields">
           <label for="timeout">Answer timeout (s)</label>
           <input id="timeout" type="number" min={1} max={120} value={settings.timeoutMs / 1000} onChange={(e) => set({ timeoutMs: Math.max(1, Number(e.currentTarget.value) || 5) * 1000 })} disabled={linked} />
+          <label for="reconnect-seconds">Wait for a lost device (s)</label>
+          <input
+            id="reconnect-seconds"
+            type="number"
+            min={1}
+            max={600}
+            value={settings.reconnectSeconds}
+            onChange={(e) => set({ reconnectSeconds: Math.max(1, Number(e.currentTarget.value) || 30) })}
+          />
         </div>
         <BrowserSupport kind={settings.kind} />
         <div class="buttons">
