@@ -66,7 +66,7 @@ interface SerialPortWithInfo extends WebSerialPort {
   getInfo?(): { usbVendorId?: number; usbProductId?: number };
 }
 
-interface SerialApi extends EventTarget {
+interface SerialApi extends Partial<EventTarget> {
   getPorts(): Promise<SerialPortWithInfo[]>;
 }
 
@@ -79,6 +79,8 @@ const LAST_DEVICE_KEY = 'mcumgr-web:last-device';
 const RECONNECT_RETRY_MS = 1000;
 /** How long a restarting device may stay silent once the link is back. */
 const RESTART_WAIT_MS = 60_000;
+/** How long a device that was asked to reset may go on answering before it is assumed to have restarted unseen. */
+const DOWN_WAIT_MS = 5000;
 
 function load<T>(key: string): T | undefined {
   try {
@@ -103,16 +105,16 @@ function usbName(info: { usbVendorId?: number; usbProductId?: number } | undefin
   return `USB ${hex(info.usbVendorId)}:${hex(info.usbProductId)}`;
 }
 
-/** Resolves after `ms`, or earlier when `wake` fires (a port plugged in) or `signal` aborts. */
-function pause(ms: number, wake?: EventTarget, wakeEvent = 'connect'): Promise<void> {
+/** Resolves after `ms`, or earlier when `wake` fires `connect` (navigator.serial: a permitted port plugged in). */
+function pause(ms: number, wake?: Partial<EventTarget>): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);
-      wake?.removeEventListener(wakeEvent, done);
+      wake?.removeEventListener?.('connect', done);
       resolve();
     };
     const timer = setTimeout(done, ms);
-    wake?.addEventListener(wakeEvent, done);
+    wake?.addEventListener?.('connect', done);
   });
 }
 
@@ -220,6 +222,26 @@ export class Connection {
         else if (!(err instanceof Error && /no response/.test(err.message))) await pause(RECONNECT_RETRY_MS);
       }
     }
+  }
+
+  /**
+   * After a reset request: waits for the device to go down (it answers the reset first, then restarts; a request
+   * left unanswered or a dropped link shows it), then for it to answer again.
+   */
+  async waitForRestart(say: (text: string) => void, signal?: AbortSignal): Promise<SmpClient> {
+    const started = Date.now();
+    say('Waiting for the device to restart …');
+    while (Date.now() - started < DOWN_WAIT_MS) {
+      const client = this.current;
+      if (!client) break;
+      try {
+        await client.call(os.echo, { d: 'ping' }, { timeoutMs: 500 });
+      } catch {
+        break;
+      }
+      await pause(100);
+    }
+    return this.waitForDevice(say, signal);
   }
 
   /** Resolves at the next connect, loss or give-up. */

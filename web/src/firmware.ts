@@ -1,5 +1,5 @@
 /** A firmware file the user dropped: raw bytes of a .bin or .hex (or the app image of a DFU .zip), parsed. */
-import { ihexToBinary, parseImage, readDfuPackageAsync, type McubootImage } from './lib.js';
+import { ihexToBinary, parseImage, readDfuPackageAsync, verifyImage, type McubootImage } from './lib.js';
 
 export interface Firmware {
   file: string;
@@ -10,7 +10,15 @@ export interface Firmware {
   from?: string;
 }
 
+/** Reads `file` and checks that its hash TLV is the hash of its contents (no key needed for that). */
 export async function loadFirmware(file: File): Promise<Firmware> {
+  const fw = await readFirmware(file);
+  const check = await verifyImage(fw.bytes);
+  if (!check.hashOk) throw new Error(`${file.name} is damaged: ${check.error?.message ?? 'its hash does not match its contents'}.`);
+  return fw;
+}
+
+async function readFirmware(file: File): Promise<Firmware> {
   const data = new Uint8Array(await file.arrayBuffer());
   const lower = file.name.toLowerCase();
   try {

@@ -123,11 +123,23 @@ function refuseDowngrade(fw: Firmware, slots: SlotCard[]): void {
   }
 }
 
-function refuseTooBig(fw: Firmware, slots: SlotCard[]): void {
-  const target = slots.find((s) => (s.image ?? 0) === 0 && s.slot === 1) ?? slots.find((s) => !s.active);
-  const size = target?.size;
-  if (size !== undefined && fw.bytes.length > size) {
-    throw new SmpError(`${fw.file} is ${fw.bytes.length} bytes; it does not fit the ${size}-byte slot ${target!.slot}. Build a smaller image.`);
+/** The most bytes image 0 may have (its secondary slot's size), or undefined when the device does not say. */
+async function uploadLimit(c: SmpClient): Promise<{ size: number; slot: number } | undefined> {
+  try {
+    const info = await c.call(image.slotInfo, {});
+    const first = info.images.find((i) => i.image === 0);
+    const secondary = first?.slots.find((s) => s.slot === 1);
+    const size = first?.max_image_size ?? secondary?.size;
+    return size === undefined ? undefined : { size, slot: secondary?.slot ?? 1 };
+  } catch {
+    return undefined;
+  }
+}
+
+async function refuseTooBig(fw: Firmware, c: SmpClient): Promise<void> {
+  const limit = await uploadLimit(c);
+  if (limit && fw.bytes.length > limit.size) {
+    throw new SmpError(`${fw.file} is ${fw.bytes.length} bytes: slot ${limit.slot} holds at most ${limit.size}. Build a smaller image.`);
   }
 }
 
@@ -276,7 +288,7 @@ export function ImagesPanel(_: { active: boolean }) {
   const checkBeforeSending = async (firmware: Firmware) => {
     const current = await readSlots(connection.need());
     setSlots(current);
-    refuseTooBig(firmware, current);
+    await refuseTooBig(firmware, connection.need());
     if (noDowngrade) refuseDowngrade(firmware, current);
   };
 
@@ -329,15 +341,22 @@ export function ImagesPanel(_: { active: boolean }) {
         return 'reset requested';
       });
       await step(3, async () => {
-        await connection.waitForDevice((text) => {
-          detail[3] = text;
-          show();
-        });
-        const running = (await readSlots(connection.need())).find((s) => s.active);
-        if (!running?.hash || toHex(running.hash) !== toHex(firmware.image.hash!)) {
-          throw new SmpError(`The device came back running ${running?.version ?? 'no image'}, not the new image: MCUboot refused it or reverted. Check the image's signature and the slot's flags.`);
+        const wanted = toHex(firmware.image.hash!);
+        for (;;) {
+          await connection.waitForRestart((text) => {
+            detail[3] = text;
+            show();
+          });
+          const now = await readSlots(connection.need());
+          const running = now.find((s) => s.active && (s.image ?? 0) === 0);
+          if (running?.hash && toHex(running.hash) === wanted) return `running ${running.version}`;
+          // Still pending: the device answered before it restarted; wait for the restart itself.
+          if (!now.some((s) => s.pending && s.hash && toHex(s.hash) === wanted)) {
+            throw new SmpError(
+              `The device came back running ${running?.version ?? 'no image'}, not the new image: MCUboot refused it or reverted. Check the image's signature and the slot's flags.`,
+            );
+          }
         }
-        return `running ${running.version}`;
       });
       await step(4, async () => {
         await connection.need().call(image.setState, { confirm: true });
@@ -363,7 +382,7 @@ export function ImagesPanel(_: { active: boolean }) {
               void act.run(async () => {
                 connection.expectRestart();
                 await connection.need().call(os.reset, {});
-                await connection.waitForDevice(act.say);
+                await connection.waitForRestart(act.say);
                 await refresh();
                 return 'The device restarted and answers again.';
               })
