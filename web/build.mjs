@@ -26,7 +26,11 @@ export function webAppIsStale() {
 export function buildWebApp() {
   const vite = join(here, '../node_modules/vite/bin/vite.js');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [vite, 'build', '--config', join(here, 'vite.config.ts'), '--logLevel', 'warn'], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, [vite, 'build', '--config', join(here, 'vite.config.ts'), '--logLevel', 'warn'], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      // The test runner sets NODE_ENV=test, which would make Vite build for development.
+      env: { ...process.env, NODE_ENV: 'production' },
+    });
     child.on('error', reject);
     child.on('exit', (code) => (code === 0 ? resolve(undefined) : reject(new Error(`vite build exited with ${code}`))));
   });

@@ -80,7 +80,7 @@ async function uploadResuming(fw: Firmware, options: { noDowngrade: boolean }, s
   upload.set({ ...state });
   let lastSample = { t: started, done: 0 };
   for (let resumes = 0; ; resumes++) {
-    const client = connection.need();
+    const client = resumes === 0 ? connection.need() : (connection.client ?? (await connection.waitForDevice(say)));
     try {
       await imageUpload(client, fw.bytes, {
         upgrade: options.noDowngrade,
@@ -278,6 +278,8 @@ export function ImagesPanel(_: { active: boolean }) {
   const choose = (f: File | undefined) => {
     if (!f) return;
     setFw(undefined);
+    upload.set(undefined);
+    upgradeSteps.set(undefined);
     void file.run(async () => {
       const loaded = await loadFirmware(f);
       setFw(loaded);
