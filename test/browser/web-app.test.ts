@@ -45,9 +45,9 @@ async function show(page: Page, panel: string): Promise<void> {
   await eventually(() => page.isVisible(`#panel-${panel}`)).toBe(true);
 }
 
-async function screenshot(page: Page, name: string): Promise<void> {
+async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), ...options });
 }
 
 /** axe-core on the page as it is: the serious and critical violations, with where they are. */
@@ -184,7 +184,7 @@ describeBrowser('web device manager over Web Serial (mcumgr-sim on a pseudo-term
     ]);
     expect((await slots()).find((s) => s.slot === 0)).toMatchObject({ version: '2.0.0', confirmed: true, active: true, hash: parseImage(img).hash });
     expect(await page.getAttribute('#upload-chart', 'data-points')).not.toBe('0');
-    await screenshot(page, 'images');
+    await screenshot(page, 'images', { fullPage: true });
     expect(errors).toEqual([]);
   });
 
@@ -336,6 +336,8 @@ describeBrowser('web device manager over Web Serial (mcumgr-sim on a pseudo-term
     }
     await show(page, 'overview');
     await screenshot(page, 'phone-overview');
+    await show(page, 'images');
+    await screenshot(page, 'phone-images', { fullPage: true });
     await page.setViewportSize(LAPTOP);
   });
 

@@ -24,8 +24,9 @@ export function Chart({ id, label, series, data, height = 180, yLabel }: ChartPr
     const opts: uPlot.Options = {
       width: Math.max(200, el.clientWidth),
       height,
+      scales: { x: { time: false } },
       series: [{ label: 'time (s)' }, ...series.map((s, i) => ({ label: s, stroke: COLORS[i % COLORS.length], width: 2 }))],
-      axes: [{}, { label: yLabel ?? '', size: 60 }],
+      axes: [{ label: 'seconds' }, { label: yLabel ?? '', size: 60 }],
       legend: { live: false },
     };
     const chart = new uPlot(opts, data as uPlot.AlignedData, el);

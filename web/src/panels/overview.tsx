@@ -49,7 +49,7 @@ async function readOverview(c: SmpClient): Promise<Row[]> {
     item('groups', 'Groups', async () => {
       try {
         const { groups } = await c.call(enumeration.details, {});
-        return groups.map((g) => `${g.name ?? GROUP_NAMES[g.group] ?? 'group'} (${g.group}${g.handlers ? `, ${g.handlers} commands` : ''})`).join(', ');
+        return groups.map((g) => `${g.name ?? GROUP_NAMES[g.group] ?? 'group'} (${g.group}${g.handlers ? `, ${g.handlers} command${g.handlers === 1 ? '' : 's'}` : ''})`).join(', ');
       } catch {
         const { groups } = await c.call(enumeration.list, {});
         return groups.map((g) => `${GROUP_NAMES[g] ?? 'group'} (${g})`).join(', ');

@@ -67,7 +67,9 @@ export function ShellPanel({ active }: { active: boolean }) {
         running = true;
         try {
           const r = await connection.need().call(shell.exec, { argv: splitArgs(command) });
-          if (r.o) t.write(r.o.endsWith('\n') ? r.o : `${r.o}\r\n`);
+          // Zephyr's shell starts a command's output on a new line; the prompt's line has already ended here.
+          const out = r.o.replace(/^\r?\n/, '');
+          if (out) t.write(out.endsWith('\n') ? out : `${out}\r\n`);
           const status = r.ret ?? r.rc ?? 0;
           if (status !== 0) t.write(`\x1b[33m(exit status ${status})\x1b[0m\r\n`);
         } catch (err) {
