@@ -73,6 +73,8 @@ export class SmpServer {
   readonly options: ServerOptions;
   /** While true, requests are dropped without an answer (the device is rebooting). */
   offline = false;
+  /** When set, the device stops answering at this `performance.now()` time even if its reboot timer runs late. */
+  goesDownAt: number | undefined;
 
   constructor(options: ServerOptions = {}) {
     this.options = options;
@@ -152,7 +154,7 @@ export class SmpServer {
   private *process(bytes: Uint8Array, link: object): Generator<Promise<unknown>, Uint8Array[], Settled> {
     const responses: Uint8Array[] = [];
     let pos = 0;
-    if (this.offline) return responses;
+    if (this.offline || (this.goesDownAt !== undefined && performance.now() >= this.goesDownAt)) return responses;
     if (this.options.maxRequestSize !== undefined && bytes.length > this.options.maxRequestSize) return responses;
     while (bytes.length - pos >= SMP_HEADER_SIZE) {
       const header = decodeHeader(bytes, pos);
