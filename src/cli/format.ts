@@ -1,5 +1,5 @@
 /** Human output in the exact formats of the Go mcumgr tool (reference §5.8). */
-import type { CommandDef } from '../groups/define.js';
+import type { ResponseOf } from '../groups/define.js';
 import type { ImageStateList, slotInfo } from '../groups/image.js';
 import type { TaskStat } from '../groups/os.js';
 import { toHex } from '../protocol/hex.js';
@@ -78,8 +78,6 @@ export function formatMpstat(pools: Record<string, { blksiz?: number; nblks: num
   }
   return out;
 }
-
-type ResponseOf<C> = C extends CommandDef<unknown, infer Rsp> ? Rsp : never;
 
 export function formatSlotInfo(r: ResponseOf<typeof slotInfo>): string {
   let text = '';

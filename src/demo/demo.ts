@@ -28,10 +28,6 @@ function step(title: string): void {
   process.stdout.write(`\n== Step ${stepNo}: ${title} ==\n`);
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
 /** Runs the real CLI; must be async (not spawnSync) so the in-process device keeps serving. */
 function runCli(conn: string[], args: string[], capture = false): Promise<string> {
   const shown = ['mcumgr', ...conn, ...args].join(' ');
@@ -106,7 +102,6 @@ async function main(): Promise<number> {
 
     step('reset the device (MCUboot swaps the slots)');
     await runCli(conn, ['reset']);
-    await sleep(1000);
 
     step('list the images (v1.1.0 active but not confirmed yet)');
     await runCli(conn, ['image', 'list']);

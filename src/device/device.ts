@@ -195,6 +195,7 @@ export class VirtualDevice {
   /** Answers first, reboots `resetDelayMs` later (os reset). */
   scheduleReset(): void {
     if (this.resetTimer) return;
+    this.server.goesDownAt = performance.now() + this.config.resetDelayMs;
     this.resetTimer = setTimeout(() => {
       this.resetTimer = undefined;
       if (!this.closed) void this.reset();
@@ -208,6 +209,7 @@ export class VirtualDevice {
    */
   async reset(): Promise<BootEvent[]> {
     this.server.offline = true;
+    this.server.goesDownAt = undefined;
     for (const link of this.connections) void link.close().catch(() => undefined);
     if (this.fsTransfer?.timer) clearTimeout(this.fsTransfer.timer);
     this.fsTransfer = undefined;

@@ -109,7 +109,7 @@ export function describeEveryCommand(link: 'udp' | 'pty'): void {
         { args: ['--json', 'mpstat'], check: (r) => jsonDeviceError(r, 8, 'MGMT_ERR_ENOTSUP'), udpOnly: true },
       ]);
       await reset(['reset'], (r) => ok(r, 'Done\n'));
-      await reset(['--json', 'reset', '-f'], (r) => expect(doc(r)).toEqual({ ok: true }));
+      await reset(['--json', 'reset', '-f'], (r) => expect(doc(r)).toEqual({ ok: true, waited: true }));
     });
 
     it('datetime: get, set VALUE, now and set with the local zone offset', async () => {

@@ -2,6 +2,7 @@
 // imgtool (fixtures) or by node:crypto (createImage, for the key types imgtool's fixtures lack).
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { build } from 'esbuild';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { importPemKey, parseImage, TLV_TYPES, verifyImage, type KeyType } from '../../src/image/index.js';
 import { createImage, generateKey, publicKeyPem } from '../../src/image/node.js';
@@ -106,6 +107,27 @@ describe('browser-safe verification, every key type', () => {
       expect(r.error?.code, key.slice(0, 40)).toBe('bad-key');
       expect(r.error?.message).not.toMatch(/\n/);
     }
+  });
+
+  it('arbitrary PUBKEY TLVs, keys and signatures give an ImageError code, never a rejection', async () => {
+    const withPubkey = (value: Uint8Array) => createImage(payload, { padHeader: true, customTlvs: [{ type: TLV_TYPES.PUBKEY, value }] });
+    const ecdsa = createImage(payload, { key: keys['ecdsa-p256'], padHeader: true, publicKeyFormat: 'full' });
+    const sig = parseImage(ecdsa).unprotectedArea.tlvs.at(-1)!;
+    // DER-looking bytes reach deeper than noise: a SEQUENCE header in front of random content.
+    const derish = fc.uint8Array({ maxLength: 120 }).map((b) => Uint8Array.from([0x30, b.length, ...b]));
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.uint8Array({ maxLength: 120 }), derish), fc.string({ maxLength: 80 }), async (bytes, text) => {
+        expect((await verifyImage(withPubkey(bytes))).error?.code).toBe('bad-key');
+        const pem = `-----BEGIN PUBLIC KEY-----\n${btoa(String.fromCharCode(...bytes))}\n-----END PUBLIC KEY-----`;
+        expect((await verifyImage(signed.ed25519, { key: pem })).error?.code).toBe('bad-key');
+        expect((await verifyImage(signed.ed25519, { key: text })).error?.code).toBe('bad-key');
+        const forged = ecdsa.slice();
+        forged.set(bytes.subarray(0, sig.value.length), sig.offset + 4);
+        const r = await verifyImage(forged);
+        expect(r.ok && bytes.length > 0).toBe(false);
+      }),
+      { numRuns: 150 },
+    );
   });
 
   it('the module set has no Node import: esbuild bundles it for the browser platform', async () => {
