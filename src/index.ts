@@ -36,3 +36,4 @@ export { readDfuPackageAsync, type DfuPackage } from './image/dfu-zip.js';
 export { verifyImage, type VerifyResult } from './image/verify.js';
 export type { ImageSlot } from './groups/image.js';
 export type { TaskStat } from './groups/os.js';
+export { waitForReboot } from './client/reboot.js';

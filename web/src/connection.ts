@@ -4,11 +4,11 @@
  */
 import {
   openWebBluetoothTransport,
-  os,
   requestBluetoothDevice,
   requestSerialPort,
   SmpClient,
   TransportError,
+  waitForReboot,
   WebSerialTransport,
   type SmpTransport,
   type WebBluetoothDevice,
@@ -79,8 +79,6 @@ const LAST_DEVICE_KEY = 'mcumgr-web:last-device';
 const RECONNECT_RETRY_MS = 1000;
 /** How long a restarting device may stay silent once the link is back. */
 const RESTART_WAIT_MS = 60_000;
-/** How long a device that was asked to reset may go on answering before it is assumed to have restarted unseen. */
-const DOWN_WAIT_MS = 5000;
 
 function load<T>(key: string): T | undefined {
   try {
@@ -193,55 +191,28 @@ export class Connection {
   }
 
   /**
-   * Waits until the device answers again after a reset: through a reconnect when the link went away (USB),
-   * or by echo when it stayed (a UART). `say` reports what it is doing.
+   * After the device answered a reset: waits (the library's waitForReboot) until the restarted device answers,
+   * through this connection's own reconnect when the link went away (a USB CDC ACM port re-enumerating).
    */
-  async waitForDevice(say: (text: string) => void, signal?: AbortSignal): Promise<SmpClient> {
-    const started = Date.now();
-    for (let attempt = 1; ; attempt++) {
-      if (signal?.aborted) throw new TransportError('Stopped waiting for the device.');
-      const waited = Math.round((Date.now() - started) / 1000);
-      if (Date.now() - started > RESTART_WAIT_MS) {
-        throw new TransportError(`The device did not answer within ${RESTART_WAIT_MS / 1000} s after the reset: is it stuck in the bootloader or powered off?`);
-      }
-      const phase = this.state.value.phase;
-      if (phase === 'disconnected' || phase === 'needs-gesture') throw new TransportError(this.state.value.message);
-      const client = this.current;
-      if (!client) {
-        say(`Waiting for the link to come back (${waited} s) …`);
-        await this.nextChange();
-        continue;
-      }
-      say(`Waiting for the device to answer (attempt ${attempt}, ${waited} s) …`);
-      try {
-        await client.call(os.echo, { d: 'ping' }, { timeoutMs: 1000 });
-        this.restarting = false;
-        return client;
-      } catch (err) {
-        if (client.closeReason) await this.nextChange();
-        else if (!(err instanceof Error && /no response/.test(err.message))) await pause(RECONNECT_RETRY_MS);
-      }
-    }
+  waitForRestart(say: (text: string) => void): Promise<SmpClient> {
+    const status = { down: 'The device is restarting …', reopening: 'Waiting for the link to come back …', probing: 'Waiting for the device to answer …' };
+    return waitForReboot(this.need(), {
+      timeoutMs: RESTART_WAIT_MS,
+      reopen: () => this.reconnected(),
+      onStatus: (s) => say(status[s]),
+    }).finally(() => {
+      this.restarting = false;
+    });
   }
 
-  /**
-   * After a reset request: waits for the device to go down (it answers the reset first, then restarts; a request
-   * left unanswered or a dropped link shows it), then for it to answer again.
-   */
-  async waitForRestart(say: (text: string) => void, signal?: AbortSignal): Promise<SmpClient> {
-    const started = Date.now();
-    say('Waiting for the device to restart …');
-    while (Date.now() - started < DOWN_WAIT_MS) {
-      const client = this.current;
-      if (!client) break;
-      try {
-        await client.call(os.echo, { d: 'ping' }, { timeoutMs: 500 });
-      } catch {
-        break;
-      }
-      await pause(100);
+  /** The client once the reconnect loop has reopened the link; rejects when it gave up. */
+  async reconnected(): Promise<SmpClient> {
+    for (;;) {
+      if (this.current && !this.current.closeReason) return this.current;
+      const phase = this.state.value.phase;
+      if (phase === 'disconnected' || phase === 'needs-gesture') throw new TransportError(this.state.value.message);
+      await this.nextChange();
     }
-    return this.waitForDevice(say, signal);
   }
 
   /** Resolves at the next connect, loss or give-up. */

@@ -80,7 +80,7 @@ async function uploadResuming(fw: Firmware, options: { noDowngrade: boolean }, s
   upload.set({ ...state });
   let lastSample = { t: started, done: 0 };
   for (let resumes = 0; ; resumes++) {
-    const client = resumes === 0 ? connection.need() : (connection.client ?? (await connection.waitForDevice(say)));
+    const client = resumes === 0 ? connection.need() : await connection.reconnected();
     try {
       await imageUpload(client, fw.bytes, {
         upgrade: options.noDowngrade,
@@ -105,7 +105,7 @@ async function uploadResuming(fw: Firmware, options: { noDowngrade: boolean }, s
       const lost = client.closeReason !== undefined || err instanceof TransportError;
       if (!lost || resumes >= MAX_RESUMES) throw err;
       say(`The link was lost at ${bytesText(state.done)} (${errorText(err)}). Waiting for the device to resume the upload …`);
-      await connection.waitForDevice(say);
+      await connection.reconnected();
       say(`Reconnected: resuming the upload from where the device stopped …`);
     }
   }
@@ -343,22 +343,17 @@ export function ImagesPanel(_: { active: boolean }) {
         return 'reset requested';
       });
       await step(3, async () => {
-        const wanted = toHex(firmware.image.hash!);
-        for (;;) {
-          await connection.waitForRestart((text) => {
-            detail[3] = text;
-            show();
-          });
-          const now = await readSlots(connection.need());
-          const running = now.find((s) => s.active && (s.image ?? 0) === 0);
-          if (running?.hash && toHex(running.hash) === wanted) return `running ${running.version}`;
-          // Still pending: the device answered before it restarted; wait for the restart itself.
-          if (!now.some((s) => s.pending && s.hash && toHex(s.hash) === wanted)) {
-            throw new SmpError(
-              `The device came back running ${running?.version ?? 'no image'}, not the new image: MCUboot refused it or reverted. Check the image's signature and the slot's flags.`,
-            );
-          }
+        await connection.waitForRestart((text) => {
+          detail[3] = text;
+          show();
+        });
+        const running = (await readSlots(connection.need())).find((s) => s.active && (s.image ?? 0) === 0);
+        if (!running?.hash || toHex(running.hash) !== toHex(firmware.image.hash!)) {
+          throw new SmpError(
+            `The device came back running ${running?.version ?? 'no image'}, not the new image: MCUboot refused it or reverted. Check the image's signature and the slot's flags.`,
+          );
         }
+        return `running ${running.version}`;
       });
       await step(4, async () => {
         await connection.need().call(image.setState, { confirm: true });

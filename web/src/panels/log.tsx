@@ -30,7 +30,7 @@ export function LogPanel({ active }: { active: boolean }) {
           Save as text
         </button>
       </div>
-      <div class="table-wrap">
+      <div class="table-wrap" tabIndex={0} role="region" aria-label="SMP frames table">
         <table class="frames" id="frames">
           <caption class="visually-hidden">SMP frames, newest first</caption>
           <thead>

@@ -50,7 +50,7 @@ export function ThreadsPanel({ active }: { active: boolean }) {
           stack size in the build, or it may overflow.
         </p>
       ) : null}
-      <div class="table-wrap">
+      <div class="table-wrap" tabIndex={0} role="region" aria-label="Threads table">
         <table class="threads" id="threads">
           <thead>
             <tr>
