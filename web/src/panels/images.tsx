@@ -272,7 +272,13 @@ export function ImagesPanel(_: { active: boolean }) {
   const verify = useAction();
   const act = useAction();
 
-  const refresh = async () => setSlots(await readSlots(connection.need()));
+  // Only the latest read is shown: a read started before an upload finished must not overwrite one after it.
+  const reads = useRef(0);
+  const refresh = async () => {
+    const read = ++reads.current;
+    const found = await readSlots(connection.need());
+    if (read === reads.current) setSlots(found);
+  };
   useOnConnect(() => void list.run(refresh));
 
   const choose = (f: File | undefined) => {
@@ -289,7 +295,6 @@ export function ImagesPanel(_: { active: boolean }) {
 
   const checkBeforeSending = async (firmware: Firmware) => {
     const current = await readSlots(connection.need());
-    setSlots(current);
     await refuseTooBig(firmware, connection.need());
     if (noDowngrade) refuseDowngrade(firmware, current);
   };

@@ -2,10 +2,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { connection } from '../connection.js';
 import { os, type TaskStat } from '../lib.js';
+import { nearStackLimit, STACK_WARNING, stackUse } from '../stack.js';
 import { Message, Section, useAction, useConnected } from '../ui.js';
-
-/** Stack use from which a thread is flagged. */
-export const STACK_WARNING = 0.85;
 
 /** Zephyr's thread state bits (include/zephyr/kernel_structs.h, _THREAD_*). */
 const STATE_BITS: [number, string][] = [
@@ -37,7 +35,7 @@ export function ThreadsPanel({ active }: { active: boolean }) {
     if (connected && active) refresh();
   }, [connected, active]);
 
-  const near = tasks.filter(([, t]) => t.stksiz && t.stkuse !== undefined && t.stkuse / t.stksiz >= STACK_WARNING);
+  const near = nearStackLimit(tasks);
   return (
     <Section title="Threads (taskstat)">
       <button type="button" id="threads-refresh" disabled={!connected || load.busy} onClick={refresh}>
@@ -46,7 +44,7 @@ export function ThreadsPanel({ active }: { active: boolean }) {
       <Message outcome={load.outcome} />
       {near.length ? (
         <p class="message warning" role="alert" id="stack-warning">
-          Near the stack limit: {near.map(([n, t]) => `${n} (${Math.round((t.stkuse! / t.stksiz!) * 100)} %)`).join(', ')}. Raise its
+          Near the stack limit: {near.map(([n, use]) => `${n} (${Math.round(use * 100)} %)`).join(', ')}. Raise its
           stack size in the build, or it may overflow.
         </p>
       ) : null}
@@ -64,7 +62,7 @@ export function ThreadsPanel({ active }: { active: boolean }) {
           </thead>
           <tbody>
             {tasks.map(([name, t]) => {
-              const ratio = t.stksiz && t.stkuse !== undefined ? t.stkuse / t.stksiz : undefined;
+              const ratio = stackUse(t);
               return (
                 <tr key={name} class={ratio !== undefined && ratio >= STACK_WARNING ? 'near-limit' : ''}>
                   <th scope="row">{name}</th>
