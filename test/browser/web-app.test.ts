@@ -12,10 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SmpClient } from '../../src/client/client.js';
 import { VirtualDevice } from '../../src/device/device.js';
 import { image } from '../../src/groups/index.js';
-import { createImage, generateKey, parseImage, publicKeyPem, toHex } from '../../src/image/node.js';
+import { binaryToIhex, createImage, generateKey, parseImage, publicKeyPem, toHex } from '../../src/image/node.js';
 import { SimulatedGattPeer } from '../../src/transport/ble-sim.js';
 import { UdpTransport } from '../../src/transport/udp.js';
 import { Simulator, tempDir } from '../cli/helpers.js';
+import { makeZip } from '../helpers/zip.js';
 import { bridgeWebBluetooth, bridgeWebSerial, type SerialBridge } from './bridge.js';
 import { chromiumMissing, openBrowser, type ExamplePage } from './chromium.js';
 
@@ -166,6 +167,26 @@ describeBrowser('web device manager over Web Serial (mcumgr-sim on a pseudo-term
     await page.fill('#public-key', 'not a key');
     await page.click('#verify');
     await eventually(() => text(page, '#verify-message')).toMatch(/^Error: Image: .*key/);
+    expect(errors).toEqual([]);
+  });
+
+  it('images: reads an Intel HEX file and a dfu_application.zip (deflated, read with the browser\'s DecompressionStream)', async () => {
+    const img = createImage(new Uint8Array(6000).map((_, i) => i & 0xff), { version: '1.9.0', padHeader: true });
+    await page.setInputFiles('#firmware-file', file('zephyr.signed.hex', binaryToIhex(0x10000, img)));
+    await eventually(() => text(page, '#fw-file')).toBe('zephyr.signed.hex (Intel HEX at 0x10000)');
+    expect(await text(page, '#fw-hash')).toBe(toHex(parseImage(img).hash!));
+    const manifest = { 'format-version': 1, files: [{ type: 'application', image_index: '0', file: 'app.signed.bin' }] };
+    const zip = makeZip([
+      { name: 'manifest.json', data: new TextEncoder().encode(JSON.stringify(manifest)), deflate: true },
+      { name: 'app.signed.bin', data: img, deflate: true },
+    ]);
+    await page.setInputFiles('#firmware-file', file('dfu_application.zip', zip));
+    await eventually(() => text(page, '#fw-file')).toBe('dfu_application.zip (app.signed.bin (image 0))');
+    expect(await text(page, '#fw-version')).toBe('1.9.0');
+    const damaged = img.slice();
+    damaged[100]! ^= 0xff;
+    await page.setInputFiles('#firmware-file', file('damaged.bin', damaged));
+    await eventually(() => text(page, '#firmware-message')).toMatch(/^Error: damaged\.bin is damaged: image has an invalid hash/);
     expect(errors).toEqual([]);
   });
 
