@@ -13,6 +13,7 @@ import { registerOsCommands } from './commands/os.js';
 import { registerSettingsCommands } from './commands/settings.js';
 import { registerShellCommands } from './commands/shell.js';
 import { registerStatCommands } from './commands/stat.js';
+import { registerStorageCommands } from './commands/storage.js';
 import { EXIT } from './ctx.js';
 import { KNOWN_CONNTYPES } from './profiles.js';
 import { reportError } from './report-error.js';
@@ -53,6 +54,7 @@ function buildProgram(): Command {
   registerStatCommands(program);
   registerSettingsCommands(program);
   registerEnumCommand(program);
+  registerStorageCommands(program);
   registerDoctor(program);
   return program;
 }
