@@ -1,4 +1,5 @@
 /** Opens the transport named by the global options / connection profile. */
+import { SERIAL_MAX_PACKET } from '../transport/serial-framing.js';
 import type { SmpTransport } from '../transport/transport.js';
 import { readProfiles } from './profiles.js';
 
@@ -42,12 +43,13 @@ export function resolveConnection(o: ConnOptions): ConnSpec {
 export interface SerialParams {
   dev: string;
   baud: number;
-  mtu: number;
+  /** Largest request; without it, requests fill the buffer the device reports (`os params`). */
+  mtu?: number;
 }
 
 /** `dev=/dev/ttyACM0,baud=115200,mtu=512`; a bare token is the device path. */
 export function parseSerialConnstring(s: string): SerialParams {
-  const out: SerialParams = { dev: '', baud: 115200, mtu: 512 };
+  const out: SerialParams = { dev: '', baud: 115200 };
   for (const [key, value] of connstringPairs(s, 'serial', ['dev', 'baud', 'mtu'], 'dev')) {
     if (key === 'dev') out.dev = value;
     else {
@@ -125,7 +127,7 @@ export async function openTransport(spec: ConnSpec, o: { timeoutMs: number }): P
     case 'serial': {
       const p = parseSerialConnstring(spec.connstring);
       const { SerialTransport } = await import('../transport/serial.js');
-      return SerialTransport.open({ path: p.dev, baudRate: p.baud, mtu: p.mtu });
+      return SerialTransport.open({ path: p.dev, baudRate: p.baud, mtu: p.mtu ?? SERIAL_MAX_PACKET });
     }
     case 'ble': {
       const p = parseBleConnstring(spec.connstring);

@@ -1,6 +1,7 @@
 /** Per-invocation state of a device command: global options, the lazily opened client, output helpers. */
 import type { Command } from 'commander';
 import { SmpClient } from '../client/client.js';
+import { DEFAULT_MAX_WINDOW, defaultWindowCap } from '../client/params.js';
 import type { CommandDef } from '../groups/define.js';
 import { SmpVersion } from '../protocol/header.js';
 import { openTransport, resolveConnection, UsageError, type ConnOptions } from './connect.js';
@@ -13,7 +14,7 @@ export interface GlobalOpts extends ConnOptions {
   timeout: string;
   tries: string;
   loglevel: string;
-  maxwinsize: string;
+  maxwinsize?: string;
   json?: boolean;
   smpV1?: boolean;
 }
@@ -23,7 +24,13 @@ export class Ctx {
   readonly json: boolean;
   readonly timeoutMs: number;
   readonly tries: number;
-  readonly window: number;
+  /** `-w`: the most chunks in flight the user allows (undefined: not given). */
+  private readonly maxWindow: number | undefined;
+  /**
+   * Chunks in flight at most for transfers, known once the link is open: `-w`, else DEFAULT_MAX_WINDOW, except on
+   * serial without `-w`, where a dropped request costs a timeout (the device's buffer count then, see windowFor).
+   */
+  window: number | undefined;
   readonly debug: boolean;
   /** What we were doing, for timeout messages. */
   doing = 'the response';
@@ -36,9 +43,12 @@ export class Ctx {
     const r = Number(opts.tries);
     if (!Number.isInteger(r) || r < 1) throw new UsageError(`invalid tries "${opts.tries}" (a whole number >= 1)`);
     this.tries = r;
-    const w = Number(opts.maxwinsize);
-    if (!Number.isInteger(w) || w < 1 || w > 64) throw new UsageError(`invalid maxwinsize "${opts.maxwinsize}" (1..64)`);
-    this.window = w;
+    if (opts.maxwinsize !== undefined) {
+      const w = Number(opts.maxwinsize);
+      if (!Number.isInteger(w) || w < 1 || w > 64) throw new UsageError(`invalid maxwinsize "${opts.maxwinsize}" (1..64)`);
+      this.maxWindow = w;
+    }
+    this.window = this.maxWindow ?? DEFAULT_MAX_WINDOW;
     this.debug = opts.loglevel === 'debug';
   }
 
@@ -51,6 +61,7 @@ export class Ctx {
     const spec = resolveConnection(this.opts);
     if (this.debug) this.log(`Using connection profile: name=${spec.name} type=${spec.type} connstring=${spec.connstring}`);
     const transport = await openTransport(spec, { timeoutMs: this.timeoutMs });
+    this.window = defaultWindowCap(spec.type, this.maxWindow);
     return new SmpClient(transport, {
       timeoutMs: this.timeoutMs,
       tries: this.tries,

@@ -14,6 +14,7 @@ import { registerSettingsCommands } from './commands/settings.js';
 import { registerShellCommands } from './commands/shell.js';
 import { registerStatCommands } from './commands/stat.js';
 import { registerStorageCommands } from './commands/storage.js';
+import { DEFAULT_MAX_WINDOW } from '../client/params.js';
 import { EXIT } from './ctx.js';
 import { KNOWN_CONNTYPES } from './profiles.js';
 import { reportError } from './report-error.js';
@@ -41,7 +42,7 @@ function buildProgram(): Command {
         .choices(['critical', 'error', 'warn', 'info', 'debug'])
         .default('info'),
     )
-    .option('-w, --maxwinsize <n>', 'chunks in flight at most (image upload, fs upload, fs download)', '5')
+    .option('-w, --maxwinsize <n>', `chunks in flight at most (image upload, fs upload, fs download); default ${DEFAULT_MAX_WINDOW}, on serial the device's buffer count`)
     .option('--json', 'print the result as one JSON document (byte strings as hex)')
     .option('--smp-v1', 'send SMP v1 headers, like the Go tool (default: SMP v2)')
     .showHelpAfterError('(run `mcumgr --help` for usage)');
