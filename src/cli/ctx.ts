@@ -16,12 +16,15 @@ export interface GlobalOpts extends ConnOptions {
   loglevel: string;
   maxwinsize?: string;
   json?: boolean;
+  jsonl?: boolean;
   smpV1?: boolean;
 }
 
 export class Ctx {
   private clientPromise: Promise<SmpClient> | undefined;
+  /** Machine output: `--json` (one document) or `--jsonl` (one event per line). */
   readonly json: boolean;
+  readonly jsonl: boolean;
   readonly timeoutMs: number;
   readonly tries: number;
   /** `-w`: the most chunks in flight the user allows (undefined: not given). */
@@ -36,7 +39,9 @@ export class Ctx {
   doing = 'the response';
 
   constructor(readonly opts: GlobalOpts) {
-    this.json = Boolean(opts.json);
+    if (opts.json && opts.jsonl) throw new UsageError('--json and --jsonl exclude each other');
+    this.jsonl = Boolean(opts.jsonl);
+    this.json = Boolean(opts.json) || this.jsonl;
     const t = Number(opts.timeout);
     if (!Number.isFinite(t) || t <= 0) throw new UsageError(`invalid timeout "${opts.timeout}" (seconds, e.g. -t 10)`);
     this.timeoutMs = Math.round(t * 1000);
@@ -91,14 +96,23 @@ export class Ctx {
     if (!this.json) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 
-  /** The command's result: `text` in human mode, `value` as one JSON document in --json mode. */
+  /** The command's result: `text` in human mode, `value` as one JSON document in --json mode, the last line with --jsonl. */
   emit(value: unknown, text?: string): void {
-    if (this.json) process.stdout.write(`${JSON.stringify(jsonable(value), null, 2)}\n`);
+    if (this.jsonl) this.event({ event: 'result', result: value });
+    else if (this.json) process.stdout.write(`${JSON.stringify(jsonable(value), null, 2)}\n`);
     else if (text !== undefined) process.stdout.write(text);
   }
 
-  progress(label: string): ProgressBar {
-    return new ProgressBar(label, process.stderr, Boolean(process.stderr.isTTY) && !this.json);
+  /** With --jsonl, one event as one line on stdout (nothing otherwise). */
+  event(value: Record<string, unknown>): void {
+    if (this.jsonl) process.stdout.write(`${JSON.stringify(jsonable(value))}\n`);
+  }
+
+  /** Progress of a transfer (`details` go into its --jsonl start event). */
+  progress(label: string, details: Record<string, unknown> = {}): ProgressBar {
+    this.event({ event: 'start', operation: label, ...details });
+    const mode = this.jsonl ? 'jsonl' : this.json ? 'off' : process.stderr.isTTY ? 'bar' : 'lines';
+    return new ProgressBar(label, mode, process.stderr, (e) => this.event(e));
   }
 }
 

@@ -24,19 +24,24 @@ export function registerFsCommands(program: Command): void {
       act(async (ctx, local: string, remote: string) => {
         const bytes = readLocalFile(local);
         const c = await ctx.client();
-        const bar = ctx.progress('upload');
+        const bar = ctx.progress('upload', { local, remote, bytes: bytes.length });
         const offs: number[] = [];
+        let started = false;
         ctx.doing = 'a file upload response';
         const r = await fileUpload(c, remote, bytes, {
           window: ctx.window,
-          onProgress: (p) => bar.update(p.done, p.total),
+          onProgress: (p) => {
+            started = true;
+            bar.update(p.done, p.total);
+          },
+          onRetry: (off, reason) => bar.retry(off, reason),
           onResponse: (off) => {
             offs.push(off);
             if (!bar.enabled) ctx.say(String(off));
           },
         })
           .catch((err: unknown) => {
-            if (offs.length > 0 && !ctx.json) ctx.log(PARTIAL_FILE_NOTE(remote));
+            if (started && !ctx.json) ctx.log(PARTIAL_FILE_NOTE(remote));
             throw err;
           })
           .finally(() => bar.finish());
@@ -51,12 +56,13 @@ export function registerFsCommands(program: Command): void {
     .action(
       act(async (ctx, remote: string, local: string) => {
         const c = await ctx.client();
-        const bar = ctx.progress('download');
+        const bar = ctx.progress('download', { remote, local });
         let last = -1;
         ctx.doing = 'a file download response';
         const data = await fileDownload(c, remote, {
           window: ctx.window,
           onProgress: (p) => bar.update(p.done, p.total),
+          onRetry: (off, reason) => bar.retry(off, reason),
           onResponse: (off) => {
             last = off;
             if (!bar.enabled) ctx.say(String(off));

@@ -42,6 +42,7 @@ export async function upgrade(ctx: Ctx, file: string, o: { image?: string; wait:
   const step = (name: string, text: string, detail?: unknown): void => {
     steps.push({ step: name, ...(detail !== undefined ? { detail } : {}) });
     ctx.say(text);
+    ctx.event({ event: 'step', step: name, message: text });
   };
   const summary = all.length === 1 ? { version: all[0]!.info.version, hash: all[0]!.info.hash } : { images: all.map((x) => ({ image: x.image, version: x.info.version, hash: x.info.hash })) };
 
