@@ -4,7 +4,7 @@ import { SmpClient } from '../client/client.js';
 import { DEFAULT_MAX_WINDOW, defaultWindowCap } from '../client/params.js';
 import type { CommandDef } from '../groups/define.js';
 import { SmpVersion } from '../protocol/header.js';
-import { openTransport, resolveConnection, UsageError, type ConnOptions } from './connect.js';
+import { openTransport, resolveConnection, UsageError, type ConnOptions, type SerialSession } from './connect.js';
 import { jsonable, toHex } from './format.js';
 import { ProgressBar } from './progress.js';
 
@@ -35,6 +35,8 @@ export class Ctx {
    */
   window: number | undefined;
   readonly debug: boolean;
+  /** The serial board's USB identity, kept across reopens (see SerialSession). */
+  private readonly serialSession: SerialSession = {};
   /** What we were doing, for timeout messages. */
   doing = 'the response';
 
@@ -65,7 +67,7 @@ export class Ctx {
   private async open(): Promise<SmpClient> {
     const spec = resolveConnection(this.opts);
     if (this.debug) this.log(`Using connection profile: name=${spec.name} type=${spec.type} connstring=${spec.connstring}`);
-    const transport = await openTransport(spec, { timeoutMs: this.timeoutMs });
+    const transport = await openTransport(spec, { timeoutMs: this.timeoutMs, serial: this.serialSession });
     this.window = defaultWindowCap(spec.type, this.maxWindow);
     return new SmpClient(transport, {
       timeoutMs: this.timeoutMs,

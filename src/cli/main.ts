@@ -10,6 +10,7 @@ import { registerEnumCommand } from './commands/enum.js';
 import { registerFsCommands } from './commands/fs.js';
 import { registerImageCommands } from './commands/image.js';
 import { registerOsCommands } from './commands/os.js';
+import { registerPortsCommand } from './commands/ports.js';
 import { registerSettingsCommands } from './commands/settings.js';
 import { registerShellCommands } from './commands/shell.js';
 import { registerStatCommands } from './commands/stat.js';
@@ -30,7 +31,7 @@ function buildProgram(): Command {
     .addOption(new Option('--conntype <type>', 'connection type').choices(KNOWN_CONNTYPES))
     .option(
       '--connstring <s>',
-      'connection string: serial "dev=/dev/ttyACM0,baud=115200,mtu=512", udp "host:port", ble "peer_name=NAME" or "peer_id=ADDRESS" (also ctlr_name=hci0, conn_timeout=SEC)',
+      'connection string: serial "dev=/dev/ttyACM0,baud=115200,mtu=512" or "usb=VID:PID[,serial=SN]" (also dtr=, rts=), udp "host:port", ble "peer_name=NAME" or "peer_id=ADDRESS" (also ctlr_name=hci0, conn_timeout=SEC)',
     )
     .option('--connextra <s>', 'appended to the connstring with a ","')
     .option('--name <name>', "BLE: the device's advertised name (overrides peer_name)")
@@ -57,6 +58,7 @@ function buildProgram(): Command {
   registerSettingsCommands(program);
   registerEnumCommand(program);
   registerStorageCommands(program);
+  registerPortsCommand(program);
   registerDoctor(program);
   return program;
 }
