@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { preprocess } from './args.js';
+import { registerBleCommands } from './commands/ble.js';
 import { registerConnCommands } from './commands/conn.js';
 import { registerDoctor } from './doctor.js';
 import { registerEnumCommand } from './commands/enum.js';
@@ -59,6 +60,7 @@ function buildProgram(): Command {
   registerEnumCommand(program);
   registerStorageCommands(program);
   registerPortsCommand(program);
+  registerBleCommands(program);
   registerDoctor(program);
   return program;
 }

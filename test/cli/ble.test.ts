@@ -117,4 +117,22 @@ describe('mcumgr --conntype ble through noble', () => {
       await device2.close();
     }
   });
+
+  it('ble scan lists the devices advertising the SMP service, strongest first; not the others', async () => {
+    const far = new FakePeripheral({ address: 'C0:FF:EE:00:00:03', localName: 'smp-far', device, rssi: -88 });
+    useNobleModule(new FakeNoble([bystander, far, noSmp, target]));
+    const r = await mcumgr('ble', 'scan', '--duration', '0.5');
+    expect(r).toEqual({ code: 0, stderr: '', stdout: 'c0:ff:ee:00:00:01  -60 dBm  smp-sim\nc0:ff:ee:00:00:03  -88 dBm  smp-far\n' });
+    const doc = JSON.parse((await mcumgr('--json', 'ble', 'scan', '--duration', '0.5')).stdout) as { devices: unknown[] };
+    expect(doc.devices).toEqual([
+      { id: 'c0ffee000001', address: 'c0:ff:ee:00:00:01', name: 'smp-sim', rssi: -60 },
+      { id: 'c0ffee000003', address: 'c0:ff:ee:00:00:03', name: 'smp-far', rssi: -88 },
+    ]);
+    useNobleModule(new FakeNoble([bystander]));
+    expect(await mcumgr('ble', 'scan', '--duration', '0.2')).toEqual({ code: 0, stderr: '', stdout: 'No device advertising the SMP service found in 0.2 s\n' });
+    useNobleModule(new FakeNoble([target], 'unsupported'));
+    const noAdapter = await mcumgr('ble', 'scan', '--duration', '0.2');
+    expect(noAdapter.code).toBe(3);
+    expect(noAdapter.stderr).toMatch(/no Bluetooth LE adapter found/);
+  });
 });
