@@ -111,6 +111,20 @@ describe('mcumgr --conntype ble through noble', () => {
       expect(up.stdout).toBe('Done\n');
       expect(up.stderr).toMatch(/^The link was lost \(BLE peer disconnected[^\n]*\); reconnecting to resume the upload\nResuming the upload at offset [1-9]\d* /);
       expect(flaky.connects).toBe(2);
+      // --jsonl: the same story as events, the reconnect among them and the result last.
+      const device3 = await VirtualDevice.create({ stateDir: tempDir() });
+      const flaky3 = new FakePeripheral({ address: 'C0:FF:EE:00:00:04', localName: 'flaky3', device: device3, attMtu: 185, dropFirstLinkAfterNotifications: 12 });
+      useNobleModule(new FakeNoble([flaky3]));
+      try {
+        const jsonl = await mcumgr('--conntype', 'ble', '--connstring', 'peer_name=flaky3', '--jsonl', 'image', 'upload', file);
+        expect(jsonl).toMatchObject({ code: 0, stderr: '' });
+        const events = jsonl.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string });
+        expect(events.map((e) => e.event).filter((e) => e !== 'progress' && e !== 'retry')).toEqual(['start', 'reconnect', 'resume', 'result']);
+        expect(events.find((e) => e.event === 'reconnect')).toMatchObject({ operation: 'upload', reason: expect.stringMatching(/BLE peer disconnected/) });
+      } finally {
+        await device3.close();
+        useNobleModule(new FakeNoble([flaky]));
+      }
       const doc = JSON.parse((await mcumgr('--conntype', 'ble', '--connstring', 'peer_name=flaky', '--json', 'image', 'list')).stdout) as { images: { slot: number; hash: string }[] };
       expect(doc.images.find((i) => i.slot === 1)?.hash).toBe(hex(parseImage(bytes).hash!));
     } finally {
