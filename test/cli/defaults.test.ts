@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_WINDOW, defaultWindowCap as transferWindow } from '../../src/client/params.js';
-import { createImage } from '../../src/image/index.js';
+import { createImage } from '../../src/image/node.js';
 import { run, Simulator, tempDir } from './helpers.js';
 
 /** Sizes of the SMP requests `-l debug` reports. */

@@ -11,8 +11,6 @@ import { parseImageBytes, readLocalFile, type ImageFileInfo } from '../image-fil
 import { formatBytes } from '../progress.js';
 import { uploadImage } from './image-upload.js';
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 function findSlot(s: ImageStateList, imageNum: number, pred: (x: ImageStateList['images'][number]) => boolean) {
   return s.images.find((x) => (x.image ?? 0) === imageNum && pred(x));
 }
@@ -25,17 +23,17 @@ function runningSlot(s: ImageStateList, imageNum: number) {
 const sameHash = (a: Uint8Array | undefined, b: Uint8Array | undefined): boolean => Boolean(a && b && toHex(a) === toHex(b));
 
 /** The images a file holds: one MCUboot image (.bin, .hex) to `-n`, or each image of a dfu_application.zip to its number. */
-function imagesOf(file: string, imageOption: string | undefined): { image: number; name: string; info: ImageFileInfo }[] {
+async function imagesOf(file: string, imageOption: string | undefined): Promise<{ image: number; name: string; info: ImageFileInfo }[]> {
   const bytes = readLocalFile(file);
   if (isZip(bytes)) {
     if (imageOption !== undefined) throw new UsageError('-n does not apply to a dfu_application.zip: its manifest gives each image its number');
-    return parseDfuPackage(file, bytes).map((p) => ({ image: p.image, name: `${file}: ${p.file}`, info: p }));
+    return (await parseDfuPackage(file, bytes)).map((p) => ({ image: p.image, name: `${file}: ${p.file}`, info: p }));
   }
   return [{ image: imageOption === undefined ? 0 : parseUint(imageOption, 'image number'), name: file, info: parseImageBytes(file, bytes) }];
 }
 
 export async function upgrade(ctx: Ctx, file: string, o: { image?: string; wait: string }): Promise<void> {
-  const all = imagesOf(file, o.image);
+  const all = await imagesOf(file, o.image);
   const waitSec = Number(o.wait);
   if (!Number.isFinite(waitSec) || waitSec <= 0) throw new UsageError(`invalid --wait "${o.wait}"`);
   const steps: { step: string; detail?: unknown }[] = [];
@@ -85,22 +83,10 @@ export async function upgrade(ctx: Ctx, file: string, o: { image?: string; wait:
   }
 
   step('wait', `[4/5] Waiting for the device to come back (up to ${waitSec} s)`);
-  await sleep(500);
-  const deadline = Date.now() + waitSec * 1000;
-  let back = false;
-  while (Date.now() < deadline) {
-    try {
-      await c.call(os.echo, { d: 'ping' }, { timeoutMs: 1000, tries: 1 });
-      back = true;
-      break;
-    } catch (err) {
-      if (err instanceof SmpTimeoutError || err instanceof SmpDeviceError) continue;
-      // The link went away (USB serial re-enumerating): reopen it.
-      await sleep(500);
-      c = await ctx.reconnect().catch(() => c);
-    }
-  }
-  if (!back) {
+  try {
+    c = await ctx.waitForReboot(waitSec * 1000);
+  } catch (err) {
+    if (!(err instanceof SmpTimeoutError)) throw err;
     throw new SmpTimeoutError(
       `the device did not answer within ${waitSec} s after the reset (waited for an echo reply); ` +
         'check it booted, then run `mcumgr image list` (raise the wait with --wait SEC)',
