@@ -32,7 +32,7 @@ function buildProgram(): Command {
     .addOption(new Option('--conntype <type>', 'connection type').choices(KNOWN_CONNTYPES))
     .option(
       '--connstring <s>',
-      'connection string: serial "dev=/dev/ttyACM0,baud=115200,mtu=512" or "usb=VID:PID[,serial=SN]" (also dtr=, rts=), udp "host:port", ble "peer_name=NAME" or "peer_id=ADDRESS" (also ctlr_name=hci0, conn_timeout=SEC)',
+      'connection string: serial "dev=/dev/ttyACM0,baud=115200" or "usb=VID:PID[,serial=SN]" (also mtu=, dtr=, rts=), udp "host:port", ble "peer_name=NAME" or "peer_id=ADDRESS" (also ctlr_name=hci0, conn_timeout=SEC)',
     )
     .option('--connextra <s>', 'appended to the connstring with a ","')
     .option('--name <name>', "BLE: the device's advertised name (overrides peer_name)")

@@ -117,6 +117,12 @@ describe('mcumgr ports, usb= and re-enumeration against a USB CDC-ACM virtual de
     expect(human.stdout.split('\n')[0]).toMatch(/ {2}SMP$/);
   });
 
+  it('on Linux without udevadm (which serialport lists ports with) ports says what to install, exit 3', async () => {
+    if (process.platform !== 'linux') return;
+    const r = await run(['ports'], { PATH: tempDir(), MCUMGR_PORTS_FILE: '' });
+    expect(r).toEqual({ code: 3, stdout: '', stderr: 'Error: listing serial ports needs udevadm (Debian: apt-get install udev)\n' });
+  });
+
   it('usb= picks the port; none matching lists what was found (exit 3), several ask for serial= (exit 64)', async () => {
     expect(await run(['--conntype', 'serial', '--connstring', 'usb=2fe3:0100', 'echo', 'found'], env())).toMatchObject({ code: 0, stdout: 'found\n' });
     const none = await run(['--conntype', 'serial', '--connstring', 'usb=1915:520f', 'echo', 'x'], env());
