@@ -104,7 +104,7 @@ export async function serialPath(p: SerialParams, session: SerialSession = {}, p
   const port = await findUsbPort(ports, id);
   // Remember what the port says of itself: with its serial number a bootloader under another PID is found too.
   session.usb = { vendorId: port.vendorId!, ...(port.productId ? { productId: port.productId } : {}), ...((port.serialNumber ?? id.serialNumber) ? { serialNumber: port.serialNumber ?? id.serialNumber } : {}) };
-  return port.path;
+  return preferredPortPath(port.path);
 }
 
 /** Splits `key=value,key=value` (a bare token becomes `bareKey`), rejecting keys not in `known`. */

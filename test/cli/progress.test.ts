@@ -81,6 +81,13 @@ describe('--jsonl and progress without a terminal', () => {
     expect(readFileSync(join(dir, 'back.bin')).equals(data)).toBe(true);
   });
 
+  it('any other command gives its result as one line; --json with --jsonl is a usage error', async () => {
+    expect(await run([...sim.conn, '--jsonl', 'echo', 'hi'])).toEqual({ code: 0, stderr: '', stdout: '{"event":"result","result":{"r":"hi"}}\n' });
+    const both = await run([...sim.conn, '--json', '--jsonl', 'echo', 'hi']);
+    expect(both).toMatchObject({ code: 64, stdout: '' });
+    expect(both.stderr).toContain('--json and --jsonl exclude each other');
+  });
+
   it('image upgrade: its steps, the upload progress, and the result', async () => {
     const img = image(8000, '1.0.6');
     const r = await run([...sim.conn, '--jsonl', 'image', 'upgrade', img], EVERY_UPDATE);

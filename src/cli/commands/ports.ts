@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { SmpClient } from '../../client/client.js';
 import { os } from '../../groups/index.js';
 import { act } from '../ctx.js';
-import { formatUsbId, systemPorts, type PortInfo } from '../ports.js';
+import { formatUsbId, preferredPortPath, systemPorts, type PortInfo } from '../ports.js';
 
 /** An echo gets this long per port at most: a port without SMP behind it answers nothing. */
 const PROBE_TIMEOUT_MS = 2000;
@@ -14,7 +14,7 @@ async function probe(port: PortInfo, timeoutMs: number): Promise<Probed> {
   const { SerialTransport } = await import('../../transport/serial.js');
   let transport;
   try {
-    transport = await SerialTransport.open({ path: port.path });
+    transport = await SerialTransport.open({ path: preferredPortPath(port.path) });
   } catch (err) {
     return { ...port, smp: false, error: (err as Error).message };
   }
