@@ -31,7 +31,9 @@ export async function readBufferParams(
 
 /**
  * Largest SMP packet we may send: the transport's MTU and the device's buffer less the transport's framing
- * overhead kept in it (serial: length and CRC).
+ * overhead kept in it. Serial: Zephyr's mcumgr_serial.c decodes a frame's base64 into one SMP buffer, the
+ * 2-byte length (pulled from the buffer's head) and the 2-byte CRC included, so a 1024-byte buffer takes a
+ * 1020-byte packet, as the recorded Zephyr 3.4 device does.
  */
 export function maxPacketFor(client: SmpClient, bufSize: number): number {
   const t = client.transport;
