@@ -23,10 +23,12 @@ export { WebSerialTransport, requestSerialPort, type WebSerialPort, type WebSeri
 export {
   openWebBluetoothTransport,
   requestBluetoothDevice,
+  webBluetoothCharacteristic,
   type WebBluetoothDevice,
   type WebBluetoothOptions,
 } from './transport/web-bluetooth.js';
-export { SMP_SERVICE_UUID } from './transport/ble-gatt.js';
+export { SMP_SERVICE_UUID, type SmpCharacteristic } from './transport/ble-gatt.js';
+export { BleTransport } from './transport/ble.js';
 export { ImageError } from './image/errors.js';
 export { formatVersion, parseVersion, compareVersions, IMAGE_FLAGS, type ImageVersion } from './image/header.js';
 export { tlvTypeName, type Tlv } from './image/tlv.js';

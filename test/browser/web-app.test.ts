@@ -434,6 +434,50 @@ describeBrowser('web device manager over Web Bluetooth (SimulatedGattPeer on the
   });
 });
 
+describeBrowser('web device manager over a Bluetooth link whose ATT MTU is smaller than asked', () => {
+  let vdev: VirtualDevice;
+  let peer: SimulatedGattPeer;
+  let page: Page;
+
+  beforeAll(async () => {
+    vdev = await VirtualDevice.create({ stateDir: tempDir('mcumgr-web-ble23-') });
+    peer = new SimulatedGattPeer({ attMtu: 23, reassembly: true });
+    vdev.server.attach(peer.deviceTransport());
+    page = await browser.context.newPage();
+    errors = watchErrors(page);
+    await bridgeWebBluetooth(page, peer);
+    await page.goto(`${browser.url}#connect`);
+  });
+  afterAll(async () => {
+    await page?.close();
+    await vdev?.close();
+  });
+
+  it('a refused write lowers the ATT MTU to 23 and says so; the next request goes through in 20-byte writes', async () => {
+    await page.check('input[name=kind][value=bluetooth]');
+    await page.fill('#name-prefix', '');
+    await page.fill('#att-mtu', '247');
+    await page.check('text=The device reassembles long requests');
+    await page.click('#connect');
+    await eventually(() => text(page, '#link-message')).toBe('Connected to smp_svr (simulated) (ATT MTU 247).');
+    // The overview's first requests, or the echo, meet the refused write.
+    await show(page, 'overview');
+    await page.fill('#echo-text', 'a text longer than one twenty-byte write');
+    await page.click('#echo-send');
+    await eventually(() => text(page, '#link-notice')).toMatch(/^A write failed \(BLE write failed: ATT error 0x0d: write of \d+ bytes exceeds ATT_MTU − 3 = 20\): the ATT MTU of 247 is too large/);
+    const rejected = peer.counters.rejectedWrites;
+    expect(rejected).toBeGreaterThan(0);
+    await eventually(() => page.isEnabled('#echo-send')).toBe(true);
+    await page.fill('#echo-text', 'sent again in writes of twenty bytes');
+    await page.click('#echo-send');
+    await eventually(() => text(page, '#echo-message')).toMatch(/^Echoed "sent again in writes of twenty bytes" in /);
+    await show(page, 'connect');
+    expect(await page.inputValue('#att-mtu')).toBe('23');
+    expect(peer.counters.rejectedWrites).toBe(rejected);
+    errors.splice(0);
+  });
+});
+
 describeBrowser('web device manager in a browser without Web Serial or Web Bluetooth', () => {
   it('says which browsers have them, and offers no connect button that cannot work', async () => {
     const page = await browser.context.newPage();

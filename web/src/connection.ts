@@ -3,13 +3,14 @@
  * after a reset or a lost link, and the SMP client on top (every frame goes to the log).
  */
 import {
-  openWebBluetoothTransport,
+  BleTransport,
   requestBluetoothDevice,
   requestSerialPort,
   SmpClient,
   TransportError,
   waitForReboot,
   WebSerialTransport,
+  webBluetoothCharacteristic,
   type SmpTransport,
   type WebBluetoothDevice,
   type WebSerialPort,
@@ -255,8 +256,42 @@ export class Connection {
       return { transport, name: usbName(port.getInfo?.()) };
     }
     const device = this.device!;
-    const transport = await openWebBluetoothTransport(device, { attMtu: s.attMtu, reassembly: s.reassembly });
+    // The ATT MTU is read on every write, so a refused write can lower it without reconnecting.
+    const characteristic = await webBluetoothCharacteristic(device, s.attMtu);
+    let attMtu = s.attMtu;
+    const adjustable = Object.defineProperty({ ...characteristic }, 'attMtu', { get: () => attMtu });
+    const transport = this.lowerMtuOnWriteErrors(await BleTransport.open(adjustable, { reassembly: s.reassembly }), attMtu, () => {
+      attMtu = MINIMUM_ATT_MTU;
+    });
     return { transport, name: device.name ?? 'Bluetooth device' };
+  }
+
+  /** A write the link refuses (an ATT MTU guessed too large) lowers the MTU to 23 for the writes after it. */
+  private lowerMtuOnWriteErrors(transport: BleTransport, asked: number, lower: () => void): SmpTransport {
+    if (asked <= MINIMUM_ATT_MTU) return transport;
+    let lowered = false;
+    return {
+      get mtu() {
+        return transport.mtu;
+      },
+      framingOverhead: transport.framingOverhead,
+      onPacket: (listener) => transport.onPacket(listener),
+      onClose: (listener) => transport.onClose(listener),
+      close: () => transport.close(),
+      send: (packet) =>
+        transport.send(packet).catch((err: unknown) => {
+          if (!lowered && err instanceof Error && /BLE write failed/.test(err.message)) {
+            lowered = true;
+            lower();
+            this.saveSettings({ attMtu: MINIMUM_ATT_MTU });
+            this.notice.set(
+              `A write failed (${err.message}): the ATT MTU of ${asked} is too large for this link, so it is lowered to ` +
+                `${MINIMUM_ATT_MTU} (writes of at most ${MINIMUM_ATT_MTU - 3} bytes). Try the action again.`,
+            );
+          }
+          throw err;
+        }),
+    };
   }
 
   private async open(generation: number): Promise<void> {
@@ -266,7 +301,7 @@ export class Connection {
       return;
     }
     const s = this.settings.value;
-    const client = new SmpClient(this.watchBleWrites(transport, generation), {
+    const client = new SmpClient(transport, {
       timeoutMs: s.timeoutMs,
       onTrace: (direction, packet) => recordFrame(direction, packet),
     });
@@ -285,34 +320,6 @@ export class Connection {
     const how = s.kind === 'serial' ? `${s.baud} baud, ${s.framing} framing` : `ATT MTU ${s.attMtu}`;
     this.state.set({ phase: 'connected', message: `Connected to ${name} (${how}).`, deviceName: name });
     this.changed();
-  }
-
-  /** On Bluetooth, a write the link refuses (an ATT MTU guessed too large) lowers the MTU to 23 and reopens. */
-  private watchBleWrites(transport: SmpTransport, generation: number): SmpTransport {
-    const s = this.settings.value;
-    if (s.kind !== 'bluetooth' || s.attMtu <= MINIMUM_ATT_MTU) return transport;
-    const send = transport.send.bind(transport);
-    return Object.assign(Object.create(transport) as SmpTransport, {
-      send: (packet: Uint8Array) =>
-        send(packet).catch((err: unknown) => {
-          if (err instanceof Error && /BLE write failed/.test(err.message) && generation === this.generation) {
-            this.notice.set(
-              `A write of ${packet.length} bytes failed (${err.message}): the ATT MTU of ${s.attMtu} was too large for this link. ` +
-                `It is lowered to ${MINIMUM_ATT_MTU} and the link reopened; try the action again.`,
-            );
-            this.saveSettings({ attMtu: MINIMUM_ATT_MTU });
-            void this.reopenAfterFallback(generation);
-          }
-          throw err;
-        }),
-    });
-  }
-
-  private async reopenAfterFallback(generation: number): Promise<void> {
-    const client = this.current;
-    this.current = undefined;
-    await client?.close().catch(() => undefined);
-    if (generation === this.generation) await this.open(generation).catch((err) => void this.reconnect(generation, err as Error));
   }
 
   private async reconnect(generation: number, lost: Error): Promise<void> {
