@@ -43,14 +43,19 @@ export interface SerialParams {
   dev: string;
   baud: number;
   mtu: number;
+  /** `framing=raw`: bare SMP packets (Zephyr's raw UART transport, MCUboot's raw recovery protocol). */
+  raw: boolean;
 }
 
-/** `dev=/dev/ttyACM0,baud=115200,mtu=512`; a bare token is the device path. */
+/** `dev=/dev/ttyACM0,baud=115200,mtu=512[,framing=console|raw]`; a bare token is the device path. */
 export function parseSerialConnstring(s: string): SerialParams {
-  const out: SerialParams = { dev: '', baud: 115200, mtu: 512 };
-  for (const [key, value] of connstringPairs(s, 'serial', ['dev', 'baud', 'mtu'], 'dev')) {
+  const out: SerialParams = { dev: '', baud: 115200, mtu: 512, raw: false };
+  for (const [key, value] of connstringPairs(s, 'serial', ['dev', 'baud', 'mtu', 'framing'], 'dev')) {
     if (key === 'dev') out.dev = value;
-    else {
+    else if (key === 'framing') {
+      if (value !== 'console' && value !== 'raw') throw new UsageError(`Invalid framing "${value}" in connstring (console or raw)`);
+      out.raw = value === 'raw';
+    } else {
       const n = Number(value);
       if (!Number.isInteger(n) || n <= 0) throw new UsageError(`Invalid ${key} "${value}" in connstring`);
       out[key as 'baud' | 'mtu'] = n;
@@ -125,7 +130,7 @@ export async function openTransport(spec: ConnSpec, o: { timeoutMs: number }): P
     case 'serial': {
       const p = parseSerialConnstring(spec.connstring);
       const { SerialTransport } = await import('../transport/serial.js');
-      return SerialTransport.open({ path: p.dev, baudRate: p.baud, mtu: p.mtu });
+      return SerialTransport.open({ path: p.dev, baudRate: p.baud, mtu: p.mtu, raw: p.raw });
     }
     case 'ble': {
       const p = parseBleConnstring(spec.connstring);

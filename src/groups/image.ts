@@ -44,7 +44,8 @@ export const upload = command({
     upgrade: cbor.bool().optional(),
     data: cbor.bstr(),
   }),
-  response: z.object({ off: cbor.uint(), match: cbor.bool().optional() }),
+  // MCUboot's serial recovery answers every chunk with `rc` (0 with the offset); Zephyr's img_mgmt never does.
+  response: z.object({ off: cbor.uint(), match: cbor.bool().optional(), rc: cbor.int().optional() }),
 });
 
 export const erase = command({

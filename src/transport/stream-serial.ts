@@ -13,6 +13,11 @@ export interface SerialFramingOptions {
   mtu?: number;
   /** Raw UART mode: no base64/CRC framing, packets delimited by the SMP header. Default false. */
   raw?: boolean;
+  /**
+   * Raw mode: the device's input timeout, which a resend waits out (Zephyr's raw UART transport and MCUboot's
+   * CONFIG_BOOT_SERIAL_RAW_PROTOCOL_INPUT_TIMEOUT_MS; default 3000).
+   */
+  inputTimeoutMs?: number;
   /** Longest serial line, marker and '\n' included. Default 127. */
   lineLength?: number;
   /** Largest SMP packet accepted from the peer. Default 65533. */
@@ -48,6 +53,7 @@ export class StreamSerialTransport implements SmpTransport {
   /** The frame's length and CRC (none in raw mode). */
   readonly framingOverhead: number;
   readonly raw: boolean;
+  readonly resendQuietMs: number;
   readonly lineLength: number;
   private readonly interFrameDelayMs: number;
   private readonly decoder: SerialFrameDecoder | RawPacketDecoder;
@@ -63,6 +69,7 @@ export class StreamSerialTransport implements SmpTransport {
     this.mtu = options.mtu ?? 512;
     this.raw = options.raw ?? false;
     this.framingOverhead = this.raw ? 0 : 4;
+    this.resendQuietMs = this.raw ? (options.inputTimeoutMs ?? 3000) : 0;
     this.lineLength = options.lineLength ?? 127;
     this.interFrameDelayMs = options.interFrameDelayMs ?? 0;
     const maxPacket = options.maxReceivePacket ?? SERIAL_MAX_PACKET;

@@ -1,0 +1,29 @@
+/** Telling MCUboot's serial recovery from an application, and what that changes for a client (browser-safe). */
+import { image } from '../groups/image.js';
+import type { ImageStateList } from '../groups/image.js';
+import type { SmpClient } from './client.js';
+
+export const NEEDS_APPLICATION = 'the device is in MCUboot serial recovery; this command needs the application';
+
+/**
+ * Zephyr's img_mgmt always puts `splitStatus` in the image list; MCUboot's boot_serial never does
+ * (boot_serial.c bs_list; recorded in test/fixtures/mcuboot). One request, answered by both.
+ */
+export function isRecoveryList(list: ImageStateList): boolean {
+  return list.splitStatus === undefined;
+}
+
+export async function inSerialRecovery(client: SmpClient, timeoutMs?: number): Promise<boolean> {
+  return isRecoveryList(await client.call(image.state, {}, timeoutMs !== undefined ? { timeoutMs } : {}));
+}
+
+/**
+ * How long the first chunk of an upload may take: boot_serial erases the whole slot before it answers (without
+ * CONFIG_BOOT_ERASE_PROGRESSIVELY). Allows 100 ms per 4 KiB sector, slower than common MCU flash.
+ */
+export function slotEraseTimeoutMs(slotSize: number, timeoutMs: number): number {
+  return timeoutMs + Math.ceil(slotSize / 4096) * 100;
+}
+
+/** Chunk data in multiples of this reaches whole flash-write units of any MCUboot target (BOOT_MAX_ALIGN is 32). */
+export const BOOTLOADER_CHUNK_ALIGN = 32;
