@@ -27,3 +27,9 @@ export function slotEraseTimeoutMs(slotSize: number, timeoutMs: number): number 
 
 /** Chunk data in multiples of this reaches whole flash-write units of any MCUboot target (BOOT_MAX_ALIGN is 32). */
 export const BOOTLOADER_CHUNK_ALIGN = 32;
+
+/**
+ * MCUboot's default CONFIG_BOOT_SERIAL_MAX_RECEIVE_SIZE (boot_serial.c: 512). Its recovery does not report its
+ * buffer (no `os params` before MCUboot 2.2), so requests are sized for the default.
+ */
+export const MCUBOOT_RECEIVE_SIZE = 512;

@@ -98,7 +98,8 @@ export async function imageUpload(
     let n = off === 0 ? firstChunk() : Math.min(chunkSize, total - off);
     if (off + n < total && n > alignment) n -= n % alignment;
     const req = off === 0 ? { ...firstFields, data: bytes.subarray(0, n) } : { image: imageNum, off, data: bytes.subarray(off, off + n) };
-    const timeout = off === 0 ? (options.firstChunkTimeoutMs ?? timeoutMs) : timeoutMs;
+    // A device that handles one request at a time loses a resend that arrives early: wait the whole timeout there.
+    const timeout = off === 0 ? (options.firstChunkTimeoutMs ?? timeoutMs) : bootloader ? options.timeoutMs : timeoutMs;
     const reply = client.call(image.upload, req, { signal: sig, timeoutMs: timeout, tries: 1 }).then((r) => {
       if (r.match !== undefined) match = r.match;
       if (r.rc !== undefined) bootloader = true;

@@ -1,5 +1,5 @@
 /** Sends images to the device's secondary slots with a progress bar (used by `image upload` and `image upgrade`). */
-import { BOOTLOADER_CHUNK_ALIGN, inSerialRecovery, slotEraseTimeoutMs } from '../../client/bootloader.js';
+import { BOOTLOADER_CHUNK_ALIGN, inSerialRecovery, MCUBOOT_RECEIVE_SIZE, slotEraseTimeoutMs } from '../../client/bootloader.js';
 import { imageUpload, type ImageUploadOptions } from '../../client/upload.js';
 import type { SmpClient } from '../../client/client.js';
 import { image } from '../../groups/index.js';
@@ -21,7 +21,12 @@ async function recoveryUploadOptions(ctx: Ctx, c: SmpClient): Promise<Partial<Im
   const slots = await c.call(image.slotInfo, {}).catch(() => undefined);
   const slotSize = Math.max(0, ...(slots?.images.flatMap((i) => i.slots.map((s) => s.size ?? 0)) ?? [])) || 0x100000;
   if (!ctx.json) ctx.log('The device is in MCUboot serial recovery: the image goes straight to its primary slot, one chunk at a time');
-  return { window: 1, alignment: BOOTLOADER_CHUNK_ALIGN, firstChunkTimeoutMs: slotEraseTimeoutMs(slotSize, ctx.timeoutMs) };
+  return {
+    window: 1,
+    alignment: BOOTLOADER_CHUNK_ALIGN,
+    maxPacketSize: Math.min(c.transport.mtu, MCUBOOT_RECEIVE_SIZE - c.transport.framingOverhead),
+    firstChunkTimeoutMs: slotEraseTimeoutMs(slotSize, ctx.timeoutMs),
+  };
 }
 
 export async function uploadImage(ctx: Ctx, bytes: Uint8Array, imageNum: number, erase: boolean, upgrade: boolean) {
