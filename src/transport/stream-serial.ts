@@ -45,6 +45,9 @@ export type ByteChannel =
       destroy?(): unknown;
     };
 
+/** Silence after which a partial raw packet is thrown away. */
+const RAW_STALE_MS = 500;
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** SMP over any byte stream using serial framing (or raw mode). */
@@ -61,6 +64,7 @@ export class StreamSerialTransport implements SmpTransport {
   private closeListeners: ((error?: Error) => void)[] = [];
   private closed = false;
   private sendChain: Promise<void> = Promise.resolve();
+  private lastReceiveAt = 0;
 
   constructor(
     private readonly channel: ByteChannel,
@@ -95,6 +99,11 @@ export class StreamSerialTransport implements SmpTransport {
   /** Feeds bytes from the link (exposed for adapters). */
   receive(bytes: Uint8Array): void {
     if (this.closed) return;
+    const now = performance.now();
+    // Raw packets carry no start marker: a partial packet (garbage read as a header) that the line left alone for
+    // a while is dropped, so the next packet is read from its first byte. A device writes each packet at once.
+    if (this.raw && now - this.lastReceiveAt > RAW_STALE_MS) this.decoder.reset();
+    this.lastReceiveAt = now;
     const packets = this.decoder.push(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
     for (const p of packets) for (const l of this.packetListeners) l(p);
   }

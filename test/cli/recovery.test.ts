@@ -93,5 +93,16 @@ for (const framing of ['console', 'raw'] as const) {
       expect(info.stderr).toContain('MCUboot serial recovery');
       expect((await run([...conn, 'echo', 'still here'])).stdout).toBe('still here\n');
     });
+
+    it('upgrades from recovery: upload to the primary slot, reset, check, with nothing to test or confirm', async () => {
+      const next = join(dir, 'app3.bin');
+      writeFileSync(next, buildImage({ version: '3.0.0' }));
+      const r = await run([...conn, 'image', 'upgrade', next, '--wait', '20']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('MCUboot serial recovery');
+      expect(r.stdout).toContain('New image 3.0.0 is running');
+      expect(r.stdout).not.toMatch(/for test|confirming/);
+      expect(resets(sim).at(-1)).not.toContain('serial recovery');
+    });
   });
 }

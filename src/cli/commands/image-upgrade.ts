@@ -9,6 +9,9 @@ import { formatImageList, toHex } from '../format.js';
 import { parseImageFile } from '../image-file.js';
 import { formatBytes } from '../progress.js';
 import { uploadImage } from './image-upload.js';
+import { isRecoveryList } from '../../client/bootloader.js';
+import type { SmpClient } from '../../client/client.js';
+import { pickForSlot, upgradePlan } from '../upgrade-plan.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -16,8 +19,17 @@ function findSlot(s: ImageStateList, imageNum: number, pred: (x: ImageStateList[
   return s.images.find((x) => (x.image ?? 0) === imageNum && pred(x));
 }
 
-export async function upgrade(ctx: Ctx, file: string, o: { image: string; wait: string }): Promise<void> {
-  const info = parseImageFile(file);
+/** MCUboot's mode as the application reports it (`os bootloader` query "mode"), when it does. */
+async function bootloaderMode(c: SmpClient): Promise<number | undefined> {
+  try {
+    return (await c.call(os.bootloaderInfo, { query: 'mode' }, { tries: 1 })).mode;
+  } catch (err) {
+    if (err instanceof SmpDeviceError) return undefined;
+    throw err;
+  }
+}
+
+export async function upgrade(ctx: Ctx, files: string[], o: { image: string; wait: string }): Promise<void> {
   const imageNum = parseUint(o.image, 'image number');
   const waitSec = Number(o.wait);
   if (!Number.isFinite(waitSec) || waitSec <= 0) throw new UsageError(`invalid --wait "${o.wait}"`);
@@ -27,16 +39,27 @@ export async function upgrade(ctx: Ctx, file: string, o: { image: string; wait: 
     ctx.say(text);
   };
 
+  const parsed = files.map((f) => ({ file: f, ...parseImageFile(f) }));
   let c = await ctx.client();
   const before = await c.call(image.state, {});
-  const running = findSlot(before, imageNum, (x) => Boolean(x.active));
+  const inRecovery = isRecoveryList(before);
+  const mode = inRecovery ? undefined : await bootloaderMode(c);
+  const plan = upgradePlan(mode, inRecovery);
+  const running = inRecovery ? undefined : findSlot(before, imageNum, (x) => Boolean(x.active));
+  const info = pickForSlot(mode, parsed, running ? 1 - running.slot : 1);
+  const file = info.file;
+  if (files.length > 1) ctx.say(`${file} is the build for slot ${running ? 1 - running.slot : 1}, the one the device does not run`);
+  if (plan.note) ctx.say(plan.note);
+  const total = 3 + (plan.markBeforeReset !== 'none' ? 1 : 0) + (plan.confirmAfterBoot ? 1 : 0);
+  let stepNo = 0;
+  const n = (): string => `[${++stepNo}/${total}]`;
   if (info.hash && running?.hash && toHex(running.hash) === toHex(info.hash)) {
     step('check', `Image ${info.version} (${toHex(info.hash)}) is already running; nothing to do`);
     ctx.emit({ steps, version: info.version, hash: info.hash, upgraded: false });
     return;
   }
 
-  step('upload', `[1/5] Uploading ${file} (version ${info.version}, ${formatBytes(info.bytes.length)})`);
+  step('upload', `${n()} Uploading ${file} (version ${info.version}, ${formatBytes(info.bytes.length)})`);
   const up = await uploadImage(ctx, info.bytes, imageNum, false, false);
   steps[steps.length - 1]!.detail = { bytes: up.bytes, resumedFrom: up.resumedFrom };
 
@@ -46,11 +69,13 @@ export async function upgrade(ctx: Ctx, file: string, o: { image: string; wait: 
     : findSlot(after, imageNum, (x) => !x.active);
   if (!uploaded?.hash) throw new SmpError('the uploaded image does not appear in `image list`; the upload did not take');
   const hash = uploaded.hash;
-  step('test', `[2/5] Marking image ${toHex(hash)} for test`);
-  ctx.doing = 'the image test response';
-  await c.call(image.setState, { hash, confirm: false });
+  if (plan.markBeforeReset !== 'none') {
+    step('test', `${n()} Marking image ${toHex(hash)} for test`);
+    ctx.doing = 'the image test response';
+    await c.call(image.setState, { hash, confirm: false });
+  }
 
-  step('reset', '[3/5] Resetting the device');
+  step('reset', `${n()} Resetting the device`);
   ctx.doing = 'the reset response';
   try {
     await c.call(os.reset, {}, { timeoutMs: Math.min(ctx.timeoutMs, 3000), tries: 1 });
@@ -59,7 +84,7 @@ export async function upgrade(ctx: Ctx, file: string, o: { image: string; wait: 
     // The device may go down before it answers: carry on and wait for it.
   }
 
-  step('wait', `[4/5] Waiting for the device to come back (up to ${waitSec} s)`);
+  step('wait', `${n()} Waiting for the device to come back (up to ${waitSec} s)`);
   await sleep(500);
   const deadline = Date.now() + waitSec * 1000;
   let back = false;
@@ -90,7 +115,12 @@ export async function upgrade(ctx: Ctx, file: string, o: { image: string; wait: 
         'not the uploaded image: MCUboot did not swap (is the image signed with the right key? is it built for this board?) or reverted it',
     );
   }
-  step('confirm', `[5/5] New image ${active.version} is running; confirming it`);
+  if (!plan.confirmAfterBoot) {
+    ctx.say(`New image ${active.version} is running`);
+    ctx.emit({ steps, version: active.version, hash, upgraded: true, state });
+    return;
+  }
+  step('confirm', `${n()} New image ${active.version} is running; confirming it`);
   ctx.doing = 'the image confirm response';
   const final = await c.call(image.setState, { confirm: true });
   if (!ctx.json) process.stdout.write(formatImageList(final));

@@ -89,7 +89,8 @@ export function registerImageCommands(program: Command): void {
     .command('upgrade')
     .description('Upload, test, reset, wait for the device, check the new image runs, and confirm it')
     .argument('<file>')
+    .argument('[other]', 'MCUboot direct-XIP: the build for the other slot (each signed with --rom-fixed); the one for the slot the device does not run is sent')
     .option('-n, --image <n>', 'image number', '0')
     .option('--wait <sec>', 'how long to wait for the device after the reset', '60')
-    .action(act(async (ctx, file: string, o: { image: string; wait: string }) => upgrade(ctx, file, o)));
+    .action(act(async (ctx, file: string, other: string | undefined, o: { image: string; wait: string }) => upgrade(ctx, other ? [file, other] : [file], o)));
 }

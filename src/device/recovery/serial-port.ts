@@ -29,7 +29,9 @@ export function serveSerialLine(device: VirtualDevice, line: SerialLine, options
     { write: (bytes: Uint8Array) => line.write(bytes), onData: (cb) => (toApplication = cb), onClose: (cb) => line.onClose(cb), close: () => line.close() },
     { mtu: device.config.bufSize, maxReceivePacket: device.config.maxRequestSize ?? device.config.bufSize - 4, raw: options.raw },
   );
-  device.attachSerial(options.wrap ? options.wrap(transport) : transport, (text) => line.write(text));
+  // Zephyr's raw UART transport has its UART to itself (the console is elsewhere): no boot banner on this line.
+  const console = options.raw ? async () => undefined : (text: Uint8Array) => line.write(text);
+  device.attachSerial(options.wrap ? options.wrap(transport) : transport, console);
   const recovery = device.recovery;
   let reader: { entries: number; input: ConsoleInput | RawInput } | undefined;
   line.onData((bytes) => {
