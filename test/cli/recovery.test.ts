@@ -52,6 +52,14 @@ for (const framing of ['console', 'raw'] as const) {
       expect(r.stderr).not.toContain('CONFIG_');
     });
 
+    it('doctor names MCUboot options, not the application\'s', async () => {
+      const r = await run([...conn, 'doctor']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('MCUboot in serial recovery');
+      expect(r.stdout).toContain('CONFIG_BOOT_ERASE_PROGRESSIVELY');
+      expect(r.stdout).not.toContain('CONFIG_MCUMGR');
+    });
+
     it('uploads to the primary slot one whole-flash-unit chunk at a time, never sending a chunk twice', async () => {
       const r = await run([...conn, '-l', 'debug', 'image', 'upload', file]);
       expect(r.code, r.stderr).toBe(0);
