@@ -224,6 +224,7 @@ export class VirtualDevice {
   scheduleReset(bootMode?: number): void {
     if (this.resetTimer) return;
     this.nextBootMode = bootMode;
+    this.server.goesDownAt = performance.now() + this.config.resetDelayMs;
     this.resetTimer = setTimeout(() => {
       this.resetTimer = undefined;
       if (!this.closed) void this.reset();
@@ -237,19 +238,20 @@ export class VirtualDevice {
    */
   async reset(): Promise<BootEvent[]> {
     this.server.offline = true;
+    this.server.goesDownAt = undefined;
     for (const link of this.connections) void link.close().catch(() => undefined);
     if (this.fsTransfer?.timer) clearTimeout(this.fsTransfer.timer);
     this.fsTransfer = undefined;
     this.setUpload(undefined);
     this.recovery?.leave();
-    const events = bootForMode(this.flash, this.config.images, this.config.mcubootMode, this.validator());
+    const events = await bootForMode(this.flash, this.config.images, this.config.mcubootMode, this.validator());
     const bootMode = this.nextBootMode;
     this.nextBootMode = undefined;
     this.bootCount++;
     this.saveMeta();
     await new Promise((resolve) => setTimeout(resolve, this.config.bootTimeMs));
     if (this.closed) return events;
-    if (this.recovery?.shouldEnter(bootMode)) {
+    if (this.recovery && (await this.recovery.shouldEnter(bootMode))) {
       // MCUboot stays in serial recovery: the application does not start, its SMP server stays silent.
       this.recovery.enter();
       for (const l of this.resetListeners) l(events);

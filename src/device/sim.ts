@@ -106,7 +106,7 @@ async function main(): Promise<void> {
     const { openPty } = await import('../transport/pty.js');
     const { serveSerialLine } = await import('./recovery/serial-port.js');
     const pty = openPty();
-    const transport = serveSerialLine(device, pty, { raw: args.rawFraming, wrap });
+    const { transport } = serveSerialLine(device, pty, { raw: args.rawFraming, wrap });
     closers.push(() => transport.close());
     if (args.serial !== 'pty') {
       const link = args.serial;

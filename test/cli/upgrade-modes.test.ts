@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildImage } from '../../src/device/firmware.js';
-import { createImage } from '../../src/image/index.js';
+import { createImage } from '../../src/image/node.js';
 import { UsageError } from '../../src/cli/connect.js';
 import { pickForSlot, upgradePlan } from '../../src/cli/upgrade-plan.js';
 import { McubootMode } from '../../src/groups/bootloader-modes.js';

@@ -100,17 +100,21 @@ describe('MCUboot serial recovery, console framing (recorded section A)', () => 
   it('answers every recorded request with the recorded bytes, then boots the uploaded application', async () => {
     const device = recordedMcuboot();
     const line = memoryLine();
-    serveSerialLine(device, line, { raw: false });
+    const port = serveSerialLine(device, line, { raw: false });
     const cases = section('rec_');
     expect(cases.length).toBe(58);
     let compared = 0;
     for (const c of cases) {
-      if (c.name === 'rec_img_upload_unaligned_349_v1') line.feed(missingChunk());
+      if (c.name === 'rec_img_upload_unaligned_349_v1') {
+        line.feed(missingChunk());
+        await port.handled();
+      }
       for (const [i, e] of c.exchanges.entries()) {
         line.received.length = 0;
         const want = expectedHex(e);
         const arrived = device.recovery!.active || want === '' ? Promise.resolve() : untilReceived(line, want.length / 2);
         line.feed(bytes(e.serial_sent_hex));
+        await port.handled();
         await arrived;
         expect(Buffer.from(line.received).toString('hex'), `${c.name} exchange ${i}`).toBe(want);
         compared++;
@@ -134,7 +138,7 @@ describe('MCUboot raw recovery protocol (recorded section C)', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const device = recordedMcuboot();
     const line = memoryLine();
-    serveSerialLine(device, line, { raw: true });
+    const port = serveSerialLine(device, line, { raw: true });
     let compared = 0;
     for (const c of section('raw_')) {
       for (const [i, e] of c.exchanges.entries()) {
@@ -149,6 +153,7 @@ describe('MCUboot raw recovery protocol (recorded section C)', () => {
           line.feed(sent);
         }
         if (e.no_response) vi.advanceTimersByTime((e.waited_seconds ?? 0) * 1000);
+        await port.handled();
         expect(Buffer.from(line.received).toString('hex'), `${c.name} exchange ${i}`).toBe(expectedHex(e));
         compared++;
       }

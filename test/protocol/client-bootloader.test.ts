@@ -85,7 +85,7 @@ describe('image upload into MCUboot serial recovery (the virtual device in recov
     const device = makeDevice({ config: { recovery: {} } });
     device.enterRecovery();
     const t = new ScriptedTransport((p, tr) => {
-      for (const r of device.recovery!.handle(p)) tr.deliver(r);
+      void device.recovery!.handle(p).then((answers) => answers.forEach((r) => tr.deliver(r)));
     });
     const client = new SmpClient(t, { timeoutMs: 2000 });
     const bytes = buildImage({ version: '2.1.0', body: new Uint8Array(9000).map((_, i) => i) });

@@ -56,13 +56,15 @@ export function registerOsCommands(program: Command): void {
     .description('Restart the device')
     .option('-f, --force', 'reset even if the device would refuse (SMP v2 "force")')
     .option('--boot-mode <mode>', 'what the bootloader should do after the reset: "bootloader" (1: MCUboot serial recovery) or a number')
+    .option('--no-wait', "return as soon as the device answers the reset (the Go tool's behaviour), not once it is back")
     .action(
-      act(async (ctx, o: { force?: boolean; bootMode?: string }) => {
+      act(async (ctx, o: { force?: boolean; bootMode?: string; wait: boolean }) => {
         const bootMode = o.bootMode === undefined ? undefined : parseBootMode(o.bootMode);
         const c = await ctx.client();
         ctx.doing = 'the reset response';
         await c.call(os.reset, { ...(o.force ? { force: true } : {}), ...(bootMode !== undefined ? { boot_mode: bootMode } : {}) });
-        ctx.emit({ ok: true, ...(bootMode !== undefined ? { bootMode } : {}) }, 'Done\n');
+        if (o.wait) await ctx.waitForReboot();
+        ctx.emit({ ok: true, waited: o.wait, ...(bootMode !== undefined ? { bootMode } : {}) }, 'Done\n');
       }),
     );
   program

@@ -8,7 +8,7 @@ import type { Flash } from '../flash.js';
  * secondary (MCUboot loader.c, MCUBOOT_OVERWRITE_ONLY: no revert, the image is permanent). Direct-XIP, RAM-load,
  * single-app and the firmware loader move nothing: they boot a slot where it is.
  */
-export function bootForMode(flash: Flash, images: number, mode: number, validate: BootValidator): BootEvent[] {
+export async function bootForMode(flash: Flash, images: number, mode: number, validate: BootValidator): Promise<BootEvent[]> {
   if (modeSwaps(mode)) return bootAll(flash, images, validate);
   const events: BootEvent[] = [];
   for (let n = 0; n < images; n++) {
@@ -22,7 +22,7 @@ export function bootForMode(flash: Flash, images: number, mode: number, validate
       continue;
     }
     const secondary = Buffer.from(flash.read(2 * n + 1));
-    if (!validate(secondary)) {
+    if (!(await validate(secondary))) {
       flash.erase(2 * n + 1);
       events.push({ image: n, action: 'rejected' });
       continue;

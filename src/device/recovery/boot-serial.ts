@@ -9,7 +9,7 @@ import { compareVersions, formatVersion, IMAGE_FLAGS, type ImageVersion } from '
 import { McubootMode, modePicksSlot } from '../../groups/bootloader-modes.js';
 import { imageSwapType, SwapType, type BootValidator } from '../boot.js';
 import type { Flash } from '../flash.js';
-import { readSlotImage } from '../slot-image.js';
+import { readSlotImage, type SlotImage } from '../slot-image.js';
 import type { RecoveryConfig } from './config.js';
 
 /** MGMT_ERR_* codes boot_serial answers with. */
@@ -51,7 +51,7 @@ export class BootSerial {
    * boot_serial_input(): answers one decoded request. Returns the response packets (none for a request it drops,
    * two for slot info sent with the write op).
    */
-  handle(packet: Uint8Array): Uint8Array[] {
+  async handle(packet: Uint8Array): Promise<Uint8Array[]> {
     if (packet.length < SMP_HEADER_SIZE) return [];
     const op = packet[0]! & 0x07;
     const declared = (packet[2]! << 8) | packet[3]!;
@@ -63,7 +63,7 @@ export class BootSerial {
     const out = new ResponseWriter(packet.subarray(0, SMP_HEADER_SIZE));
     const { config } = this.target;
     if (group === GROUP_IMAGE) {
-      if (id === 0) this.listOrSet(op, body, out);
+      if (id === 0) await this.listOrSet(op, body, out);
       else if (id === 1) out.send(this.uploadChunk(body));
       else if (id === 6 && config.slotInfo) this.slotInfo(op, out);
       else out.send({ rc: RC.ENOTSUP });
@@ -100,9 +100,9 @@ export class BootSerial {
     return encodeCborIndefinite(reply).length > this.outMax ? { rc: RC.ENOMEM } : reply;
   }
 
-  private listOrSet(op: number, body: Uint8Array, out: ResponseWriter): void {
+  private async listOrSet(op: number, body: Uint8Array, out: ResponseWriter): Promise<void> {
     if (op === OP_READ) {
-      out.send(this.list());
+      out.send(await this.list());
       return;
     }
     const { config, mode } = this.target;
@@ -110,21 +110,16 @@ export class BootSerial {
       out.send({ rc: RC.ENOTSUP });
       return;
     }
-    const rc = this.setState(body);
-    out.send(rc === RC.OK ? this.list() : { rc });
+    const rc = await this.setState(body);
+    out.send(rc === RC.OK ? await this.list() : { rc });
   }
 
   /** bs_list: every slot holding a valid image, with only the flags that are true. */
-  private list(): Record<string, unknown> {
-    const { flash, images, config, mode, validate } = this.target;
+  private async list(): Promise<Record<string, unknown>> {
+    const { flash, images, config, mode } = this.target;
     const entries: Record<string, unknown>[] = [];
     for (let n = 0; n < images; n++) {
-      const valid = [0, 1].map((s) => {
-        const slot = 2 * n + s;
-        if (!flash.hasSlot(slot)) return undefined;
-        const info = readSlotImage(flash.read(slot));
-        return info && validate(flash.read(slot)) ? info : undefined;
-      });
+      const valid = [await this.validImage(2 * n), await this.validImage(2 * n + 1)];
       const flags = modePicksSlot(mode) ? this.directXipFlags(n, valid.map((v) => v?.header.version)) : this.swapFlags(n);
       valid.forEach((info, s) => {
         if (!info) return;
@@ -142,6 +137,14 @@ export class BootSerial {
       });
     }
     return { images: entries };
+  }
+
+  /** The image in a slot, when bootutil_img_validate accepts it. */
+  private async validImage(slot: number): Promise<SlotImage | undefined> {
+    const { flash, validate } = this.target;
+    if (!flash.hasSlot(slot)) return undefined;
+    const info = readSlotImage(flash.read(slot));
+    return info && (await validate(flash.read(slot))) ? info : undefined;
   }
 
   /**
@@ -185,22 +188,22 @@ export class BootSerial {
    * without a hash marks image 0's secondary slot for a test or, with confirm, a permanent swap, even when that slot
    * is empty (rec_img_state_write_confirm_no_hash_v1).
    */
-  private setState(body: Uint8Array): number {
+  private async setState(body: Uint8Array): Promise<number> {
     const map = decodeMap(body);
     if (!map || (map.confirm !== undefined && typeof map.confirm !== 'boolean') || (map.hash !== undefined && !(map.hash instanceof Uint8Array))) {
       return RC.EINVAL;
     }
     const confirm = map.confirm === true;
     const hash = this.target.config.hash ? (map.hash as Uint8Array | undefined) : undefined;
-    const { flash, images, validate } = this.target;
+    const { flash, images } = this.target;
     if ((hash && hash.length !== 32 && hash.length !== 0) || ((!hash || hash.length === 0) && images > 1)) return RC.EINVAL;
     let image = 0;
     if (hash && hash.length > 0) {
-      const found = [...Array(images).keys()].find((n) => {
-        const slot = flash.read(2 * n + 1);
-        const info = readSlotImage(slot);
-        return info !== undefined && validate(slot) && Buffer.from(info.hash).equals(Buffer.from(hash));
-      });
+      let found: number | undefined;
+      for (let n = 0; n < images && found === undefined; n++) {
+        const info = await this.validImage(2 * n + 1);
+        if (info && Buffer.from(info.hash).equals(Buffer.from(hash))) found = n;
+      }
       if (found === undefined) return RC.ENOENT;
       const type = imageSwapType(flash, found);
       if (type === SwapType.TEST || type === SwapType.PERM || type === SwapType.REVERT) return RC.EBADSTATE;

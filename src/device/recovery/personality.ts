@@ -37,11 +37,11 @@ export class RecoveryPersonality {
    * MCUboot's choice at boot (boot/zephyr/main.c): recovery when the boot mode asks for it, or, with
    * CONFIG_BOOT_SERIAL_NO_APPLICATION, when the primary slot of image 0 holds no valid image.
    */
-  shouldEnter(bootMode: number | undefined): boolean {
+  async shouldEnter(bootMode: number | undefined): Promise<boolean> {
     if (bootMode === BOOT_MODE_BOOTLOADER) return true;
     if (!this.config.enterWhenNoApplication) return false;
     const primary = this.host.flash.read(0);
-    return !(readSlotImage(primary) && this.host.validate(primary));
+    return !(readSlotImage(primary) && (await this.host.validate(primary)));
   }
 
   enter(): void {
@@ -61,7 +61,7 @@ export class RecoveryPersonality {
   }
 
   /** Answers one request (none while not in recovery). */
-  handle(packet: Uint8Array): Uint8Array[] {
-    return this.session?.handle(packet) ?? [];
+  async handle(packet: Uint8Array): Promise<Uint8Array[]> {
+    return (await this.session?.handle(packet)) ?? [];
   }
 }

@@ -22,8 +22,15 @@ export interface SerialPortOptions {
   wrap?: (transport: SmpTransport) => SmpTransport;
 }
 
-/** Serves `line` for `device`; returns the application's transport (closing it closes the line). */
-export function serveSerialLine(device: VirtualDevice, line: SerialLine, options: SerialPortOptions): StreamSerialTransport {
+export interface SerialPort {
+  /** The application's transport (closing it closes the line). */
+  transport: StreamSerialTransport;
+  /** Settles when the recovery requests received so far are answered. */
+  handled(): Promise<void>;
+}
+
+/** Serves `line` for `device`. */
+export function serveSerialLine(device: VirtualDevice, line: SerialLine, options: SerialPortOptions): SerialPort {
   let toApplication: (bytes: Uint8Array) => void = () => undefined;
   const transport = new StreamSerialTransport(
     { write: (bytes: Uint8Array) => line.write(bytes), onData: (cb) => (toApplication = cb), onClose: (cb) => line.onClose(cb), close: () => line.close() },
@@ -34,6 +41,7 @@ export function serveSerialLine(device: VirtualDevice, line: SerialLine, options
   device.attachSerial(options.wrap ? options.wrap(transport) : transport, console);
   const recovery = device.recovery;
   let reader: { entries: number; input: ConsoleInput | RawInput } | undefined;
+  let handled = Promise.resolve();
   line.onData((bytes) => {
     if (!recovery?.active) {
       toApplication(bytes);
@@ -49,14 +57,17 @@ export function serveSerialLine(device: VirtualDevice, line: SerialLine, options
           : new ConsoleInput({ maxReceiveSize: c.maxReceiveSize, lineLength: c.lineLength }),
       };
     }
+    // MCUboot handles one request at a time, in the order they came.
     for (const request of reader.input.push(bytes)) {
-      for (const response of recovery.handle(request)) {
-        void line.write(options.raw ? response : encodeConsoleResponse(response)).catch(() => undefined);
-      }
+      handled = handled.then(async () => {
+        for (const response of await recovery.handle(request)) {
+          await line.write(options.raw ? response : encodeConsoleResponse(response)).catch(() => undefined);
+        }
+      });
     }
   });
   line.onClose(() => {
     if (reader?.input instanceof RawInput) reader.input.close();
   });
-  return transport;
+  return { transport, handled: () => handled };
 }
