@@ -1,12 +1,14 @@
 /** The virtual device as MCUboot in serial recovery: entered at boot, left by a reset that boots a valid application. */
 import { BootSerial } from './boot-serial.js';
 import { resolveRecoveryConfig, type RecoveryConfig } from './config.js';
-import type { BootValidator } from '../boot.js';
+import { mcubootValidator, type BootValidator } from '../boot.js';
 import type { Flash } from '../flash.js';
 import { readSlotImage } from '../slot-image.js';
 
 /** Zephyr's retention boot mode (BOOT_MODE_TYPE_BOOTLOADER) that MCUboot's CONFIG_BOOT_SERIAL_BOOT_MODE enters recovery on. */
 export const BOOT_MODE_BOOTLOADER = 1;
+
+const HASH_ONLY = mcubootValidator();
 
 export interface RecoveryHost {
   flash: Flash;
@@ -35,13 +37,14 @@ export class RecoveryPersonality {
 
   /**
    * MCUboot's choice at boot (boot/zephyr/main.c): recovery when the boot mode asks for it, or, with
-   * CONFIG_BOOT_SERIAL_NO_APPLICATION, when the primary slot of image 0 holds no valid image.
+   * CONFIG_BOOT_SERIAL_NO_APPLICATION, when the primary slot of image 0 holds no image (here: no image whose hash
+   * checks; the signature is left out, since the device seeds its first slot-0 image unsigned).
    */
   async shouldEnter(bootMode: number | undefined): Promise<boolean> {
     if (bootMode === BOOT_MODE_BOOTLOADER) return true;
     if (!this.config.enterWhenNoApplication) return false;
     const primary = this.host.flash.read(0);
-    return !(readSlotImage(primary) && (await this.host.validate(primary)));
+    return !(readSlotImage(primary) && (await HASH_ONLY(primary)));
   }
 
   enter(): void {
