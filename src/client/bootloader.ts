@@ -33,3 +33,16 @@ export const BOOTLOADER_CHUNK_ALIGN = 32;
  * buffer (no `os params` before MCUboot 2.2), so requests are sized for the default.
  */
 export const MCUBOOT_RECEIVE_SIZE = 512;
+
+type SlotInfo = { images: { image: number; slots: { slot: number; size?: number; upload_image_id?: number }[] }[] };
+
+/**
+ * The `image` value that writes image `imageNum`'s primary slot in MCUboot's recovery. With
+ * CONFIG_MCUBOOT_SERIAL_DIRECT_IMAGE_UPLOAD, slot info names an `upload_image_id` for every slot (image × 2 + slot + 1,
+ * boot_serial.c bs_slot_info), and the primary slot's is the one to use; otherwise the image number itself (the
+ * recorded MCUboot names an id on the secondary slot only, yet writes `image 0` to the primary).
+ */
+export function recoveryUploadTarget(slots: SlotInfo | undefined, imageNum: number): number {
+  const primary = slots?.images.find((i) => i.image === imageNum)?.slots.find((s) => s.slot === 0);
+  return primary?.upload_image_id ?? imageNum;
+}

@@ -24,7 +24,7 @@ function uploadRequests(stderr: string): { off: number; data: Uint8Array }[] {
   return [...stderr.matchAll(/^Tx SMP packet \(\d+ bytes\): ([0-9a-f]+)$/gm)]
     .map((m) => decodePacket(new Uint8Array(Buffer.from(m[1]!, 'hex'))))
     .filter((p) => p.header.group === 1 && p.header.id === 1)
-    .map((p) => decodeCborMap(p.payload) as { off: number; data: Uint8Array });
+    .map((p) => decodeCborMap(p.payload) as { off: number; data: Uint8Array; image?: number });
 }
 
 for (const framing of ['console', 'raw'] as const) {
@@ -114,3 +114,28 @@ for (const framing of ['console', 'raw'] as const) {
     });
   });
 }
+
+describe('mcumgr against MCUboot serial recovery with direct image upload (two images)', () => {
+  let sim: SimProcess;
+  const dir = tempDir('mcumgr-recovery-direct-');
+  beforeAll(async () => {
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ images: 2, recovery: { directImageUpload: true } }));
+    sim = await startSim(['--serial', 'pty', '--recovery', '--state', join(dir, 'state'), '--config', join(dir, 'config.json')]);
+  });
+  afterAll(async () => {
+    await sim?.stop();
+  });
+
+  it('sends image 1 to its primary slot with the upload id slot info names for it', async () => {
+    const conn = ['--conntype', 'serial', '--connstring', `dev=${sim.pty}`];
+    const file = join(dir, 'net.bin');
+    writeFileSync(file, buildImage({ version: '5.0.0', image: 1 }));
+    const r = await run([...conn, '-l', 'debug', 'image', 'upload', '-n', '1', file]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(uploadRequests(r.stderr)[0]).toMatchObject({ image: 3 });
+    const list = await run([...conn, '--json', 'image', 'list']);
+    const images = (JSON.parse(list.stdout) as { images: { image: number; slot: number; version: string }[] }).images;
+    expect(images.find((i) => i.image === 1 && i.slot === 0)?.version).toBe('5.0.0');
+    expect(images.find((i) => i.image === 0 && i.slot === 0)?.version).toBe('1.0.0');
+  });
+});
