@@ -8,6 +8,8 @@
  * an emulated link (see link-emulation.ts), e.g. `--link uart-115200` or `--link udp-20ms,loss=0.05`.
  * `--recovery` starts the device in MCUboot's serial recovery (recovery/); `--framing raw` puts bare SMP packets on
  * the serial line (Zephyr's raw UART transport, MCUboot's raw recovery protocol).
+ * `--usb VID:PID[,serial=SN]` serves a USB CDC-ACM port that re-enumerates under a new pty on every reset; the
+ * port list a host would see goes to `--ports-file` (see usb-cdc.ts).
  */
 import { lstatSync, symlinkSync, unlinkSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
@@ -16,6 +18,7 @@ import { loadSimConfig } from './config.js';
 import { emulateLink, parseLinkSpec, type LinkEmulation } from './link-emulation.js';
 import { VirtualDevice } from './device.js';
 import { UdpSmpServer } from './udp-server.js';
+import { parseUsbSpec, UsbCdcPort, type UsbIdentity } from './usb-cdc.js';
 import type { SmpTransport } from '../transport/transport.js';
 
 interface SimArgs {
@@ -26,11 +29,14 @@ interface SimArgs {
   link?: LinkEmulation;
   recovery: boolean;
   rawFraming: boolean;
+  usb?: UsbIdentity;
+  portsFile?: string;
 }
 
 function usage(): never {
   process.stderr.write(
-    'usage: mcumgr-sim [--udp HOST:PORT] [--serial pty|PATH] [--framing console|raw] [--recovery] [--state DIR] [--config FILE] [--link PROFILE[,key=value...]]\n',
+    'usage: mcumgr-sim [--udp HOST:PORT] [--serial pty|PATH] [--framing console|raw] [--recovery] [--state DIR] [--config FILE]\n' +
+      '                  [--link PROFILE[,key=value...]] [--usb VID:PID[,serial=SN][,manufacturer=NAME] [--ports-file FILE]]\n',
   );
   process.exit(2);
 }
@@ -56,10 +62,13 @@ export function parseSimArgs(argv: string[]): SimArgs {
       if (framing !== 'console' && framing !== 'raw') usage();
       args.rawFraming = framing === 'raw';
     }
+    else if (flag === '--usb') args.usb = parseUsbSpec(value());
+    else if (flag === '--ports-file') args.portsFile = value();
     else if (flag === '-h' || flag === '--help') usage();
     else usage();
   }
-  if (!args.udp && !args.serial) args.udp = '127.0.0.1:1337';
+  if (args.portsFile && !args.usb) usage();
+  if (!args.udp && !args.serial && !args.usb) args.udp = '127.0.0.1:1337';
   return args;
 }
 
@@ -115,6 +124,12 @@ async function main(): Promise<void> {
       process.stdout.write(`serial: ${link}\n`);
     }
     process.stdout.write(`pty: ${pty.path}\n`);
+  }
+  if (args.usb) {
+    const { openPty } = await import('../transport/pty.js');
+    const usb = new UsbCdcPort(device, args.usb, args.portsFile, wrap, (path) => process.stdout.write(`pty: ${path}\n`), openPty);
+    usb.enumerate();
+    closers.push(() => usb.close());
   }
   if (device.recovery?.active) process.stdout.write('mode: MCUboot serial recovery\n');
   device.onReset((events) => {

@@ -88,9 +88,9 @@ export function registerImageCommands(program: Command): void {
   img
     .command('upgrade')
     .description('Upload, test, reset, wait for the device, check the new image runs, and confirm it')
-    .argument('<file>')
+    .argument('<file>', 'MCUboot image (.bin or Intel HEX) or dfu_application.zip')
     .argument('[other]', 'MCUboot direct-XIP: the build for the other slot (each signed with --rom-fixed); the one for the slot the device does not run is sent')
-    .option('-n, --image <n>', 'image number', '0')
+    .option('-n, --image <n>', 'image number (default 0; a dfu_application.zip gives each image its number)')
     .option('--wait <sec>', 'how long to wait for the device after the reset', '60')
-    .action(act(async (ctx, file: string, other: string | undefined, o: { image: string; wait: string }) => upgrade(ctx, other ? [file, other] : [file], o)));
+    .action(act(async (ctx, file: string, other: string | undefined, o: { image?: string; wait: string }) => upgrade(ctx, file, o, other)));
 }
