@@ -16,11 +16,12 @@ interface Series {
   data: number[][];
 }
 
-export function toCsv(history: Record<string, Series>, started: number): string {
+/** One row per reading: seconds since the panel started reading, group, counter, value. */
+export function toCsv(history: Record<string, Series>): string {
   const rows = ['time_s,group,counter,value'];
   for (const [group, s] of Object.entries(history)) {
     s.data[0]!.forEach((t, i) => {
-      s.fields.forEach((f, j) => rows.push(`${((t - started) / 1000).toFixed(3)},${group},${f},${s.data[j + 1]![i]}`));
+      s.fields.forEach((f, j) => rows.push(`${t.toFixed(3)},${group},${f},${s.data[j + 1]![i]}`));
     });
   }
   return rows.join('\n') + '\n';
@@ -82,17 +83,13 @@ export function StatsPanel({ active }: { active: boolean }) {
     };
   }, [connected, active, paused, groups]);
 
-  const csvHistory = Object.fromEntries(
-    Object.entries(history).map(([g, s]) => [g, { ...s, data: [s.data[0]!.map((t) => started.current + t * 1000), ...s.data.slice(1)] }]),
-  );
-
   return (
     <div>
       <div class="buttons">
         <button type="button" id="stats-pause" aria-pressed={paused} onClick={() => setPaused(!paused)}>
           {paused ? 'Resume' : 'Pause'}
         </button>
-        <button type="button" id="stats-csv" disabled={!Object.keys(history).length} onClick={() => saveFile('statistics.csv', toCsv(csvHistory, started.current), 'text/csv')}>
+        <button type="button" id="stats-csv" disabled={!Object.keys(history).length} onClick={() => saveFile('statistics.csv', toCsv(history), 'text/csv')}>
           Export CSV
         </button>
       </div>
