@@ -233,6 +233,7 @@ describeBrowser('web device manager over Web Serial (mcumgr-sim on a pseudo-term
       const [value, max] = await progress();
       return max === img.length && value > img.length / 10;
     }).toBe(true);
+    expect(await text(page, '#upload-text')).toMatch(/^[\d.]+ KiB of 117\.3 KiB \(\d+ %\), [\d.]+ KiB\/s, about (\d+ s|\d+ min \d+ s|—) left$/);
     await serial.unplug();
     await eventually(() => text(page, '#link-message')).toMatch(/^The link was lost \(Serial port disconnected .*\)\. Waiting for it to come back: attempt \d+/);
     serial.plugIn();
