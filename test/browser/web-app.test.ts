@@ -73,6 +73,27 @@ const eventually = <T>(read: () => T | Promise<T>, options: { timeout?: number }
 
 const text = (page: Page, selector: string) => page.textContent(selector).then((t) => t ?? '');
 
+/** A virtual device behind a simulated GATT peer, and a page of the app whose navigator.bluetooth reaches it. */
+async function bluetoothPage(peerOptions: ConstructorParameters<typeof SimulatedGattPeer>[0]) {
+  const vdev = await VirtualDevice.create({ stateDir: tempDir('mcumgr-web-ble-') });
+  const peer = new SimulatedGattPeer(peerOptions);
+  vdev.server.attach(peer.deviceTransport());
+  const page = await browser.context.newPage();
+  await page.setViewportSize(LAPTOP);
+  errors = watchErrors(page);
+  await bridgeWebBluetooth(page, peer);
+  await page.goto(`${browser.url}#connect`);
+  return {
+    vdev,
+    peer,
+    page,
+    async close() {
+      await page.close();
+      await vdev.close();
+    },
+  };
+}
+
 beforeAll(async () => {
   if (missing) throw new Error(missing);
   browser = await openBrowser({ site: 'web' });
@@ -400,23 +421,16 @@ describeBrowser('web device manager over Web Serial (mcumgr-sim on a pseudo-term
 });
 
 describeBrowser('web device manager over Web Bluetooth (SimulatedGattPeer on the virtual device)', () => {
-  let vdev: VirtualDevice;
-  let peer: SimulatedGattPeer;
+  let ble: Awaited<ReturnType<typeof bluetoothPage>>;
   let page: Page;
+  let peer: SimulatedGattPeer;
 
   beforeAll(async () => {
-    vdev = await VirtualDevice.create({ stateDir: tempDir('mcumgr-web-ble-') });
-    peer = new SimulatedGattPeer({ attMtu: 247 });
-    vdev.server.attach(peer.deviceTransport());
-    page = await browser.context.newPage();
-    await page.setViewportSize(LAPTOP);
-    errors = watchErrors(page);
-    await bridgeWebBluetooth(page, peer);
-    await page.goto(`${browser.url}#connect`);
+    ble = await bluetoothPage({ attMtu: 247 });
+    ({ page, peer } = ble);
   });
   afterAll(async () => {
-    await page?.close();
-    await vdev?.close();
+    await ble?.close();
   });
 
   it('asks for a device with the SMP service and a name filter, at ATT MTU 247, and reads the overview', async () => {
@@ -436,22 +450,16 @@ describeBrowser('web device manager over Web Bluetooth (SimulatedGattPeer on the
 });
 
 describeBrowser('web device manager over a Bluetooth link whose ATT MTU is smaller than asked', () => {
-  let vdev: VirtualDevice;
-  let peer: SimulatedGattPeer;
+  let ble: Awaited<ReturnType<typeof bluetoothPage>>;
   let page: Page;
+  let peer: SimulatedGattPeer;
 
   beforeAll(async () => {
-    vdev = await VirtualDevice.create({ stateDir: tempDir('mcumgr-web-ble23-') });
-    peer = new SimulatedGattPeer({ attMtu: 23, reassembly: true });
-    vdev.server.attach(peer.deviceTransport());
-    page = await browser.context.newPage();
-    errors = watchErrors(page);
-    await bridgeWebBluetooth(page, peer);
-    await page.goto(`${browser.url}#connect`);
+    ble = await bluetoothPage({ attMtu: 23, reassembly: true });
+    ({ page, peer } = ble);
   });
   afterAll(async () => {
-    await page?.close();
-    await vdev?.close();
+    await ble?.close();
   });
 
   it('a refused write lowers the ATT MTU to 23 and says so; the next request goes through in 20-byte writes', async () => {

@@ -29,6 +29,36 @@ function BrowserSupport({ kind }: { kind: LinkSettings['kind'] }) {
   return null;
 }
 
+/** A labelled number input whose value is kept within [min, max]; an empty or invalid entry gives `fallback`. */
+function NumberField(props: {
+  id: string;
+  label: string;
+  min: number;
+  max: number;
+  value: number;
+  fallback: number;
+  onValue: (value: number) => void;
+  disabled?: boolean;
+  describedBy?: string;
+}) {
+  const { id, label, min, max, value, fallback, onValue, disabled, describedBy } = props;
+  return (
+    <>
+      <label for={id}>{label}</label>
+      <input
+        id={id}
+        type="number"
+        min={min}
+        max={max}
+        value={value}
+        disabled={disabled}
+        aria-describedby={describedBy}
+        onChange={(e) => onValue(Math.min(max, Math.max(min, Number(e.currentTarget.value) || fallback)))}
+      />
+    </>
+  );
+}
+
 export function ConnectPanel(_: { active: boolean }) {
   const settings = useStore(connection.settings);
   const state = useStore(connection.state);
@@ -72,16 +102,16 @@ export function ConnectPanel(_: { active: boolean }) {
           <div class="fields">
             <label for="name-prefix">Device name starts with</label>
             <input id="name-prefix" type="text" value={settings.namePrefix} placeholder="(any device with the SMP service)" onInput={(e) => set({ namePrefix: e.currentTarget.value })} disabled={linked} />
-            <label for="att-mtu">ATT MTU</label>
-            <input
+            <NumberField
               id="att-mtu"
-              type="number"
+              label="ATT MTU"
               min={23}
               max={517}
               value={settings.attMtu}
-              onChange={(e) => set({ attMtu: Math.min(517, Math.max(23, Number(e.currentTarget.value) || 247)) })}
+              fallback={247}
+              onValue={(attMtu) => set({ attMtu })}
               disabled={linked}
-              aria-describedby="att-mtu-help"
+              describedBy="att-mtu-help"
             />
             <p id="att-mtu-help" class="help">
               Browsers do not tell the page the MTU they negotiated. 247 suits Zephyr's smp_svr; on write errors the app lowers it to 23 by itself.
@@ -92,16 +122,24 @@ export function ConnectPanel(_: { active: boolean }) {
           </div>
         )}
         <div class="fields">
-          <label for="timeout">Answer timeout (s)</label>
-          <input id="timeout" type="number" min={1} max={120} value={settings.timeoutMs / 1000} onChange={(e) => set({ timeoutMs: Math.max(1, Number(e.currentTarget.value) || 5) * 1000 })} disabled={linked} />
-          <label for="reconnect-seconds">Wait for a lost device (s)</label>
-          <input
+          <NumberField
+            id="timeout"
+            label="Answer timeout (s)"
+            min={1}
+            max={120}
+            value={settings.timeoutMs / 1000}
+            fallback={5}
+            onValue={(seconds) => set({ timeoutMs: seconds * 1000 })}
+            disabled={linked}
+          />
+          <NumberField
             id="reconnect-seconds"
-            type="number"
+            label="Wait for a lost device (s)"
             min={1}
             max={600}
             value={settings.reconnectSeconds}
-            onChange={(e) => set({ reconnectSeconds: Math.max(1, Number(e.currentTarget.value) || 30) })}
+            fallback={30}
+            onValue={(reconnectSeconds) => set({ reconnectSeconds })}
           />
         </div>
         <BrowserSupport kind={settings.kind} />
