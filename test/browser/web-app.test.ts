@@ -265,6 +265,20 @@ describeBrowser('web device manager over Web Serial (mcumgr-sim on a pseudo-term
     errors.splice(0); // the lost port logs the browser's own stream errors
   });
 
+  it('images: erases the secondary slot, and resets the device, waiting for it to answer again', async () => {
+    await show(page, 'images');
+    await page.click('#images-refresh');
+    const secondary = page.locator('#slot-0-1');
+    await eventually(() => secondary.locator('.version').textContent()).toBe('3.0.0');
+    await secondary.getByRole('button', { name: 'Erase' }).click();
+    await eventually(() => text(page, '#images-message')).toBe('Slot 1 erased.');
+    expect((await slots()).some((s) => s.slot === 1)).toBe(false);
+    const reset = sim.nextReset();
+    await page.click('#reset');
+    await eventually(() => text(page, '#images-message'), { timeout: 30_000 }).toBe('The device restarted and answers again.');
+    expect(await reset).toMatch(/^reset: /);
+  });
+
   it('log: every frame sent and received, decoded and in hex', async () => {
     await show(page, 'overview');
     await page.fill('#echo-text', 'for the log');
