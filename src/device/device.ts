@@ -53,6 +53,8 @@ export class VirtualDevice {
   /** Serial consoles that show the boot banner. */
   private readonly consoles = new Set<(text: Uint8Array) => Promise<void>>();
   private closed = false;
+  /** What MCUboot did at the last boot. */
+  bootEvents: BootEvent[];
 
   private constructor(opts: CreateDeviceOptions) {
     this.config = resolveConfig(opts.config);
@@ -66,6 +68,8 @@ export class VirtualDevice {
     this.bootCount = (meta?.bootCount ?? 0) + 1;
     this.clockOffsetMs = meta?.clockOffsetMs ?? 0;
     if (firstStart) this.seed(opts.seedImage);
+    // A start is a power-on: MCUboot runs, and first finishes a swap that a kill interrupted.
+    this.bootEvents = this.runBootloader();
     for (const m of this.config.fs.mounts) mkdirSync(join(this.fsRoot, m.slice(1)), { recursive: true });
     this.upload = readJson<UploadState>(join(this.stateDir, 'upload.json'));
     const settings = readJson<Record<string, string>>(join(this.stateDir, 'settings.json')) ?? {};
@@ -116,6 +120,10 @@ export class VirtualDevice {
       });
     }
     for (const name of this.config.disabledCommands ?? []) this.server.unregisterCommand(name);
+  }
+
+  private runBootloader(): BootEvent[] {
+    return bootAll(this.flash, this.config.images, allValidators(mcubootValidator(this.config.verificationKey), this.config.validateImage));
   }
 
   uptimeMs(): number {
@@ -212,7 +220,8 @@ export class VirtualDevice {
     if (this.fsTransfer?.timer) clearTimeout(this.fsTransfer.timer);
     this.fsTransfer = undefined;
     this.setUpload(undefined);
-    const events = bootAll(this.flash, this.config.images, allValidators(mcubootValidator(this.config.verificationKey), this.config.validateImage));
+    const events = this.runBootloader();
+    this.bootEvents = events;
     this.bootCount++;
     this.saveMeta();
     await new Promise((resolve) => setTimeout(resolve, this.config.bootTimeMs));

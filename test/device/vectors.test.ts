@@ -45,7 +45,7 @@ describe('replay of the Zephyr 3.4 smp_svr recordings', () => {
       if (/taken from/.test((data as { description?: string }).description ?? '') || name === 'err_bad_crc') continue;
       if (name === index.notes.fresh_flash_before) {
         device.flash.erase(1);
-        device.flash.eraseTrailer(0);
+        device.flash.eraseTrailerSectors(0);
         device.setUpload(undefined);
       }
       for (const ex of data.exchanges) {
