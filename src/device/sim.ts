@@ -5,10 +5,13 @@
  * `--serial PATH` (e.g. /dev/ttyACM0) also links PATH to the pseudo-terminal, so commands written for
  * a real board's port run unchanged; the link is removed on exit. `--link` makes every transport behave as
  * an emulated link (see link-emulation.ts), e.g. `--link uart-115200` or `--link udp-20ms,loss=0.05`.
+ * `MCUMGR_SIM_POWER_CUT=N` (for tests) kills the process with SIGKILL before the bootloader's Nth flash change
+ * at a reset, as a power cut in the middle of a swap would; the next start finishes the swap.
  */
 import { lstatSync, symlinkSync, unlinkSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { BootEvent } from './boot.js';
 import { loadSimConfig } from './config.js';
 import { emulateLink, parseLinkSpec, type LinkEmulation } from './link-emulation.js';
 import { VirtualDevice } from './device.js';
@@ -76,10 +79,20 @@ function linkSerialPort(link: string, ptyPath: string): void {
   }
 }
 
+function cutPowerInBoot(device: VirtualDevice, at: string | undefined): void {
+  if (at === undefined) return;
+  let changes = 0;
+  device.flash.beforeChange = () => {
+    // While the device is down, only the bootloader changes flash.
+    if (device.server.offline && ++changes >= Number(at)) process.kill(process.pid, 'SIGKILL');
+  };
+}
+
 async function main(): Promise<void> {
   const args = parseSimArgs(process.argv.slice(2));
   const config = args.config ? loadSimConfig(args.config) : undefined;
   const device = await VirtualDevice.create({ stateDir: args.state, config });
+  cutPowerInBoot(device, process.env.MCUMGR_SIM_POWER_CUT);
   const link = args.link;
   const wrap = link ? (raw: SmpTransport): SmpTransport => emulateLink(raw, link, device.config) : (raw: SmpTransport) => raw;
   const closers: (() => Promise<void> | void)[] = [];
@@ -104,9 +117,9 @@ async function main(): Promise<void> {
     }
     process.stdout.write(`pty: ${pty.path}\n`);
   }
-  device.onReset((events) => {
-    process.stderr.write(`reset: ${events.map((e) => `image ${e.image} ${e.action}`).join(', ')}\n`);
-  });
+  const describe = (events: BootEvent[]) => events.map((e) => `image ${e.image} ${e.action}${e.resumed ? ' (resumed after a power cut)' : ''}`).join(', ');
+  if (device.bootEvents.some((e) => e.action !== 'none')) process.stderr.write(`boot: ${describe(device.bootEvents)}\n`);
+  device.onReset((events) => process.stderr.write(`reset: ${describe(events)}\n`));
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;
