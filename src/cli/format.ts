@@ -2,6 +2,7 @@
 import type { CommandDef } from '../groups/define.js';
 import type { ImageStateList, slotInfo } from '../groups/image.js';
 import type { TaskStat } from '../groups/os.js';
+import { UsageError } from './connect.js';
 
 export function toHex(bytes: Uint8Array): string {
   let s = '';
@@ -11,7 +12,7 @@ export function toHex(bytes: Uint8Array): string {
 
 export function fromHex(text: string): Uint8Array {
   const t = text.trim();
-  if (t.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(t)) throw new Error(`invalid hex string "${text}"`);
+  if (t.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(t)) throw new UsageError(`invalid hex string "${text}"`);
   const out = new Uint8Array(t.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(t.slice(i * 2, i * 2 + 2), 16);
   return out;

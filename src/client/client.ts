@@ -4,6 +4,7 @@ import {
   SmpAbortError,
   SmpDeviceError,
   SmpError,
+  SmpRequestTooLargeError,
   SmpShapeError,
   SmpTimeoutError,
 } from '../protocol/errors.js';
@@ -12,6 +13,9 @@ import type { SmpTransport } from '../transport/transport.js';
 import type { CommandDef } from '../groups/define.js';
 
 export type TraceDirection = 'tx' | 'rx';
+
+/** The SMP header's payload length is 16 bits. */
+const MAX_PAYLOAD = 0xffff;
 
 export interface ClientOptions {
   /** Per-try response timeout in milliseconds (default 10 000, as the Go tool's 10 s). */
@@ -103,6 +107,11 @@ export class SmpClient {
   /** Sends a raw request and returns the decoded response map without interpreting errors. */
   send(group: number, id: number, op: number, payload: Uint8Array, options: RequestOptions = {}): Promise<RawResponse> {
     if (this.closedError) return Promise.reject(this.closedError);
+    if (payload.length > MAX_PAYLOAD) {
+      return Promise.reject(
+        new SmpRequestTooLargeError(`${describeCommand(group, id)} is ${payload.length} bytes; an SMP packet carries at most ${MAX_PAYLOAD}`),
+      );
+    }
     const seq = this.allocateSeq();
     const packet = encodePacket({ op, version: this.options.version, flags: 0, group, seq, id }, payload);
     const tries = Math.max(1, options.tries ?? this.options.tries);
