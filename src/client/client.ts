@@ -2,6 +2,7 @@ import { decodeCborMap, encodeCbor } from '../protocol/cbor.js';
 import {
   GroupId,
   SmpAbortError,
+  SmpCborError,
   SmpDeviceError,
   SmpError,
   SmpRequestTooLargeError,
@@ -188,19 +189,25 @@ export class SmpClient {
 
   private receive(bytes: Uint8Array): void {
     this.options.onTrace?.('rx', bytes);
-    let header: SmpHeader;
-    let body: Record<string, unknown>;
+    let packet: ReturnType<typeof decodePacket>;
     try {
-      const packet = decodePacket(bytes);
-      header = packet.header;
-      body = packet.payload.length === 0 ? {} : decodeCborMap(packet.payload, { rejectDuplicateKeys: false });
+      packet = decodePacket(bytes);
     } catch {
       this.droppedResponses++;
       return;
     }
+    const { header } = packet;
     const p = this.pending.get(header.seq);
     if (!p || p.group !== header.group || p.id !== header.id || p.op !== header.op) {
       this.droppedResponses++;
+      return;
+    }
+    let body: Record<string, unknown>;
+    try {
+      body = packet.payload.length === 0 ? {} : decodeCborMap(packet.payload, { rejectDuplicateKeys: false });
+    } catch (err) {
+      // The answer to this request, but unusable: say why rather than wait for a timeout.
+      p.reject(new SmpCborError(`the answer to ${describeCommand(header.group, header.id)} is not usable: ${(err as Error).message}`));
       return;
     }
     p.resolve({ header, body });
