@@ -11,6 +11,7 @@ import { registerOs } from './groups/os.js';
 import { registerSettings } from './groups/settings.js';
 import { defaultShellCommands, registerShell, type ShellCommand } from './groups/shell.js';
 import { registerStat } from './groups/stat.js';
+import { GroupError } from './errors.js';
 import { buildImage } from './firmware.js';
 import { overwriteRecord, readJson, writeJson } from './persist.js';
 import { SmpServer } from './server.js';
@@ -163,17 +164,29 @@ export class VirtualDevice {
     writeJson(join(this.stateDir, 'device.json'), { bootCount: this.bootCount, clockOffsetMs: this.clockOffsetMs } satisfies Meta);
   }
 
-  /** Lists a directory of the device file system (shell `fs ls`). */
+  /**
+   * Lists a directory of the device file system (shell `fs ls`). Errors name the device path only, with
+   * the messages of Zephyr's subsys/fs/shell.c (a negative errno), never a host path.
+   */
   fsList(path: string): string[] {
     const cfg = this.config.fs;
     if (path === '/' || path === '') return cfg.mounts.map((m) => `${m.slice(1)}/`);
     const mount = cfg.mounts.find((m) => path === m || path === `${m}/`);
-    const host = mount ? join(this.fsRoot, mount.slice(1)) : resolveFsPath(this, path, false);
-    return readdirSync(host).map((e) => (statSync(join(host, e)).isDirectory() ? `${e}/` : e));
+    try {
+      const host = mount ? join(this.fsRoot, mount.slice(1)) : resolveFsPath(this, path, false);
+      return readdirSync(host).map((e) => (statSync(join(host, e)).isDirectory() ? `${e}/` : e));
+    } catch (err) {
+      throw new Error(`Unable to open ${path} (err ${-errnoOf(err)})`);
+    }
   }
 
+  /** Reads a file of the device file system (shell `fs read`). */
   fsRead(path: string): Uint8Array {
-    return readFileSync(resolveFsPath(this, path, false));
+    try {
+      return readFileSync(resolveFsPath(this, path, false));
+    } catch (err) {
+      throw new Error(`Failed to obtain file ${path} (err: ${-errnoOf(err)})`);
+    }
   }
 
   /** Registers a listener told after every (virtual) reboot, once the device answers again, with what the bootloader did. */
@@ -240,4 +253,10 @@ export class VirtualDevice {
     if (this.fsTransfer?.timer) clearTimeout(this.fsTransfer.timer);
     for (const t of this.server.attachedTransports()) await t.close().catch(() => undefined);
   }
+}
+
+/** The errno Zephyr's file system API would return for a failure of ours: ENOENT, ENOTDIR, EISDIR or EINVAL. */
+function errnoOf(err: unknown): number {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOTDIR' ? 20 : code === 'EISDIR' ? 21 : code === 'ENOENT' || err instanceof GroupError ? 2 : 22;
 }
