@@ -106,7 +106,11 @@ async function main(): Promise<void> {
     const { openPty } = await import('../transport/pty.js');
     const { StreamSerialTransport } = await import('../transport/serial.js');
     const pty = openPty();
-    const transport = new StreamSerialTransport(pty, { mtu: device.config.bufSize, maxReceivePacket: device.config.maxRequestSize ?? device.config.bufSize - 4 });
+    const transport = new StreamSerialTransport(pty, {
+      mtu: device.config.bufSize,
+      maxReceivePacket: device.config.maxRequestSize ?? device.config.bufSize - 4,
+      framesDecodedAlone: true,
+    });
     device.attachSerial(wrap(transport), (text) => pty.write(text));
     closers.push(() => transport.close());
     if (args.serial !== 'pty') {
