@@ -61,6 +61,24 @@ describe('UdpSmpServer', () => {
   });
 });
 
+describe('default mcumgr-sim configuration over UDP', () => {
+  it('drops a request larger than its buffer without an answer (as recorded), then answers the next', async () => {
+    const dev = VirtualDevice.createSync({ stateDir: mkdtempSync(join(tmpdir(), 'mcumgr-udp-')) });
+    cleanup.push(() => dev.close());
+    const udp = await UdpSmpServer.listen(dev.server, { host: '127.0.0.1', port: 0 });
+    cleanup.push(() => udp.close());
+    const sock = dgram.createSocket('udp4');
+    cleanup.push(() => sock.close());
+    const first = new Promise<number>((resolve) => sock.once('message', (m) => resolve(decodePacket(new Uint8Array(m)).header.seq)));
+    const request = (seq: number, d: string) => encodePacket({ op: 2, version: 1, flags: 0, group: 0, seq, id: 0 }, encodeCbor({ d }));
+    const oversized = request(1, 'x'.repeat(1100));
+    expect(oversized.length).toBeGreaterThan(dev.config.bufSize);
+    sock.send(oversized, udp.port, '127.0.0.1');
+    sock.send(request(2, 'small'), udp.port, '127.0.0.1');
+    expect(await first).toBe(2);
+  });
+});
+
 describe('SmpServer request queue', () => {
   it('drops requests beyond its bound per link instead of queueing them without end', async () => {
     const server = new SmpServer({ maxQueuedRequests: 4 });
