@@ -34,8 +34,9 @@ export interface DeviceConfig {
   bufCount: number;
   /**
    * Requests larger than this are dropped without an answer. Default `bufSize`: Zephyr's UDP transport reads a
-   * datagram into a buffer of CONFIG_MCUMGR_TRANSPORT_UDP_MTU (smp_udp.c); the recorded device (shell transport)
-   * dropped a 1021-byte request silently with 1024-byte buffers (os_echo_oversize_1007_v1 in the vectors' index).
+   * datagram into a buffer of CONFIG_MCUMGR_TRANSPORT_UDP_MTU (smp_udp.c). The serial transport holds 4 bytes
+   * less (its length field and CRC share the buffer): the recorded device dropped a 1021-byte request silently
+   * with 1024-byte buffers (os_echo_oversize_1007_v1 in the vectors' index); see `serialMaxRequest`.
    */
   maxRequestSize?: number;
   images: number;
@@ -137,7 +138,6 @@ export function zephyr34SmpSvrConfig(): DeviceConfigInput {
   return {
     bufSize: 1024,
     bufCount: 4,
-    maxRequestSize: 1020,
     seedVersion: '1.2.3+4',
     imageCheck: false,
     mcubootMode: 3,
@@ -175,4 +175,9 @@ export function loadSimConfig(file: string): DeviceConfigInput {
     config.verificationKey = readFileSync(resolve(dirname(file), verificationKeyFile), 'utf8');
   }
   return config;
+}
+
+/** Largest request the serial (shell) transport takes: its net_buf also holds the frame's length and CRC. */
+export function serialMaxRequest(config: DeviceConfig): number {
+  return Math.min(config.maxRequestSize ?? config.bufSize, config.bufSize - 4);
 }

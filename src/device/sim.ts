@@ -12,7 +12,7 @@ import { lstatSync, symlinkSync, unlinkSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { BootEvent } from './boot.js';
-import { loadSimConfig } from './config.js';
+import { loadSimConfig, serialMaxRequest } from './config.js';
 import { emulateLink, parseLinkSpec, type LinkEmulation } from './link-emulation.js';
 import { VirtualDevice } from './device.js';
 import { UdpSmpServer } from './udp-server.js';
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
     const pty = openPty();
     const transport = new StreamSerialTransport(pty, {
       mtu: device.config.bufSize,
-      maxReceivePacket: device.config.maxRequestSize ?? device.config.bufSize - 4,
+      maxReceivePacket: serialMaxRequest(device.config),
       framesDecodedAlone: true,
     });
     device.attachSerial(wrap(transport), (text) => pty.write(text));

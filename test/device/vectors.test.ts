@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { zephyr34SmpSvrConfig } from '../../src/device/config.js';
+import { serialMaxRequest, zephyr34SmpSvrConfig } from '../../src/device/config.js';
 import { readSlotImage } from '../../src/device/slot-image.js';
 import { decodeCbor, decodeCborMap, encodeCbor } from '../../src/protocol/cbor.js';
 import { encodePacket } from '../../src/protocol/header.js';
@@ -45,7 +45,7 @@ function framedSplit(pkt: Uint8Array, at: number): Uint8Array[] {
  * the index's `first_response_diag`, not written here. `lines` are serial input for the device's frame decoder.
  */
 const REBUILT: Record<string, { request?: Uint8Array; lines?: Uint8Array[] }> = {
-  os_echo_oversize_1007_v1: { request: v1(2, 0, 0, { d: 'x'.repeat(1007) }) },
+  os_echo_oversize_1007_v1: { lines: [encodeSerialFrames(v1(2, 0, 0, { d: 'x'.repeat(1007) }))] },
   os_echo_d_wrong_type_v2: { request: v2(2, 0, 0, { d: 5 }) },
   os_info_format_invalid_v2: { request: v2(0, 0, 7, { format: 'x' }) },
   err_payload_not_a_map_echo_v2: { request: packet(1, 2, 0, 0, encodeCbor('not a map')) },
@@ -74,7 +74,8 @@ describe('replay of the Zephyr 3.4 smp_svr recordings', () => {
     for (const name of missing) {
       const c = index.cases.find((x) => x.file === `${name}.json`)!;
       const { request, lines } = REBUILT[name]!;
-      const decoder = new SerialFrameDecoder({ maxPacket: device.config.maxRequestSize, framesDecodedAlone: true });
+      // The device's serial transport, as mcumgr-sim runs it.
+      const decoder = new SerialFrameDecoder({ maxPacket: serialMaxRequest(device.config), framesDecodedAlone: true });
       const requests = request ? [request] : lines!.flatMap((l) => decoder.push(l));
       const responses = requests.flatMap((r) => device.server.handlePacket(r));
       answers[name] = responses.length ? decodeCbor(responses[0]!.subarray(8)) : null;
