@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { basic } from '../groups/basic.js';
-import { allValidators, bootAll, mcubootValidator, type BootEvent } from './boot.js';
+import { allValidators, bootAll, completeInterruptedSwaps, mcubootValidator, type BootEvent } from './boot.js';
 import { resolveConfig, type DeviceConfig, type DeviceConfigInput } from './config.js';
 import { Flash } from './flash.js';
 import { registerEnum } from './groups/enum.js';
@@ -69,8 +69,8 @@ export class VirtualDevice {
     this.bootCount = (meta?.bootCount ?? 0) + 1;
     this.clockOffsetMs = meta?.clockOffsetMs ?? 0;
     if (firstStart) this.seed(opts.seedImage);
-    // A start is a power-on: MCUboot runs, and first finishes a swap that a kill interrupted.
-    this.bootEvents = this.runBootloader();
+    // A start after a kill is a power-on in the middle of a reset: MCUboot finishes the swap it was doing.
+    this.bootEvents = completeInterruptedSwaps(this.flash, this.config.images);
     for (const m of this.config.fs.mounts) mkdirSync(join(this.fsRoot, m.slice(1)), { recursive: true });
     this.upload = readJson<UploadState>(join(this.stateDir, 'upload.json'));
     const settings = readJson<Record<string, string>>(join(this.stateDir, 'settings.json')) ?? {};
@@ -123,7 +123,7 @@ export class VirtualDevice {
     for (const name of this.config.disabledCommands ?? []) this.server.unregisterCommand(name);
   }
 
-  private runBootloader(): BootEvent[] {
+  private runBootloader(): Promise<BootEvent[]> {
     return bootAll(this.flash, this.config.images, allValidators(mcubootValidator(this.config.verificationKey), this.config.validateImage));
   }
 
@@ -216,6 +216,7 @@ export class VirtualDevice {
   /** Answers first, reboots `resetDelayMs` later (os reset). */
   scheduleReset(): void {
     if (this.resetTimer) return;
+    this.server.goesDownAt = performance.now() + this.config.resetDelayMs;
     this.resetTimer = setTimeout(() => {
       this.resetTimer = undefined;
       if (!this.closed) void this.reset();
@@ -229,11 +230,12 @@ export class VirtualDevice {
    */
   async reset(): Promise<BootEvent[]> {
     this.server.offline = true;
+    this.server.goesDownAt = undefined;
     for (const link of this.connections) void link.close().catch(() => undefined);
     if (this.fsTransfer?.timer) clearTimeout(this.fsTransfer.timer);
     this.fsTransfer = undefined;
     this.setUpload(undefined);
-    const events = this.runBootloader();
+    const events = await this.runBootloader();
     this.bootEvents = events;
     this.bootCount++;
     this.saveMeta();

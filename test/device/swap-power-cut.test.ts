@@ -20,27 +20,27 @@ class PowerCut extends Error {}
 
 const openFlash = (dir: string) => new Flash(dir, 2, SLOT_SIZE);
 
-function which(flash: Flash, slot: number): 'old' | 'new' | 'neither' {
+async function which(flash: Flash, slot: number): Promise<'old' | 'new' | 'neither'> {
   const content = flash.read(slot);
   const image = readSlotImage(content);
-  if (!image || !validate(content)) return 'neither';
+  if (!image || !(await validate(content))) return 'neither';
   const bytes = Buffer.from(content.subarray(0, image.size));
   return bytes.equals(Buffer.from(OLD)) ? 'old' : bytes.equals(Buffer.from(NEW)) ? 'new' : 'neither';
 }
 
 /** Flash with the old image running and the new one marked for a test or a permanent swap; or, for a revert, after the test swap. */
-function prepare(kind: 'test' | 'perm' | 'revert'): string {
+async function prepare(kind: 'test' | 'perm' | 'revert'): Promise<string> {
   const dir = tempDir('mcumgr-swap-');
   const flash = openFlash(dir);
   flash.write(0, 0, OLD);
   flash.write(1, 0, NEW);
   flash.writeTrailer(1, { magic: true, imageOk: kind === 'perm', swapInfo: kind === 'perm' ? SwapType.PERM : SwapType.TEST });
-  if (kind === 'revert') expect(bootAll(flash, 1, validate)).toEqual([{ image: 0, action: 'test' }]);
+  if (kind === 'revert') expect(await bootAll(flash, 1, validate)).toEqual([{ image: 0, action: 'test' }]);
   return dir;
 }
 
 /** Boots a copy of `dir`, cutting the power before flash change number `cut`; returns the changes made. */
-function bootWithCut(dir: string, cut: number): { copy: string; changes: FlashChange[] } {
+async function bootWithCut(dir: string, cut: number): Promise<{ copy: string; changes: FlashChange[] }> {
   const copy = tempDir('mcumgr-swap-cut-');
   cpSync(dir, copy, { recursive: true });
   const flash = openFlash(copy);
@@ -50,7 +50,7 @@ function bootWithCut(dir: string, cut: number): { copy: string; changes: FlashCh
     changes.push(change);
   };
   try {
-    bootAll(flash, 1, validate);
+    await bootAll(flash, 1, validate);
   } catch (err) {
     if (!(err instanceof PowerCut)) throw err;
   }
@@ -65,9 +65,9 @@ const cases = [
 
 describe('MCUboot swap after a power cut at every flash change', () => {
   for (const c of cases) {
-    it(`${c.kind}: both images stay intact and the swap status decides which runs`, () => {
-      const before = prepare(c.kind);
-      const { changes: all } = bootWithCut(before, Infinity);
+    it(`${c.kind}: both images stay intact and the swap status decides which runs`, async () => {
+      const before = await prepare(c.kind);
+      const { changes: all } = await bootWithCut(before, Infinity);
       const statusOffset = SLOT_SIZE - openFlash(before).trailerSize;
       const firstStatus = all.findIndex((ch) => ch.kind === 'write' && ch.slot === 0 && ch.offset === statusOffset);
       const trailerErases = all.flatMap((ch, i) => (i < firstStatus && ch.kind === 'erase' && ch.slot === 1 && ch.offset === SLOT_SIZE - SECTOR_SIZE ? [i] : []));
@@ -76,32 +76,32 @@ describe('MCUboot swap after a power cut at every flash change', () => {
       expect(secondaryTrailerErased).toBeGreaterThan(0);
 
       for (let cut = 0; cut < all.length; cut++) {
-        const { copy } = bootWithCut(before, cut);
+        const { copy } = await bootWithCut(before, cut);
         const flash = openFlash(copy);
-        const events = bootAll(flash, 1, validate);
+        const events = await bootAll(flash, 1, validate);
         // MCUboot's own window: the secondary trailer is erased before the first status entry is written,
         // so a cut there leaves no swap to resume and none to start.
         const inWindow = cut > secondaryTrailerErased && cut <= firstStatus;
         const want = inWindow ? c.window : c;
         const other = want.runs === 'old' ? 'new' : 'old';
-        const state = { cut, primary: which(flash, 0), secondary: which(flash, 1), confirmed: flash.readTrailer(0).imageOk === 'set' };
+        const state = { cut, primary: await which(flash, 0), secondary: await which(flash, 1), confirmed: flash.readTrailer(0).imageOk === 'set' };
         expect(state).toEqual({ cut, primary: want.runs, secondary: other, confirmed: want.confirmed });
         if (cut > firstStatus) expect(events[0]).toMatchObject({ resumed: true });
         if (c.kind === 'test' && !inWindow) {
           // The test image was never confirmed: the boot after reverts to the old one.
-          bootAll(flash, 1, validate);
-          expect({ cut, primary: which(flash, 0), secondary: which(flash, 1) }).toEqual({ cut, primary: 'old', secondary: 'new' });
+          await bootAll(flash, 1, validate);
+          expect({ cut, primary: await which(flash, 0), secondary: await which(flash, 1) }).toEqual({ cut, primary: 'old', secondary: 'new' });
         }
       }
     });
   }
 
-  it('the status survives in the slot files: a fresh Flash on the same directory resumes', () => {
-    const before = prepare('test');
-    const { copy } = bootWithCut(before, 30);
-    expect(which(openFlash(copy), 0)).toBe('neither');
-    const events = bootAll(openFlash(copy), 1, validate);
+  it('the status survives in the slot files: a fresh Flash on the same directory resumes', async () => {
+    const before = await prepare('test');
+    const { copy } = await bootWithCut(before, 30);
+    expect(await which(openFlash(copy), 0)).toBe('neither');
+    const events = await bootAll(openFlash(copy), 1, validate);
     expect(events).toEqual([{ image: 0, action: 'test', resumed: true }]);
-    expect(which(openFlash(copy), 0)).toBe('new');
+    expect(await which(openFlash(copy), 0)).toBe('new');
   });
 });
