@@ -56,73 +56,58 @@ async function start(args: string[]): Promise<SimProcess> {
   return sim;
 }
 
+/** A device over UDP on a fixed port, or behind a /dev/ttyACM0-style link name, with its state directory. */
+async function device(kind: 'udp' | 'serial') {
+  const state = tempDir();
+  const file = join(state, '..', `${state.split('/').pop()}.bin`);
+  writeFileSync(file, img);
+  const where = kind === 'udp' ? `127.0.0.1:${await freePort()}` : join(tempDir(), 'ttyACM0');
+  const simArgs = kind === 'udp' ? ['--udp', where, '--state', state, '--link', 'udp-20ms'] : ['--serial', where, '--state', state];
+  const conn = kind === 'udp' ? ['--conntype', 'udp', '--connstring', where] : ['--conntype', 'serial', '--connstring', `dev=${where},baud=115200,mtu=512`];
+  return { state, file, simArgs, conn };
+}
+
+/** Starts `mcumgr image upload` and kills the device (SIGKILL) once it has started keeping the upload; `restart` brings it back. */
+async function uploadThroughKill(kind: 'udp' | 'serial', timeoutSec: number, restart: boolean) {
+  const d = await device(kind);
+  const first = await start(d.simArgs);
+  const started = uploadStarted(d.state);
+  const upload = mcumgr([...d.conn, '-t', String(timeoutSec), 'image', 'upload', d.file]);
+  await started;
+  await first.stop('SIGKILL');
+  if (restart) await start(d.simArgs);
+  return { result: await upload, conn: d.conn };
+}
+
+async function secondSlot(conn: string[]) {
+  const list = await mcumgr([...conn, '--json', 'image', 'list']);
+  return (JSON.parse(list.stdout) as { images: { slot: number; version: string }[] }).images[1];
+}
+
 describe('mcumgr image upload across a lost link', () => {
   // Over UDP nothing closes: the window's retransmissions carry the upload over the gap (ICMP refusals are ignored).
   it('UDP: the device is killed mid-upload and restarted on the same port; the upload resumes and completes', async () => {
-    const state = tempDir();
-    const file = join(state, '..', `${state.split('/').pop()}.bin`);
-    writeFileSync(file, img);
-    const port = await freePort();
-    const simArgs = ['--udp', `127.0.0.1:${port}`, '--state', state, '--link', 'udp-20ms'];
-    const first = await start(simArgs);
-    const started = uploadStarted(state);
-    const upload = mcumgr(['--conntype', 'udp', '--connstring', `127.0.0.1:${port}`, '-t', '8', 'image', 'upload', file]);
-    await started;
-    await first.stop('SIGKILL');
-    await start(simArgs);
-    const r = await upload;
-    expect(r.code, r.stderr).toBe(0);
-    const list = await mcumgr(['--conntype', 'udp', '--connstring', `127.0.0.1:${port}`, '--json', 'image', 'list']);
-    expect((JSON.parse(list.stdout) as { images: { slot: number; version: string }[] }).images[1]).toMatchObject({ slot: 1, version: '3.0.0' });
+    const { result, conn } = await uploadThroughKill('udp', 8, true);
+    expect(result.code, result.stderr).toBe(0);
+    expect(await secondSlot(conn)).toMatchObject({ slot: 1, version: '3.0.0' });
   }, 120_000);
 
   it('serial: the port disappears and comes back under the same name (as USB CDC does); the upload resumes', async () => {
-    const state = tempDir();
-    const dev = join(tempDir(), 'ttyACM0');
-    const file = join(state, '..', `${state.split('/').pop()}.bin`);
-    writeFileSync(file, img);
-    const simArgs = ['--serial', dev, '--state', state];
-    const first = await start(simArgs);
-    const started = uploadStarted(state);
-    const conn = ['--conntype', 'serial', '--connstring', `dev=${dev},baud=115200,mtu=512`, '-t', '30'];
-    const upload = mcumgr([...conn, 'image', 'upload', file]);
-    await started;
-    await first.stop('SIGKILL');
-    await start(simArgs);
-    const r = await upload;
-    expect(r.stderr).toContain('The link was lost');
-    expect(r.code, r.stderr).toBe(0);
-    const list = await mcumgr([...conn, '--json', 'image', 'list']);
-    expect((JSON.parse(list.stdout) as { images: { slot: number; version: string }[] }).images[1]).toMatchObject({ slot: 1, version: '3.0.0' });
+    const { result, conn } = await uploadThroughKill('serial', 30, true);
+    expect(result.stderr).toContain('The link was lost');
+    expect(result.code, result.stderr).toBe(0);
+    expect(await secondSlot(conn)).toMatchObject({ slot: 1, version: '3.0.0' });
   }, 120_000);
 
-  it('a device that stays away: a clear message within the budget, exit 3, and how to resume', async () => {
-    const state = tempDir();
-    const dev = join(tempDir(), 'ttyACM0');
-    const file = join(state, '..', `${state.split('/').pop()}.bin`);
-    writeFileSync(file, img);
-    const first = await start(['--serial', dev, '--state', state]);
-    const started = uploadStarted(state);
-    const upload = mcumgr(['--conntype', 'serial', '--connstring', `dev=${dev},baud=115200,mtu=512`, '-t', '2', 'image', 'upload', file]);
-    await started;
-    await first.stop('SIGKILL');
-    const r = await upload;
-    expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/the link to the device was lost .* run the same command again to resume the upload/);
+  it('serial: a device that stays away ends with a clear message within the budget, exit 3, and how to resume', async () => {
+    const { result } = await uploadThroughKill('serial', 2, false);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/the link to the device was lost .* run the same command again to resume the upload/);
   }, 120_000);
 
   it('UDP: a device that stays away ends in a timeout that says how to resume', async () => {
-    const state = tempDir();
-    const file = join(state, '..', `${state.split('/').pop()}.bin`);
-    writeFileSync(file, img);
-    const port = await freePort();
-    const first = await start(['--udp', `127.0.0.1:${port}`, '--state', state, '--link', 'udp-20ms']);
-    const started = uploadStarted(state);
-    const upload = mcumgr(['--conntype', 'udp', '--connstring', `127.0.0.1:${port}`, '-t', '1', 'image', 'upload', file]);
-    await started;
-    await first.stop('SIGKILL');
-    const r = await upload;
-    expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/^Error: .*no response from the device.*; the device keeps what it received: run the same command again to resume the upload\n$/);
+    const { result } = await uploadThroughKill('udp', 1, false);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/^Error: .*no response from the device.*; the device keeps what it received: run the same command again to resume the upload\n$/);
   }, 120_000);
 });
