@@ -206,3 +206,11 @@ export function loadSimConfig(file: string): DeviceConfigInput {
 export function serialMaxRequest(config: DeviceConfig): number {
   return Math.min(config.maxRequestSize ?? config.bufSize, config.bufSize - 4);
 }
+
+/**
+ * How the device's serial transport reads: packets up to `serialMaxRequest`, each frame's base64 decoded on its
+ * own (Zephyr smp_shell.c / serial_util.c, and the recorded frame_split_not_multiple_of_4 case).
+ */
+export function deviceSerialOptions(config: DeviceConfig): { mtu: number; maxReceivePacket: number; framesDecodedAlone: true } {
+  return { mtu: config.bufSize, maxReceivePacket: serialMaxRequest(config), framesDecodedAlone: true };
+}

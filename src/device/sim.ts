@@ -5,6 +5,8 @@
  * `--serial PATH` (e.g. /dev/ttyACM0) also links PATH to the pseudo-terminal, so commands written for
  * a real board's port run unchanged; the link is removed on exit. `--link` makes every transport behave as
  * an emulated link (see link-emulation.ts), e.g. `--link uart-115200` or `--link udp-20ms,loss=0.05`.
+ * `--usb VID:PID[,serial=SN]` serves a USB CDC-ACM port that re-enumerates under a new pty on every reset; the
+ * port list a host would see goes to `--ports-file` (see usb-cdc.ts).
  * `MCUMGR_SIM_POWER_CUT=N` (for tests) kills the process with SIGKILL before the bootloader's Nth flash change
  * at a reset, as a power cut in the middle of a swap would; the next start finishes the swap.
  */
@@ -12,10 +14,11 @@ import { lstatSync, symlinkSync, unlinkSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { BootEvent } from './boot.js';
-import { loadSimConfig, serialMaxRequest } from './config.js';
+import { deviceSerialOptions, loadSimConfig } from './config.js';
 import { emulateLink, parseLinkSpec, type LinkEmulation } from './link-emulation.js';
 import { VirtualDevice } from './device.js';
 import { UdpSmpServer } from './udp-server.js';
+import { parseUsbSpec, UsbCdcPort, type UsbIdentity } from './usb-cdc.js';
 import type { SmpTransport } from '../transport/transport.js';
 
 interface SimArgs {
@@ -24,10 +27,13 @@ interface SimArgs {
   state: string;
   config?: string;
   link?: LinkEmulation;
+  usb?: UsbIdentity;
+  portsFile?: string;
 }
 
 function usage(): never {
-  process.stderr.write('usage: mcumgr-sim [--udp HOST:PORT] [--serial pty|PATH] [--state DIR] [--config FILE] [--link PROFILE[,key=value...]]\n');
+  process.stderr.write('usage: mcumgr-sim [--udp HOST:PORT] [--serial pty|PATH] [--state DIR] [--config FILE] [--link PROFILE[,key=value...]]\n' +
+    '                  [--usb VID:PID[,serial=SN][,manufacturer=NAME] [--ports-file FILE]]\n');
   process.exit(2);
 }
 
@@ -46,10 +52,13 @@ export function parseSimArgs(argv: string[]): SimArgs {
     else if (flag === '--state') args.state = value();
     else if (flag === '--config') args.config = value();
     else if (flag === '--link') args.link = parseLinkSpec(value());
+    else if (flag === '--usb') args.usb = parseUsbSpec(value());
+    else if (flag === '--ports-file') args.portsFile = value();
     else if (flag === '-h' || flag === '--help') usage();
     else usage();
   }
-  if (!args.udp && !args.serial) args.udp = '127.0.0.1:1337';
+  if (args.portsFile && !args.usb) usage();
+  if (!args.udp && !args.serial && !args.usb) args.udp = '127.0.0.1:1337';
   return args;
 }
 
@@ -106,11 +115,7 @@ async function main(): Promise<void> {
     const { openPty } = await import('../transport/pty.js');
     const { StreamSerialTransport } = await import('../transport/serial.js');
     const pty = openPty();
-    const transport = new StreamSerialTransport(pty, {
-      mtu: device.config.bufSize,
-      maxReceivePacket: serialMaxRequest(device.config),
-      framesDecodedAlone: true,
-    });
+    const transport = new StreamSerialTransport(pty, deviceSerialOptions(device.config));
     device.attachSerial(wrap(transport), (text) => pty.write(text));
     closers.push(() => transport.close());
     if (args.serial !== 'pty') {
@@ -120,6 +125,12 @@ async function main(): Promise<void> {
       process.stdout.write(`serial: ${link}\n`);
     }
     process.stdout.write(`pty: ${pty.path}\n`);
+  }
+  if (args.usb) {
+    const { openPty } = await import('../transport/pty.js');
+    const usb = new UsbCdcPort(device, args.usb, args.portsFile, wrap, (path) => process.stdout.write(`pty: ${path}\n`), openPty);
+    usb.enumerate();
+    closers.push(() => usb.close());
   }
   const describe = (events: BootEvent[]) => events.map((e) => `image ${e.image} ${e.action}${e.resumed ? ' (resumed after a power cut)' : ''}`).join(', ');
   if (device.bootEvents.some((e) => e.action !== 'none')) process.stderr.write(`boot: ${describe(device.bootEvents)}\n`);

@@ -1,20 +1,19 @@
 /** Sends images to the device's secondary slots with a progress bar (used by `image upload` and `image upgrade`). */
+import type { SmpClient } from '../../client/client.js';
 import { imageUpload } from '../../client/upload.js';
 import { image } from '../../groups/index.js';
+import { SmpAbortError, SmpDeviceError, SmpError } from '../../protocol/errors.js';
+import { TransportError } from '../../transport/transport.js';
 import type { Ctx } from '../ctx.js';
 import type { PackagedImage } from '../dfu-package.js';
 import { toHex } from '../format.js';
 import { formatBytes } from '../progress.js';
 
-import { SmpAbortError, SmpDeviceError, SmpError } from '../../protocol/errors.js';
-import { TransportError } from '../../transport/transport.js';
-
 const RESUME = 'the device keeps what it received: run the same command again to resume the upload';
-import type { SmpClient } from '../../client/client.js';
 
 /**
  * Reopens a lost link (a UDP device restarting, a USB CDC port re-enumerating) until it works or `budgetMs`
- * has passed since it was lost; then a clear error that says how to resume.
+ * has passed; then a clear error that says how to resume.
  */
 async function reopen(ctx: Ctx, lost: Error, budgetMs: number): Promise<SmpClient> {
   const deadline = performance.now() + budgetMs;
@@ -45,12 +44,12 @@ export async function uploadImage(ctx: Ctx, bytes: Uint8Array, imageNum: number,
     // Slots are numbered across images: image N's secondary slot is 2N + 1.
     await c.call(image.erase, imageNum === 0 ? {} : { slot: 2 * imageNum + 1 });
   }
+  const bar = ctx.progress('upload', { image: imageNum, bytes: bytes.length });
   // The timeout budget counts from the moment the link was lost, and starts again once the upload progresses.
   let lostAt: number | undefined;
   let acked = 0;
   let ackedAtLoss = -1;
   for (;;) {
-    const bar = ctx.progress('upload');
     ctx.doing = 'an image upload response';
     try {
       return await imageUpload(c, bytes, {
@@ -58,13 +57,15 @@ export async function uploadImage(ctx: Ctx, bytes: Uint8Array, imageNum: number,
         upgrade,
         window: ctx.window,
         onProgress: (p) => {
-          if (p.resumedFrom !== undefined && !ctx.json) {
+          if (p.resumedFrom !== undefined) {
             bar.finish();
-            ctx.log(`Resuming the upload at offset ${p.resumedFrom} (the device already has ${formatBytes(p.resumedFrom)} of this image)`);
+            bar.resumed(p.resumedFrom);
+            if (!ctx.json) ctx.log(`Resuming the upload at offset ${p.resumedFrom} (the device already has ${formatBytes(p.resumedFrom)} of this image)`);
           }
           acked = p.done;
           bar.update(p.done, p.total);
         },
+        onRetry: (off, reason) => bar.retry(off, reason),
       });
     } catch (err) {
       // The device keeps what it received (by the image's hash): reopen the link and continue from there.
@@ -80,11 +81,9 @@ export async function uploadImage(ctx: Ctx, bytes: Uint8Array, imageNum: number,
       ackedAtLoss = acked;
       const left = ctx.timeoutMs - (performance.now() - lostAt);
       if (left <= 0) {
-        throw new TransportError(
-          `the link to the device was lost (${lost.message}) and did not come back within ${ctx.timeoutMs / 1000} s; ` +
-            RESUME,
-        );
+        throw new TransportError(`the link to the device was lost (${lost.message}) and did not come back within ${ctx.timeoutMs / 1000} s; ${RESUME}`);
       }
+      bar.reconnect(lost.message);
       if (!ctx.json) ctx.log(`The link was lost (${lost.message}); reconnecting to resume the upload`);
       // A UDP link reopens at once even while the device is down: don't spin on its refusals.
       await pace(100);
