@@ -68,7 +68,7 @@ export function registerImageCommands(program: Command): void {
       act(async (ctx, hash?: string) => {
         const req = hash ? { hash: parseHash(hash), confirm: true } : { confirm: true };
         const c = await ctx.client();
-        if (!hash && (await inSerialRecovery(c))) throw new SmpError(RECOVERY_CONFIRM);
+        if (!hash && (await inSerialRecovery(c))) throw new UsageError(RECOVERY_CONFIRM);
         const r = await c.call(image.setState, req);
         ctx.emit(r, formatImageList(r));
       }),
