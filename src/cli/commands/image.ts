@@ -2,7 +2,6 @@
 import type { Command } from 'commander';
 import { image } from '../../groups/index.js';
 import { inSerialRecovery } from '../../client/bootloader.js';
-import { SmpError } from '../../protocol/errors.js';
 import { parseHash, parseUint } from '../args.js';
 import { act, queryCommand } from '../ctx.js';
 import { formatImageList, formatSlotInfo } from '../format.js';
