@@ -1,5 +1,6 @@
 // Reading Zephyr's dfu_application.zip (manifest.json + signed images; image_index says which image each file is).
 // Pure: the caller inflates (node:zlib in package.ts, DecompressionStream in browsers).
+import { crc32 } from '../protocol/crc32.js';
 import { ImageError } from './errors.js';
 import { parseImage, type McubootImage } from './image.js';
 
@@ -8,15 +9,27 @@ export interface ZipEntry {
   data: Uint8Array;
 }
 
+/** An entry as stored: `raw` is deflated (method 8) when `deflated`, else stored (method 0). */
 export interface RawZipEntry {
   name: string;
-  /** Deflate (method 8) when true, stored (method 0) otherwise. */
   deflated: boolean;
+  /** Declared size and CRC-32 of the inflated bytes. */
+  size: number;
+  crc: number;
   raw: Uint8Array;
 }
 
-/** The entries of a ZIP file (via its central directory), still compressed. */
-export function zipEntries(bytes: Uint8Array): RawZipEntry[] {
+/** Largest entry a DFU package may inflate to, and all its entries together (images are a few MiB at most). */
+export const ZIP_LIMITS = { entryBytes: 64 * 1024 * 1024, totalBytes: 128 * 1024 * 1024 };
+
+const ZIP64_LOCATOR = 0x07064b50;
+const MAX_32 = 0xffffffff;
+
+/**
+ * The entries of a ZIP file (via its central directory), still compressed. Untrusted input: declared sizes are
+ * checked against ZIP_LIMITS before anything is inflated, and ZIP64 archives are refused.
+ */
+export function zipEntries(bytes: Uint8Array, limits = ZIP_LIMITS): RawZipEntry[] {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let eocd = -1;
   for (let i = bytes.length - 22; i >= Math.max(0, bytes.length - 22 - 0xffff); i--) {
@@ -28,25 +41,50 @@ export function zipEntries(bytes: Uint8Array): RawZipEntry[] {
   if (eocd < 0) throw new ImageError('truncated', 'not a ZIP file: end of central directory not found');
   const count = dv.getUint16(eocd + 10, true);
   let p = dv.getUint32(eocd + 16, true);
+  if ((eocd >= 20 && dv.getUint32(eocd - 20, true) === ZIP64_LOCATOR) || count === 0xffff || p === MAX_32) {
+    throw new ImageError('bad-option', 'ZIP64 archives are not supported (a DFU package is far smaller than 4 GiB)');
+  }
   const dec = new TextDecoder();
-  const out: RawZipEntry[] = [];
+  const entries: { name: string; method: number; crc: number; csize: number; size: number; local: number }[] = [];
   for (let n = 0; n < count; n++) {
     if (p + 46 > bytes.length || dv.getUint32(p, true) !== 0x02014b50) throw new ImageError('truncated', 'ZIP central directory is damaged');
-    const method = dv.getUint16(p + 10, true);
-    const csize = dv.getUint32(p + 20, true);
     const nameLen = dv.getUint16(p + 28, true);
-    const extraLen = dv.getUint16(p + 30, true);
-    const commentLen = dv.getUint16(p + 32, true);
-    const local = dv.getUint32(p + 42, true);
-    const name = dec.decode(bytes.subarray(p + 46, p + 46 + nameLen));
-    p += 46 + nameLen + extraLen + commentLen;
+    const entry = {
+      name: dec.decode(bytes.subarray(p + 46, p + 46 + nameLen)),
+      method: dv.getUint16(p + 10, true),
+      crc: dv.getUint32(p + 16, true),
+      csize: dv.getUint32(p + 20, true),
+      size: dv.getUint32(p + 24, true),
+      local: dv.getUint32(p + 42, true),
+    };
+    p += 46 + nameLen + dv.getUint16(p + 30, true) + dv.getUint16(p + 32, true);
+    if (entry.csize === MAX_32 || entry.size === MAX_32 || entry.local === MAX_32) {
+      throw new ImageError('bad-option', `ZIP entry ${entry.name} uses ZIP64 sizes, which are not supported`);
+    }
+    if (entry.size > limits.entryBytes) {
+      throw new ImageError('too-large', `ZIP entry ${entry.name} declares ${entry.size} bytes, more than the ${limits.entryBytes} a DFU package entry may hold`);
+    }
+    entries.push(entry);
+  }
+  // Checked before anything is inflated; each entry then inflates to its declared size at most.
+  if (entries.reduce((sum, e) => sum + e.size, 0) > limits.totalBytes) throw new ImageError('too-large', `ZIP entries declare more than ${limits.totalBytes} bytes in all`);
+  const out: RawZipEntry[] = [];
+  for (const { name, method, crc, csize, size, local } of entries) {
     if (local + 30 > bytes.length || dv.getUint32(local, true) !== 0x04034b50) throw new ImageError('truncated', `ZIP entry ${name}: bad local header`);
     const start = local + 30 + dv.getUint16(local + 26, true) + dv.getUint16(local + 28, true);
     if (start + csize > bytes.length) throw new ImageError('truncated', `ZIP entry ${name} is truncated`);
     if (method !== 0 && method !== 8) throw new ImageError('bad-option', `ZIP entry ${name} uses unsupported compression method ${method}`);
-    if (!name.endsWith('/')) out.push({ name, deflated: method === 8, raw: bytes.subarray(start, start + csize) });
+    if (!name.endsWith('/')) out.push({ name, deflated: method === 8, crc, size, raw: bytes.subarray(start, start + csize) });
   }
   return out;
+}
+
+/** The entry with its inflated bytes, once they have the declared size and CRC-32. */
+export function checkedEntry(entry: RawZipEntry, data: Uint8Array): ZipEntry {
+  const { name, size, crc } = entry;
+  if (data.length !== size) throw new ImageError('truncated', `ZIP entry ${name} holds ${data.length} bytes, not the ${size} its directory declares`);
+  if (crc32(data) !== crc) throw new ImageError('hash-mismatch', `ZIP entry ${name} is damaged (CRC-32 mismatch)`);
+  return { name, data };
 }
 
 export interface PackageImage {
@@ -97,15 +135,30 @@ export function dfuPackageFromEntries(entries: ZipEntry[]): DfuPackage {
   return { manifest, images };
 }
 
-async function inflateRaw(raw: Uint8Array): Promise<Uint8Array> {
-  const stream = new Blob([raw as BlobPart]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+/** Inflates at most `size` bytes with the platform's DecompressionStream (one more is read to catch a longer stream). */
+async function inflateAtMost(raw: Uint8Array, size: number, name: string): Promise<Uint8Array> {
+  const reader = new Blob([raw as BlobPart]).stream().pipeThrough(new DecompressionStream('deflate-raw')).getReader();
+  const out = new Uint8Array(size + 1);
+  let length = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return out.slice(0, length);
+      if (length + value.length > size) throw new ImageError('too-large', `ZIP entry ${name} inflates to more than the ${size} bytes it declares`);
+      out.set(value, length);
+      length += value.length;
+    }
+  } catch (err) {
+    if (err instanceof ImageError) throw err;
+    throw new ImageError('truncated', `ZIP entry ${name} is damaged: ${(err as Error).message}`);
+  } finally {
+    reader.cancel().catch(() => undefined);
+  }
 }
 
-/** Reads a dfu_application.zip with the platform's DecompressionStream (browsers; no node:zlib). */
-export async function readDfuPackageAsync(zip: Uint8Array): Promise<DfuPackage> {
-  const entries = await Promise.all(
-    zipEntries(zip).map(async (e) => ({ name: e.name, data: e.deflated ? await inflateRaw(e.raw) : e.raw.slice() })),
-  );
+/** Reads a dfu_application.zip with DecompressionStream (browsers; no node:zlib), with the limits of zipEntries. */
+export async function readDfuPackageAsync(zip: Uint8Array, limits = ZIP_LIMITS): Promise<DfuPackage> {
+  const entries: ZipEntry[] = [];
+  for (const e of zipEntries(zip, limits)) entries.push(checkedEntry(e, e.deflated ? await inflateAtMost(e.raw, e.size, e.name) : e.raw.slice()));
   return dfuPackageFromEntries(entries);
 }
