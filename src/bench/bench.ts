@@ -12,8 +12,9 @@ import { imageUpload } from '../client/upload.js';
 import { buildImage } from '../device/firmware.js';
 import { SMP_HEADER_SIZE } from '../protocol/header.js';
 import { encodeCbor } from '../protocol/cbor.js';
-import { BLE_LINK_PROFILES } from '../transport/ble-link.js';
-import { LINK_PROFILES, TYPICAL_FLASH } from '../transport/link.js';
+import { BLE_LINK_PROFILES } from '../device/link/ble-link.js';
+import { LINK_PROFILES } from '../device/link/link.js';
+import { TYPICAL_FLASH } from '../device/link/device-endpoint.js';
 import { transferLimit } from './limits.js';
 import { connect, deviceBuffers, type BenchProfile, type Impairment } from './setup.js';
 

@@ -4,13 +4,13 @@
  * Prints `udp: HOST:PORT` and/or `pty: /dev/pts/N` once ready; exits 0 on SIGINT/SIGTERM.
  * `--serial PATH` (e.g. /dev/ttyACM0) also links PATH to the pseudo-terminal, so commands written for
  * a real board's port run unchanged; the link is removed on exit. `--link` makes every transport behave as
- * an emulated link (see link-emulation.ts), e.g. `--link uart-115200` or `--link udp-20ms,loss=0.05`.
+ * an emulated link (see link/emulate.ts), e.g. `--link uart-115200` or `--link udp-20ms,loss=0.05`.
  */
 import { lstatSync, symlinkSync, unlinkSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { loadSimConfig } from './config.js';
-import { emulateLink, parseLinkSpec, type LinkEmulation } from './link-emulation.js';
+import { emulateLink, parseLinkSpec, type LinkEmulation } from './link/emulate.js';
 import { VirtualDevice } from './device.js';
 import { UdpSmpServer } from './udp-server.js';
 import type { SmpTransport } from '../transport/transport.js';
@@ -90,8 +90,8 @@ async function main(): Promise<void> {
     process.stdout.write(`udp: ${udp.address}\n`);
   }
   if (args.serial) {
-    const { openPty } = await import('../transport/pty.js');
-    const { StreamSerialTransport } = await import('../transport/serial.js');
+    const { openPty } = await import('../node/pty.js');
+    const { StreamSerialTransport } = await import('../node/serial.js');
     const pty = openPty();
     const transport = new StreamSerialTransport(pty, { mtu: device.config.bufSize, maxReceivePacket: device.config.maxRequestSize ?? device.config.bufSize - 4 });
     device.attachSerial(wrap(transport), (text) => pty.write(text));

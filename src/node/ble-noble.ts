@@ -3,9 +3,9 @@
  * `npm install @stoprocent/noble` to use it). Loaded with a dynamic import so nothing else needs it.
  * Tested through `useNobleModule` with a noble-shaped object over SimulatedGattPeer; never against a radio.
  */
-import { BleTransport, type BleTransportOptions } from './ble.js';
-import { SMP_CHARACTERISTIC_UUID_NOBLE, SMP_SERVICE_UUID_NOBLE, type SmpCharacteristic } from './ble-gatt.js';
-import { TransportError } from './transport.js';
+import { BleTransport, type BleTransportOptions } from '../transport/ble.js';
+import { SMP_CHARACTERISTIC_UUID_NOBLE, SMP_SERVICE_UUID_NOBLE, type SmpCharacteristic } from '../transport/ble-gatt.js';
+import { TransportError } from '../transport/transport.js';
 
 /** The parts of noble's API used here (structural, so this compiles without the package). */
 export interface NobleCharacteristic {

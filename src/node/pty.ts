@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import type tty from 'node:tty';
 import * as nodePty from 'node-pty';
-import { TransportError } from './transport.js';
+import { TransportError } from '../transport/transport.js';
 
 export interface Pty {
   /** Slave device path, e.g. /dev/pts/3. */

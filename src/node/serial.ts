@@ -1,10 +1,10 @@
 /** Serial transports (Node): SMP serial framing (§3.1) or raw packets (§3.1.7) over a serial port. */
 import { existsSync } from 'node:fs';
 import { SerialPort } from 'serialport';
-import { TransportError } from './transport.js';
-import { StreamSerialTransport, type SerialFramingOptions } from './stream-serial.js';
+import { TransportError } from '../transport/transport.js';
+import { StreamSerialTransport, type SerialFramingOptions } from '../transport/stream-serial.js';
 
-export { StreamSerialTransport, type ByteChannel, type SerialFramingOptions } from './stream-serial.js';
+export { StreamSerialTransport, type ByteChannel, type SerialFramingOptions } from '../transport/stream-serial.js';
 
 export interface SerialTransportOptions extends SerialFramingOptions {
   path: string;
