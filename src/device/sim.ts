@@ -13,7 +13,7 @@ import { loadSimConfig } from './config.js';
 import { emulateLink, parseLinkSpec, type LinkEmulation } from './link/emulate.js';
 import { VirtualDevice } from './device.js';
 import { UdpSmpServer } from './udp-server.js';
-import type { SmpTransport } from '../transport/transport.js';
+import { TransportError, type SmpTransport } from '../transport/transport.js';
 
 interface SimArgs {
   udp?: string;
@@ -91,8 +91,8 @@ async function main(): Promise<void> {
   }
   if (args.serial) {
     const { openPty } = await import('../node/pty.js');
-    const { StreamSerialTransport } = await import('../node/serial.js');
-    const pty = openPty();
+    const { StreamSerialTransport } = await import('../transport/stream-serial.js');
+    const pty = await openPty();
     const transport = new StreamSerialTransport(pty, { mtu: device.config.bufSize, maxReceivePacket: device.config.maxRequestSize ?? device.config.bufSize - 4 });
     device.attachSerial(wrap(transport), (text) => pty.write(text));
     closers.push(() => transport.close());
@@ -121,5 +121,6 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   process.stderr.write(`mcumgr-sim: ${(err as Error).message}\n`);
-  process.exit(1);
+  // A missing optional package (node-pty for --serial) is a transport failure, as in mcumgr.
+  process.exit(err instanceof TransportError ? 3 : 1);
 });
