@@ -1,2 +1,2 @@
 #!/usr/bin/env node
-import '../dist/device/sim.js';
+import '../dist/bin/mcumgr-sim.js';

@@ -3,6 +3,8 @@
  * transfers, the SMP serial framing codec, BLE over any GATT characteristic, Web Serial, Web Bluetooth, and MCUboot
  * image parsing. Nothing here needs Node: Node transports are in `mcumgr-ts/node`, signing in `mcumgr-ts/image`,
  * the virtual device in `mcumgr-ts/device`.
+ *
+ * @module mcumgr-ts
  */
 export { SMP_HEADER_SIZE, Op, SmpVersion, encodeHeader, decodeHeader, encodePacket, decodePacket, responseOp } from './protocol/header.js';
 export type { OpCode, SmpHeader, SmpPacket } from './protocol/header.js';

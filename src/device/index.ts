@@ -2,6 +2,8 @@
  * `mcumgr-ts/device`: the virtual Zephyr smp_svr device with MCUboot (Node), to test apps and scripts against. Serve
  * it over UDP with `UdpSmpServer`, over BLE with `SimulatedGattPeer`, in-process with `createMemoryPair`, or behind
  * an emulated link (bandwidth, latency, loss) with `emulateLink`.
+ *
+ * @module mcumgr-ts/device
  */
 export { VirtualDevice, type CreateDeviceOptions } from './device.js';
 export { defaultConfig, zephyr34SmpSvrConfig, loadSimConfig, type DeviceConfig, type DeviceConfigInput } from './config.js';
