@@ -1,11 +1,14 @@
 // Bundles the two executables (mcumgr, mcumgr-sim) into dist/bin/ with esbuild: one file per command plus shared
 // chunks, so that a one-shot command loads a few files instead of a hundred modules (see BENCHMARKS.md, start-up).
 // Transports and commands a run does not use stay in chunks loaded by dynamic import.
+import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// Chunk names carry a content hash: clear the previous build's.
+rmSync(join(root, 'dist/bin'), { recursive: true, force: true });
 
 await build({
   entryPoints: { mcumgr: join(root, 'src/cli/bin.ts'), 'mcumgr-sim': join(root, 'src/device/sim.ts') },
