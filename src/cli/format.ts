@@ -2,9 +2,12 @@
 import type { CommandDef } from '../groups/define.js';
 import type { ImageStateList, slotInfo } from '../groups/image.js';
 import type { TaskStat } from '../groups/os.js';
-import { toHex } from '../image/image.js';
 
-export { toHex } from '../image/image.js';
+export function toHex(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  return s;
+}
 
 export function fromHex(text: string): Uint8Array {
   const t = text.trim();

@@ -1,7 +1,7 @@
 /** Reads an MCUboot image file and refuses anything else with a clear message. */
 import { readFileSync } from 'node:fs';
 import { UsageError } from './connect.js';
-import { formatVersion, ihexToBinary, IMAGE_HEADER_SIZE, IMAGE_MAGIC, parseImage, type McubootImage } from '../image/index.js';
+import { formatVersion, IMAGE_MAGIC, ihexToBinary, parseImage, type McubootImage } from '../image/index.js';
 
 export interface ImageFileInfo {
   bytes: Uint8Array;
@@ -47,7 +47,7 @@ export function parseImageFile(path: string): ImageFileInfo {
 export function parseImageBytes(path: string, file: Uint8Array): ImageFileInfo {
   const bytes = file.length > 0 && file[0] === 0x3a ? fromIntelHex(path, file) : file;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < IMAGE_HEADER_SIZE || dv.getUint32(0, true) !== IMAGE_MAGIC) {
+  if (bytes.length < 32 || dv.getUint32(0, true) !== IMAGE_MAGIC) {
     throw new UsageError(
       `${path} is ${describe(bytes)}: it does not start with the MCUboot header magic 0x96f3b83d. ` +
         'Upload a signed MCUboot image (Zephyr builds produce zephyr.signed.bin; or sign the binary with ' +

@@ -1,11 +1,11 @@
 /** File transfers over SMP (fs group, command 0), browser-safe; both directions go through the shared window. */
-import { crc32 } from '../protocol/crc32.js';
 import { SmpDeviceError, SmpError, SmpTimeoutError } from '../protocol/errors.js';
 import { fs } from '../groups/fs.js';
 import type { SmpClient } from './client.js';
 import { fitChunk, transferLimits, windowFor } from './params.js';
 import { sha256, type TransferProgress } from './upload.js';
 import { runWindow } from './window.js';
+import { crc32 } from '../protocol/crc32.js';
 
 export interface FileTransferOptions {
   /** Data bytes per upload chunk; default: computed from the device's buffer size and the transport MTU. */

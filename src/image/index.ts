@@ -1,8 +1,3 @@
-/**
- * `mcumgr-ts/image` (Node): MCUboot images, parsed, verified, created and signed; keys generated; DFU packages read.
- *
- * @module mcumgr-ts/image
- */
 export { ImageError, type ImageErrorCode } from './errors.js';
 export {
   IMAGE_MAGIC,

@@ -1,3 +1,4 @@
+/** CRC-32 (IEEE 802.3), as zlib and Zephyr's crc32_ieee compute it: the `crc32` type of the fs hash command. */
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);
   for (let n = 0; n < 256; n++) {
@@ -8,7 +9,6 @@ const CRC_TABLE = (() => {
   return t;
 })();
 
-/** CRC-32 (IEEE 802.3, as zlib and Zephyr's crc32_ieee compute it): the fs group's `crc32` hash. */
 export function crc32(data: Uint8Array): number {
   let c = 0xffffffff;
   for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);

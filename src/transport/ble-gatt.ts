@@ -7,6 +7,7 @@
  * 8-byte SMP header's length field. A request larger than ATT_MTU − 3 may be split over several writes only
  * if the device was built with `CONFIG_MCUMGR_TRANSPORT_BT_REASSEMBLY`.
  */
+
 import { SMP_HEADER_SIZE } from '../protocol/header.js';
 
 /** SMP GATT service UUID (lower case, as Web Bluetooth and noble expect in their own forms). */

@@ -94,7 +94,7 @@ describe('the packed tarball', () => {
     const r = await npm(['pack', '--dry-run', '--ignore-scripts', '--json'], ROOT);
     const files = (JSON.parse(r.stdout) as [{ files: { path: string }[] }])[0].files.map((f) => f.path);
     expect(files).toContain('LICENSE');
-    for (const entry of ['index', 'node/index', 'image/index', 'device/index']) {
+    for (const entry of ['index', 'node/index', 'image/node', 'device/index']) {
       expect(files).toContain(`dist/${entry}.js`);
       expect(files).toContain(`dist/${entry}.d.ts`);
     }

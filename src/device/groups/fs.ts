@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, ftruncateSync, lstatSync, openSync, readdirSync, readSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { crc32 } from '../../protocol/crc32.js';
 import { fs as fsCmds } from '../../groups/fs.js';
 import { GroupError, MgmtError } from '../errors.js';
 import type { VirtualDevice } from '../device.js';
+import { crc32 } from '../../protocol/crc32.js';
 
 const G = 8;
 
