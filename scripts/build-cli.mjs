@@ -1,27 +1,61 @@
-// Bundles the two executables (mcumgr, mcumgr-sim) into dist/bin/ with esbuild: one file per command plus shared
-// chunks, so that a one-shot command loads a few files instead of a hundred modules (see BENCHMARKS.md, start-up).
-// Transports and commands a run does not use stay in chunks loaded by dynamic import.
+// Bundles the two executables (mcumgr, mcumgr-sim) with esbuild into one CommonJS file each under dist/bin/, the
+// files package.json "bin" names, so that a one-shot command starts fast (BENCHMARKS.md, start-up):
+// - one file instead of a hundred ES modules, and CommonJS, which Node runs without its ES module loader;
+// - modules a run reaches only by dynamic import (transports, some commands) are evaluated only when imported;
+// - Node built-ins that only some commands use load when first used, not at start (LAZY_BUILTINS).
 import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-// Chunk names carry a content hash: clear the previous build's.
+
+// child_process: commander's executable subcommands (unused); crypto, zlib: image signing, DFU zips;
+// net, dns/promises: UDP address parsing and host names.
+const LAZY_BUILTINS = ['child_process', 'crypto', 'zlib', 'net', 'dns/promises'];
+
+/**
+ * Replaces `require('node:crypto')` and the like by an object whose properties (the module's export names, read
+ * here at build time) require the module when first read: bundled ES imports read them only when used.
+ */
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(b) {
+    const filter = new RegExp(`^(node:)?(${LAZY_BUILTINS.join('|').replace('/', '\\/')})$`);
+    b.onResolve({ filter }, (args) =>
+      args.namespace === 'lazy-builtin'
+        ? { path: args.path, external: true }
+        : { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, async (args) => {
+      const names = Object.keys(await import(`node:${args.path}`)).filter((name) => name !== 'default');
+      return {
+        loader: 'js',
+        contents: `
+          let loaded;
+          const load = () => (loaded ??= require('node:${args.path}'));
+          for (const name of ${JSON.stringify(names)}) {
+            Object.defineProperty(exports, name, { enumerable: true, get: () => load()[name] });
+          }`,
+      };
+    });
+  },
+};
+
 rmSync(join(root, 'dist/bin'), { recursive: true, force: true });
 
 await build({
   entryPoints: { mcumgr: join(root, 'src/cli/bin.ts'), 'mcumgr-sim': join(root, 'src/device/sim.ts') },
   outdir: join(root, 'dist/bin'),
+  outExtension: { '.js': '.cjs' },
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   minify: true,
-  // Optional native packages, loaded on demand (src/node/optional.ts).
+  banner: { js: '#!/usr/bin/env node' },
+  // Optional native packages, imported on demand (src/node/optional.ts).
   external: ['serialport', 'node-pty', '@stoprocent/noble'],
-  // commander is CommonJS: its require() calls of Node built-ins need a require function in an ES module.
-  banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+  plugins: [lazyBuiltins],
   logLevel: 'warning',
 });

@@ -25,7 +25,7 @@ function median(values: number[]): number {
 }
 
 async function startSim(): Promise<{ address: string; stop(): void }> {
-  const sim = spawn(process.execPath, [join(ROOT, 'bin/mcumgr-sim.js'), '--udp', '127.0.0.1:0', '--state', join(ROOT, '.tmp/bench-startup-sim')], {
+  const sim = spawn(process.execPath, [join(ROOT, 'dist/bin/mcumgr-sim.cjs'), '--udp', '127.0.0.1:0', '--state', join(ROOT, '.tmp/bench-startup-sim')], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const address = await new Promise<string>((resolve, reject) => {
@@ -49,7 +49,7 @@ export interface StartupFigures {
 export async function measureStartup(): Promise<StartupFigures> {
   const sim = await startSim();
   try {
-    const echo = [join(ROOT, 'bin/mcumgr.js'), '--conntype', 'udp', '--connstring', sim.address, 'echo', 'hello'];
+    const echo = [join(ROOT, 'dist/bin/mcumgr.cjs'), '--conntype', 'udp', '--connstring', sim.address, 'echo', 'hello'];
     const bare = ['-e', ''];
     // One of each first, unmeasured: the file cache, as on a machine that ran the tool before.
     await wallMs(bare);

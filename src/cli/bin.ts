@@ -6,7 +6,8 @@ import { main } from './main.js';
 console.log = console.error;
 console.info = console.error;
 
-const code = await main();
-process.exitCode = code;
-// Don't let a stray socket or timer keep the process alive after the command finished.
-setTimeout(() => process.exit(code), 50).unref();
+void main().then((code) => {
+  process.exitCode = code;
+  // Don't let a stray socket or timer keep the process alive after the command finished.
+  setTimeout(() => process.exit(code), 50).unref();
+});
