@@ -1,8 +1,8 @@
 /**
  * `mcumgr-ts`: the browser-safe core. The SMP protocol, the command groups, the client with its image and file
  * transfers, the SMP serial framing codec, BLE over any GATT characteristic, Web Serial, Web Bluetooth, and MCUboot
- * image parsing. Nothing here needs Node: Node transports are in `mcumgr-ts/node`, signing in `mcumgr-ts/image`,
- * the virtual device in `mcumgr-ts/device`.
+ * image parsing and verification (WebCrypto). Nothing here needs Node: Node transports are in `mcumgr-ts/node`,
+ * signing in `mcumgr-ts/image`, the virtual device in `mcumgr-ts/device`.
  *
  * @module mcumgr-ts
  */
@@ -38,19 +38,4 @@ export { SMP_SERVICE_UUID, SMP_CHARACTERISTIC_UUID, DEFAULT_ATT_MTU, type SmpCha
 export * from './transport/web-serial.js';
 export * from './transport/web-bluetooth.js';
 
-export { ImageError, type ImageErrorCode } from './image/errors.js';
-export {
-  IMAGE_MAGIC,
-  IMAGE_HEADER_SIZE,
-  IMAGE_FLAGS,
-  parseHeader,
-  parseVersion,
-  formatVersion,
-  compareVersions,
-  type ImageHeader,
-  type ImageVersion,
-} from './image/header.js';
-export { TLV_TYPES, tlvTypeName, parseTlvArea, type Tlv, type TlvArea, type TlvTypeName } from './image/tlv.js';
-export { parseImage, isMcubootImage, findTlv, type McubootImage } from './image/image.js';
-export { parseTrailer, trailerOffsets, trailerSize, type Trailer, type MagicState, type FlagState } from './image/trailer.js';
-export { ihexToBinary, binaryToIhex, IhexError, type IhexResult } from './image/ihex.js';
+export * from './image/index.js';

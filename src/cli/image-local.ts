@@ -12,7 +12,7 @@ import {
   verifyImage,
   type KeyType,
   type McubootImage,
-} from '../image/index.js';
+} from '../image/node.js';
 import { UsageError } from './connect.js';
 import { readLocalFile } from './image-file.js';
 import { toHex } from './format.js';
@@ -69,7 +69,7 @@ export function registerLocalImageCommands(img: Command): void {
     .description('Check the hash and signature of an MCUboot image file (no device needed)')
     .option('-k, --key <pem>', 'public or private key (PEM) to check the signature with')
     .argument('<file>', 'MCUboot image (.bin)')
-    .action((file: string, o: { key?: string }, cmd: Command) => {
+    .action(async (file: string, o: { key?: string }, cmd: Command) => {
       {
         const bytes = readLocalFile(file);
         let key: string | undefined;
@@ -80,7 +80,7 @@ export function registerLocalImageCommands(img: Command): void {
             throw new UsageError(`cannot read the key file ${o.key}`);
           }
         }
-        const r = verifyImage(bytes, key ? { key } : {});
+        const r = await verifyImage(bytes, key ? { key } : {});
         const doc = {
           ok: r.ok,
           hash: r.computedHash ? toHex(r.computedHash) : undefined,

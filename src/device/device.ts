@@ -195,6 +195,7 @@ export class VirtualDevice {
   /** Answers first, reboots `resetDelayMs` later (os reset). */
   scheduleReset(): void {
     if (this.resetTimer) return;
+    this.server.goesDownAt = performance.now() + this.config.resetDelayMs;
     this.resetTimer = setTimeout(() => {
       this.resetTimer = undefined;
       if (!this.closed) void this.reset();
@@ -208,11 +209,12 @@ export class VirtualDevice {
    */
   async reset(): Promise<BootEvent[]> {
     this.server.offline = true;
+    this.server.goesDownAt = undefined;
     for (const link of this.connections) void link.close().catch(() => undefined);
     if (this.fsTransfer?.timer) clearTimeout(this.fsTransfer.timer);
     this.fsTransfer = undefined;
     this.setUpload(undefined);
-    const events = bootAll(this.flash, this.config.images, allValidators(mcubootValidator(this.config.verificationKey), this.config.validateImage));
+    const events = await bootAll(this.flash, this.config.images, allValidators(mcubootValidator(this.config.verificationKey), this.config.validateImage));
     this.bootCount++;
     this.saveMeta();
     await new Promise((resolve) => setTimeout(resolve, this.config.bootTimeMs));
