@@ -2,8 +2,11 @@
  * The emulated device's side of a link: its receive buffers, its request time and its flash. Unlike the link, it
  * reads the requests (flash time depends on the command and its offset).
  */
+import type { CommandDef } from '../../groups/define.js';
+import { fs } from '../../groups/fs.js';
+import { image } from '../../groups/image.js';
 import { decodeCborMap } from '../../protocol/cbor.js';
-import { decodePacket } from '../../protocol/header.js';
+import { decodePacket, type SmpHeader } from '../../protocol/header.js';
 import type { SmpTransport } from '../../transport/transport.js';
 import { EmulatedLink, TimedQueue } from './link.js';
 
@@ -34,6 +37,10 @@ export interface DeviceModel {
   flash: FlashModel;
 }
 
+function isRequest(header: Pick<SmpHeader, 'group' | 'id' | 'op'>, command: CommandDef): boolean {
+  return header.group === command.group && header.id === command.id && header.op === command.op;
+}
+
 /**
  * Flash time of one request: image upload chunks erase (per the model) and program; fs uploads program. An image
  * chunk at another offset than the one the device expects is refused without touching flash (Zephyr's img_mgmt
@@ -55,12 +62,11 @@ export class FlashTimer {
     } catch {
       return 0;
     }
-    const { group, id, op } = req.header;
     const data = req.body.data instanceof Uint8Array ? req.body.data.length : 0;
     const off = typeof req.body.off === 'number' ? req.body.off : 0;
     const write = (data / this.model.writeBytesPerSecond) * 1000;
-    if (op !== 2 || id !== (group === 1 ? 1 : 0) || (group !== 1 && group !== 8)) return 0;
-    if (group === 8) return write;
+    if (isRequest(req.header, fs.upload)) return write;
+    if (!isRequest(req.header, image.upload)) return 0;
     let sectors = 0;
     if (off === 0 && typeof req.body.len === 'number') {
       this.erasedTo = 0;
