@@ -2,8 +2,10 @@
 // files package.json "bin" names, so that a one-shot command starts fast (BENCHMARKS.md, start-up):
 // - one file instead of a hundred ES modules, and CommonJS, which Node runs without its ES module loader;
 // - modules a run reaches only by dynamic import (transports, some commands) are evaluated only when imported;
-// - Node built-ins that only some commands use load when first used, not at start (LAZY_BUILTINS).
-import { rmSync } from 'node:fs';
+// - Node built-ins that only some commands use load when first used, not at start (LAZY_BUILTINS);
+// - mcumgr starts from V8's code cache of its bundle (scripts/bin-loader.cjs), made here from a run of `--help`.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -44,18 +46,27 @@ const lazyBuiltins = {
 
 rmSync(join(root, 'dist/bin'), { recursive: true, force: true });
 
-await build({
-  entryPoints: { mcumgr: join(root, 'src/cli/bin.ts'), 'mcumgr-sim': join(root, 'src/device/sim.ts') },
-  outdir: join(root, 'dist/bin'),
+const bin = join(root, 'dist/bin');
+const options = {
+  outdir: bin,
   outExtension: { '.js': '.cjs' },
   bundle: true,
   format: 'cjs',
   platform: 'node',
   target: 'node20',
   minify: true,
-  banner: { js: '#!/usr/bin/env node' },
+  // import() of the optional packages becomes require(): the mcumgr bundle runs from V8's code cache, which cannot
+  // import dynamically (scripts/bin-loader.cjs).
+  supported: { 'dynamic-import': false },
   // Optional native packages, imported on demand (src/node/optional.ts).
   external: ['serialport', 'node-pty', '@stoprocent/noble'],
   plugins: [lazyBuiltins],
   logLevel: 'warning',
-});
+};
+await build({ ...options, entryPoints: { 'mcumgr-sim': join(root, 'src/device/sim.ts') }, banner: { js: '#!/usr/bin/env node' } });
+// Run by the loader inside a function: no hashbang.
+await build({ ...options, entryPoints: { 'mcumgr.bundle': join(root, 'src/cli/bin.ts') } });
+
+copyFileSync(join(root, 'scripts/bin-loader.cjs'), join(bin, 'load.cjs'));
+writeFileSync(join(bin, 'mcumgr.cjs'), "#!/usr/bin/env node\nrequire('./load.cjs').run('mcumgr');\n");
+execFileSync(process.execPath, [join(bin, 'mcumgr.cjs'), '--help'], { env: { ...process.env, MCUMGR_TS_WRITE_CODE_CACHE: '1' }, stdio: 'ignore' });

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
 const ROOT = join(fileURLToPath(import.meta.url), '../../..');
-const ROUNDS = 21;
+const ROUNDS = 31;
 
 function wallMs(args: string[]): Promise<number> {
   const start = performance.now();

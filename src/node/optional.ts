@@ -10,7 +10,8 @@ export async function importOptional<T>(name: string, purpose: string): Promise<
     return (await import(name)) as T;
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'ERR_MODULE_NOT_FOUND' && e.message.includes(`'${name}'`)) {
+    // ERR_MODULE_NOT_FOUND from import(); MODULE_NOT_FOUND from require(), which the bundled CLI uses instead.
+    if ((e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'MODULE_NOT_FOUND') && e.message.includes(`'${name}'`)) {
       throw new TransportError(`${purpose} needs the optional package ${name}: run npm install ${name}`, { cause: err });
     }
     throw new TransportError(`${purpose}: ${name} could not be loaded: ${e.message}`, { cause: err });
