@@ -55,17 +55,20 @@ const options = {
   platform: 'node',
   target: 'node20',
   minify: true,
-  // import() of the optional packages becomes require(): the mcumgr bundle runs from V8's code cache, which cannot
-  // import dynamically (scripts/bin-loader.cjs).
+  // No import() left in the bundle: the mcumgr bundle runs from V8's code cache, which cannot import dynamically
+  // (scripts/bin-loader.cjs).
   supported: { 'dynamic-import': false },
+  // src/node/optional.ts requires optional packages relative to itself: here, the bundle.
+  define: { 'import.meta.url': 'importMetaUrl' },
   // Optional native packages, imported on demand (src/node/optional.ts).
   external: ['serialport', 'node-pty', '@stoprocent/noble'],
   plugins: [lazyBuiltins],
   logLevel: 'warning',
 };
-await build({ ...options, entryPoints: { 'mcumgr-sim': join(root, 'src/device/sim.ts') }, banner: { js: '#!/usr/bin/env node' } });
+const importMetaUrl = "const importMetaUrl = require('node:url').pathToFileURL(__filename).href;";
+await build({ ...options, entryPoints: { 'mcumgr-sim': join(root, 'src/device/sim.ts') }, banner: { js: `#!/usr/bin/env node\n${importMetaUrl}` } });
 // Run by the loader inside a function: no hashbang.
-await build({ ...options, entryPoints: { 'mcumgr.bundle': join(root, 'src/cli/bin.ts') } });
+await build({ ...options, entryPoints: { 'mcumgr.bundle': join(root, 'src/cli/bin.ts') }, banner: { js: importMetaUrl } });
 
 copyFileSync(join(root, 'scripts/bin-loader.cjs'), join(bin, 'load.cjs'));
 writeFileSync(join(bin, 'mcumgr.cjs'), "#!/usr/bin/env node\nrequire('./load.cjs').run('mcumgr');\n");

@@ -30,8 +30,9 @@ function describe(bytes: Uint8Array): string {
   return 'not an MCUboot image';
 }
 
-/** An Intel HEX file holding one contiguous MCUboot image becomes that image's bytes. */
-function fromIntelHex(path: string, file: Uint8Array): Uint8Array {
+/** An Intel HEX file holding one contiguous image becomes that image's bytes; any other file stays as it is. */
+export function binaryFromFile(path: string, file: Uint8Array): Uint8Array {
+  if (file.length === 0 || file[0] !== 0x3a) return file;
   try {
     return ihexToBinary(new TextDecoder().decode(file)).data;
   } catch (err) {
@@ -45,7 +46,7 @@ export function parseImageFile(path: string): ImageFileInfo {
 
 /** The contents of `path` as an MCUboot image (Intel HEX converted), or a UsageError saying what the file is instead. */
 export function parseImageBytes(path: string, file: Uint8Array): ImageFileInfo {
-  const bytes = file.length > 0 && file[0] === 0x3a ? fromIntelHex(path, file) : file;
+  const bytes = binaryFromFile(path, file);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < 32 || dv.getUint32(0, true) !== IMAGE_MAGIC) {
     throw new UsageError(

@@ -5,7 +5,6 @@ import {
   createImage,
   formatVersion,
   generateKey,
-  ihexToBinary,
   parseImage,
   parseVersion,
   tlvTypeName,
@@ -14,11 +13,16 @@ import {
   type McubootImage,
 } from '../image/node.js';
 import { UsageError } from './connect.js';
-import { readLocalFile } from './image-file.js';
+import { binaryFromFile, readLocalFile } from './image-file.js';
 import { toHex } from './format.js';
 
+/** An image file, .bin or Intel HEX (as `image upload` takes them). */
+function readImageFile(path: string): Uint8Array {
+  return binaryFromFile(path, readLocalFile(path));
+}
+
 function load(path: string): { bytes: Uint8Array; image: McubootImage } {
-  const bytes = readLocalFile(path);
+  const bytes = readImageFile(path);
   try {
     return { bytes, image: parseImage(bytes) };
   } catch (err) {
@@ -49,7 +53,7 @@ export function registerLocalImageCommands(img: Command): void {
   img
     .command('info')
     .description('Show the header and TLVs of an MCUboot image file (no device needed)')
-    .argument('<file>', 'MCUboot image (.bin)')
+    .argument('<file>', 'MCUboot image (.bin or Intel HEX)')
     .action((file: string, _o: unknown, cmd: Command) => {
       {
         const { bytes, image } = load(file);
@@ -68,10 +72,10 @@ export function registerLocalImageCommands(img: Command): void {
     .command('verify')
     .description('Check the hash and signature of an MCUboot image file (no device needed)')
     .option('-k, --key <pem>', 'public or private key (PEM) to check the signature with')
-    .argument('<file>', 'MCUboot image (.bin)')
+    .argument('<file>', 'MCUboot image (.bin or Intel HEX)')
     .action(async (file: string, o: { key?: string }, cmd: Command) => {
       {
-        const bytes = readLocalFile(file);
+        const bytes = readImageFile(file);
         let key: string | undefined;
         if (o.key) {
           try {
@@ -115,15 +119,7 @@ export function registerLocalImageCommands(img: Command): void {
     .argument('<input>', 'payload: raw .bin or Intel HEX')
     .argument('<output>', 'signed image to write')
     .action((input: string, output: string, o: SignOpts, cmd: Command) => {
-      const file = readLocalFile(input);
-      let payload = file;
-      if (file.length > 0 && file[0] === 0x3a) {
-        try {
-          payload = ihexToBinary(new TextDecoder().decode(file)).data;
-        } catch (err) {
-          throw new UsageError(`${input} is an Intel HEX file that cannot be converted: ${(err as Error).message}`);
-        }
-      }
+      const payload = readImageFile(input);
       try {
         parseVersion(o.imageVersion);
       } catch (err) {

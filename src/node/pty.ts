@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import type tty from 'node:tty';
 import { TransportError } from '../transport/transport.js';
-import { importOptional } from './optional.js';
+import { requireOptional } from './optional.js';
 
 export interface Pty {
   /** Slave device path, e.g. /dev/pts/3. */
@@ -26,12 +26,11 @@ interface NodePtyOpened {
 }
 
 /** Opens a pseudo-terminal in raw mode (no echo, no line editing; '\n' may come back as '\r\n'). */
-export async function openPty(): Promise<Pty> {
+export function openPty(): Pty {
   if (process.platform === 'win32') throw new TransportError('Pseudo-terminals are not supported on Windows');
   // node-pty's `open` is there at run time but missing from its type declarations.
   type NodePty = { open(o: { encoding: null }): NodePtyOpened };
-  const nodePty = await importOptional<NodePty & { default?: NodePty }>('node-pty', 'A pseudo-terminal');
-  const opened = (nodePty.default ?? nodePty).open({ encoding: null });
+  const opened = requireOptional<NodePty>('node-pty', 'A pseudo-terminal').open({ encoding: null });
   const path = opened._pty;
   const fd = opened._fd;
   const master = opened._master;

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { TransportError } from '../transport/transport.js';
 import { StreamSerialTransport, type SerialFramingOptions } from '../transport/stream-serial.js';
-import { importOptional } from './optional.js';
+import { requireOptional } from './optional.js';
 
 export { StreamSerialTransport, type ByteChannel, type SerialFramingOptions } from '../transport/stream-serial.js';
 
@@ -13,6 +13,7 @@ export interface NodeSerialPort {
   write(data: Buffer, callback: (err: Error | null | undefined) => void): boolean;
   drain(callback: (err: Error | null) => void): void;
   close(callback: (err?: Error | null) => void): void;
+  set(lines: { dtr?: boolean; rts?: boolean }, callback: (err: Error | null) => void): void;
   on(event: string, listener: (...args: any[]) => void): this;
 }
 
@@ -23,6 +24,9 @@ interface SerialPortModule {
 export interface SerialTransportOptions extends SerialFramingOptions {
   path: string;
   baudRate?: number;
+  /** DTR and RTS once the port is open (default: as the system opens it, usually both on). */
+  dtr?: boolean;
+  rts?: boolean;
 }
 
 function notFound(path: string): TransportError {
@@ -68,7 +72,7 @@ export class SerialTransport extends StreamSerialTransport {
   /** Opens the serial port. Rejects with a TransportError (e.g. "Serial port X not found ...") on failure. */
   static async open(options: SerialTransportOptions): Promise<SerialTransport> {
     const { path } = options;
-    const { SerialPort } = await importOptional<SerialPortModule>('serialport', 'A serial port');
+    const { SerialPort } = requireOptional<SerialPortModule>('serialport', 'A serial port');
     if (process.platform !== 'win32' && !existsSync(path)) throw notFound(path);
     const port = new SerialPort({ path, baudRate: options.baudRate ?? 115200, autoOpen: false });
     await new Promise<void>((resolve, reject) => {
@@ -79,6 +83,15 @@ export class SerialTransport extends StreamSerialTransport {
         else reject(new TransportError(`Cannot open serial port ${path}: ${msg}`));
       });
     });
+    if (options.dtr !== undefined || options.rts !== undefined) {
+      const lines = { ...(options.dtr !== undefined ? { dtr: options.dtr } : {}), ...(options.rts !== undefined ? { rts: options.rts } : {}) };
+      await new Promise<void>((resolve, reject) =>
+        port.set(lines, (err) => (err ? reject(new TransportError(`Cannot set DTR/RTS on ${path}: ${err.message}`)) : resolve())),
+      ).catch(async (err: unknown) => {
+        await new Promise<void>((r) => port.close(() => r()));
+        throw err;
+      });
+    }
     return new SerialTransport(port, options);
   }
 

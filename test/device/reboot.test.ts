@@ -34,7 +34,7 @@ describe.runIf(process.platform !== 'win32')('reboot seen over UDP, a pseudo-ter
     dev = makeDevice({ config: { bootTimeMs: 2500 } });
     udpServer = await UdpSmpServer.listen(dev.server, { host: '127.0.0.1', port: 0 });
     udp = new SmpClient(await UdpTransport.connect(udpServer.address), { timeoutMs: 3000 });
-    pty = await openPty();
+    pty = openPty();
     dev.attachSerial(new StreamSerialTransport(pty, { mtu: dev.config.bufSize }), (text) => pty.write(text));
     const port = await SerialTransport.open({ path: pty.path });
     port.serialPort.on('data', (d: Buffer) => (serialText += d.toString('latin1')));

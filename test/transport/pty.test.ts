@@ -6,7 +6,7 @@ const unix = process.platform !== 'win32';
 
 describe.runIf(unix)('pty + SerialTransport', () => {
   it('exchanges SMP-framed packets both directions', async () => {
-    const pty = await openPty();
+    const pty = openPty();
     expect(pty.path).toMatch(/^\/dev\//);
     const device = new StreamSerialTransport(pty, { mtu: 4096 });
     // device: echo every packet back with byte 0 changed to a response op
@@ -40,7 +40,7 @@ describe.runIf(unix)('pty + SerialTransport', () => {
   });
 
   it('is raw (no echo back to the device) and survives client reconnects', async () => {
-    const pty = await openPty();
+    const pty = openPty();
     const echoed: Uint8Array[] = [];
     pty.onData((b) => echoed.push(b));
     await pty.write(new TextEncoder().encode('hello\n'));
