@@ -99,7 +99,7 @@ export function registerLocalImageCommands(img: Command): void {
           process.stdout.write(`Image was correctly validated\n    hash: ${doc.hash}\n    signature: ${r.signatureChecked ? 'valid' : 'not checked (no key given and none in the image)'}\n` +
               (r.keyMatch !== undefined ? `    key match: ${r.keyMatch ? 'yes' : 'no'}\n` : ''));
         }
-        if (!r.ok) throw new Error(r.error?.message ?? 'the image is not valid');
+        if (!r.ok) throw new UsageError(`${file} failed verification: ${r.error?.message ?? 'the image is not valid'}`);
       }
     });
 
