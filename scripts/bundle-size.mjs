@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const CORE_ENTRY = join(root, 'scripts/core-entry.ts');
+export const CORE_ENTRY = join(root, 'src/index.ts');
 /** Gzipped bytes the core may weigh (issue #13: 40 KB). */
 export const BUDGET_GZIP_BYTES = 40_000;
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 export default function setup(): void {
   const root = join(import.meta.dirname, '..');
-  if (!existsSync(join(root, 'dist/cli/bin.js')) || !existsSync(join(root, 'dist/device/sim.js'))) {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+  if (!existsSync(join(root, 'dist/bin/mcumgr.cjs')) || !existsSync(join(root, 'dist/device/sim.js'))) {
+    execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
   }
 }

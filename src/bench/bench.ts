@@ -12,10 +12,12 @@ import { imageUpload } from '../client/upload.js';
 import { buildImage } from '../device/firmware.js';
 import { SMP_HEADER_SIZE } from '../protocol/header.js';
 import { encodeCbor } from '../protocol/cbor.js';
-import { BLE_LINK_PROFILES } from '../transport/ble-link.js';
-import { LINK_PROFILES, TYPICAL_FLASH } from '../transport/link.js';
+import { BLE_LINK_PROFILES } from '../device/link/ble-link.js';
+import { LINK_PROFILES } from '../device/link/link.js';
+import { TYPICAL_FLASH } from '../device/link/device-endpoint.js';
 import { defaultWindowCap } from '../client/params.js';
 import { transferLimit } from './limits.js';
+import { measureStartup, reportStartup } from './startup.js';
 import { connect, deviceBuffers, type BenchProfile, type Impairment } from './setup.js';
 
 const SIZE = 256 * 1024;
@@ -194,6 +196,9 @@ function report(p: BenchProfile, rows: Row[]): void {
 }
 
 async function main(): Promise<void> {
+  // Start-up first, while no benchmark worker loads the machine.
+  reportStartup(await measureStartup());
+  if (process.env.BENCH_SECTIONS === 'startup') return;
   const only = process.env.BENCH_PROFILES?.split(',');
   const profiles = PROFILES.filter((p) => !only || only.includes(p.link.name));
   const started = performance.now();

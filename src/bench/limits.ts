@@ -7,8 +7,8 @@
  *   round trip of one full chunk alone (measured by the stop-and-wait run with full chunks, so it includes
  *   the device's flash time and the emulation's timer granularity).
  */
-import { BLE_T_IFS_MS, BleAir } from '../transport/ble-link.js';
-import type { FlashModel } from '../transport/link.js';
+import { BLE_T_IFS_MS, BleAir } from '../device/link/ble-link.js';
+import type { FlashModel } from '../device/link/device-endpoint.js';
 import { deviceBuffers, type BenchProfile } from './setup.js';
 
 export interface Limit {

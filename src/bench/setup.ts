@@ -2,9 +2,10 @@
 import { SmpClient } from '../client/client.js';
 import { VirtualDevice } from '../device/device.js';
 import { BleTransport } from '../transport/ble.js';
-import { BleAir, TimedGattLink, type BleLinkProfile } from '../transport/ble-link.js';
-import { SimulatedGattPeer } from '../transport/ble-sim.js';
-import { DeviceEndpoint, EmulatedLink, seededRandom, TYPICAL_FLASH, type LinkProfile } from '../transport/link.js';
+import { BleAir, TimedGattLink, type BleLinkProfile } from '../device/link/ble-link.js';
+import { SimulatedGattPeer } from '../device/ble-sim.js';
+import { EmulatedLink, seededRandom, type LinkProfile } from '../device/link/link.js';
+import { DeviceEndpoint, TYPICAL_FLASH } from '../device/link/device-endpoint.js';
 import { createMemoryPair } from '../transport/memory.js';
 
 

@@ -15,7 +15,8 @@ const escaped = (err: unknown): void => {
 process.on('uncaughtException', escaped);
 process.on('unhandledRejection', escaped);
 
-const code = await main();
-process.exitCode = code;
-// Don't let a stray socket or timer keep the process alive after the command finished.
-setTimeout(() => process.exit(code), 50).unref();
+void main().then((code) => {
+  process.exitCode = code;
+  // Don't let a stray socket or timer keep the process alive after the command finished.
+  setTimeout(() => process.exit(code), 50).unref();
+});

@@ -172,18 +172,18 @@ export async function openTransport(spec: ConnSpec, o: { timeoutMs: number; seri
   switch (spec.type) {
     case 'udp': {
       if (!spec.connstring) throw new UsageError('UDP connstring must be host:port, e.g. --connstring 192.168.1.10:1337');
-      const { UdpTransport } = await import('../transport/udp.js');
+      const { UdpTransport } = await import('../node/udp.js');
       return UdpTransport.connect(spec.connstring);
     }
     case 'serial': {
       const p = parseSerialConnstring(spec.connstring);
-      const { SerialTransport } = await import('../transport/serial.js');
+      const { SerialTransport } = await import('../node/serial.js');
       const path = await serialPath(p, o.serial);
       return SerialTransport.open({ path, baudRate: p.baud, mtu: p.mtu ?? SERIAL_MAX_PACKET, ...(p.dtr !== undefined ? { dtr: p.dtr } : {}), ...(p.rts !== undefined ? { rts: p.rts } : {}), raw: p.raw ?? false });
     }
     case 'ble': {
       const p = parseBleConnstring(spec.connstring);
-      const { connectNoble } = await import('../transport/ble-noble.js');
+      const { connectNoble } = await import('../node/ble-noble.js');
       return connectNoble({ ...p, timeoutMs: p.connTimeout !== undefined ? Math.round(p.connTimeout * 1000) : o.timeoutMs });
     }
     case 'bhd':

@@ -5,7 +5,7 @@
  * Prints `udp: HOST:PORT` and/or `pty: /dev/pts/N` once ready; exits 0 on SIGINT/SIGTERM.
  * `--serial PATH` (e.g. /dev/ttyACM0) also links PATH to the pseudo-terminal, so commands written for
  * a real board's port run unchanged; the link is removed on exit. `--link` makes every transport behave as
- * an emulated link (see link-emulation.ts), e.g. `--link uart-115200` or `--link udp-20ms,loss=0.05`.
+ * an emulated link (see link/emulate.ts), e.g. `--link uart-115200` or `--link udp-20ms,loss=0.05`.
  * `--recovery` starts the device in MCUboot's serial recovery (recovery/); `--framing raw` puts bare SMP packets on
  * the serial line (Zephyr's raw UART transport, MCUboot's raw recovery protocol).
  * `--usb VID:PID[,serial=SN]` serves a USB CDC-ACM port that re-enumerates under a new pty on every reset; the
@@ -18,11 +18,11 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { BootEvent } from './boot.js';
 import { loadSimConfig } from './config.js';
-import { emulateLink, parseLinkSpec, type LinkEmulation } from './link-emulation.js';
+import { emulateLink, parseLinkSpec, type LinkEmulation } from './link/emulate.js';
 import { VirtualDevice } from './device.js';
 import { UdpSmpServer } from './udp-server.js';
 import { parseUsbSpec, UsbCdcPort, type UsbIdentity } from './usb-cdc.js';
-import type { SmpTransport } from '../transport/transport.js';
+import { TransportError, type SmpTransport } from '../transport/transport.js';
 
 interface SimArgs {
   udp?: string;
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
     process.stdout.write(`udp: ${udp.address}\n`);
   }
   if (args.serial) {
-    const { openPty } = await import('../transport/pty.js');
+    const { openPty } = await import('../node/pty.js');
     const { serveSerialLine } = await import('./recovery/serial-port.js');
     const pty = openPty();
     const { transport } = serveSerialLine(device, pty, { raw: args.rawFraming, wrap });
@@ -139,7 +139,7 @@ async function main(): Promise<void> {
     process.stdout.write(`pty: ${pty.path}\n`);
   }
   if (args.usb) {
-    const { openPty } = await import('../transport/pty.js');
+    const { openPty } = await import('../node/pty.js');
     const usb = new UsbCdcPort(device, args.usb, args.portsFile, wrap, (path) => process.stdout.write(`pty: ${path}\n`), openPty);
     usb.enumerate();
     closers.push(() => usb.close());
@@ -165,5 +165,6 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   process.stderr.write(`mcumgr-sim: ${(err as Error).message}\n`);
-  process.exit(1);
+  // A missing optional package (node-pty for --serial) is a transport failure, as in mcumgr.
+  process.exit(err instanceof TransportError ? 3 : 1);
 });

@@ -5,7 +5,7 @@
  * see is kept in a JSON file (serialport's `list()` shape) that `mcumgr` reads through MCUMGR_PORTS_FILE.
  */
 import { writeFileSync } from 'node:fs';
-import type { Pty } from '../transport/pty.js';
+import type { Pty } from '../node/pty.js';
 import { StreamSerialTransport } from '../transport/stream-serial.js';
 import type { SmpTransport } from '../transport/transport.js';
 import { deviceSerialOptions } from './config.js';

@@ -1,4 +1,9 @@
-// Node-side image tooling (node:crypto, node:zlib): signing like imgtool, key generation, Zephyr DFU zips.
+/**
+ * `mcumgr-ts/image`: Node-side image tooling (node:crypto, node:zlib): signing like imgtool, key generation, Zephyr
+ * DFU zips; and everything `mcumgr-ts` has for images.
+ *
+ * @module mcumgr-ts/image
+ */
 export * from './index.js';
 export { createImage, type CreateImageOptions, type CustomTlv } from './sign.js';
 export { generateKey, publicKeyPem } from './crypto-node.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { SerialPort } from 'serialport';
-import type { SimulatedGattPeer } from '../../src/transport/ble-sim.js';
+import type { SimulatedGattPeer } from '../../src/device/ble-sim.js';
 
 const PAGE_SCRIPTS = fileURLToPath(new URL('./page', import.meta.url));
 

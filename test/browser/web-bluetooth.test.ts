@@ -6,7 +6,7 @@ import { VirtualDevice } from '../../src/device/device.js';
 import { image } from '../../src/groups/index.js';
 import { createImage } from '../../src/image/sign.js';
 import { SMP_CHARACTERISTIC_UUID, SMP_SERVICE_UUID } from '../../src/transport/ble-gatt.js';
-import { SimulatedGattPeer } from '../../src/transport/ble-sim.js';
+import { SimulatedGattPeer } from '../../src/device/ble-sim.js';
 import { TransportError } from '../../src/transport/transport.js';
 import {
   openWebBluetoothTransport,

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { VirtualDevice } from '../../src/device/device.js';
 import { createImage, parseImage } from '../../src/image/node.js';
-import { useNobleModule } from '../../src/transport/ble-noble.js';
+import { useNobleModule } from '../../src/node/ble-noble.js';
 import { tempDir } from '../device/helpers.js';
 import { FakeNoble, FakePeripheral } from './fake-noble.js';
 import { hex, type RunResult } from './helpers.js';

@@ -6,8 +6,8 @@
 import { EventEmitter } from 'node:events';
 import type { VirtualDevice } from '../../src/device/device.js';
 import { SMP_CHARACTERISTIC_UUID_NOBLE, SMP_SERVICE_UUID_NOBLE } from '../../src/transport/ble-gatt.js';
-import { SimulatedGattPeer } from '../../src/transport/ble-sim.js';
-import type { Noble, NobleCharacteristic, NoblePeripheral } from '../../src/transport/ble-noble.js';
+import { SimulatedGattPeer } from '../../src/device/ble-sim.js';
+import type { Noble, NobleCharacteristic, NoblePeripheral } from '../../src/node/ble-noble.js';
 
 class FakeCharacteristic extends EventEmitter implements NobleCharacteristic {
   readonly uuid = SMP_CHARACTERISTIC_UUID_NOBLE;

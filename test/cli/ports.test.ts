@@ -11,7 +11,7 @@ import { parseSerialConnstring, serialPath, type SerialSession } from '../../src
 import { findUsbPort, matchPorts, parseUsbId, preferredPortPath, type PortInfo } from '../../src/cli/ports.js';
 import { profilePath } from '../../src/cli/profiles.js';
 import { buildImage } from '../../src/device/firmware.js';
-import { openPty, type Pty } from '../../src/transport/pty.js';
+import { openPty, type Pty } from '../../src/node/pty.js';
 import { run, Simulator, tempDir } from './helpers.js';
 
 const app: PortInfo = { path: '/dev/ttyACM0', vendorId: '2fe3', productId: '0100', manufacturer: 'ZEPHYR', serialNumber: 'E66038B7' };

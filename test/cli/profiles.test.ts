@@ -119,7 +119,7 @@ describe('usage and connection errors', () => {
     const r = await run(['--conntype', 'ble', '--connstring', 'peer_name=x', '-t', '2', 'echo', 'hello']);
     expect(r.code).toBe(3);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(nobleInstalled() ? /^Error: BLE: / : /^Error: BLE needs @stoprocent\/noble: run npm install @stoprocent\/noble\n$/);
+    expect(r.stderr).toMatch(nobleInstalled() ? /^Error: BLE: / : /^Error: BLE needs the optional package @stoprocent\/noble: run npm install @stoprocent\/noble\n$/);
     const j = await run(['--conntype', 'ble', '--name', 'x', '-t', '2', '--json', 'echo', 'hello']);
     expect(j.code).toBe(3);
     expect(j.stdout).toBe('');

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseLinkSpec } from '../../src/device/link-emulation.js';
+import { parseLinkSpec } from '../../src/device/link/emulate.js';
 import { buildImage } from '../../src/device/firmware.js';
 import { run, SIM, Simulator, tempDir } from './helpers.js';
 

@@ -15,7 +15,7 @@ describe('imageUpload', () => {
 
   it('resumes an interrupted upload from the offset the device reports', async () => {
     const { SmpClient } = await import(join(ROOT, 'dist/client/client.js'));
-    const { UdpTransport } = await import(join(ROOT, 'dist/transport/udp.js'));
+    const { UdpTransport } = await import(join(ROOT, 'dist/node/udp.js'));
     const { imageUpload } = await import(join(ROOT, 'dist/client/upload.js'));
     const { createImage } = await import(join(ROOT, 'dist/image/node.js'));
     const bytes: Uint8Array = createImage(new Uint8Array(randomBytes(60_000)), { version: '3.0.0', padHeader: true });

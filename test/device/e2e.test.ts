@@ -15,8 +15,8 @@ import { buildImage } from '../../src/device/firmware.js';
 import { allCommands, basic, enumeration, fs, image, os, settings, shell, stat } from '../../src/groups/index.js';
 import { SmpDeviceError } from '../../src/protocol/errors.js';
 import { decodeHeader, SmpVersion } from '../../src/protocol/header.js';
-import { SerialTransport } from '../../src/transport/serial.js';
-import { UdpTransport } from '../../src/transport/udp.js';
+import { SerialTransport } from '../../src/node/serial.js';
+import { UdpTransport } from '../../src/node/udp.js';
 import { startSim, tempDir, versions, type SimProcess } from './helpers.js';
 
 interface Link {

@@ -6,7 +6,7 @@ import type { VirtualDevice } from '../../src/device/device.js';
 import { buildImage } from '../../src/device/firmware.js';
 import { UdpSmpServer } from '../../src/device/udp-server.js';
 import { image } from '../../src/groups/index.js';
-import { UdpTransport } from '../../src/transport/udp.js';
+import { UdpTransport } from '../../src/node/udp.js';
 import { makeDevice, resetAndWait, versions } from './helpers.js';
 
 describe('multi-image device (images: 2) over UDP', () => {

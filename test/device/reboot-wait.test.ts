@@ -14,7 +14,7 @@ import { os } from '../../src/groups/index.js';
 import { encodeCbor } from '../../src/protocol/cbor.js';
 import { SmpTimeoutError } from '../../src/protocol/errors.js';
 import { encodePacket } from '../../src/protocol/header.js';
-import { UdpTransport } from '../../src/transport/udp.js';
+import { UdpTransport } from '../../src/node/udp.js';
 import { makeDevice, ROOT, startSim, tempDir, type SimProcess } from './helpers.js';
 
 describe('waitForReboot against the in-process device over UDP', () => {

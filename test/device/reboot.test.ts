@@ -9,10 +9,10 @@ import { UdpSmpServer } from '../../src/device/udp-server.js';
 import { os } from '../../src/groups/index.js';
 import { SmpTimeoutError } from '../../src/protocol/errors.js';
 import { BleTransport } from '../../src/transport/ble.js';
-import { SimulatedGattPeer } from '../../src/transport/ble-sim.js';
-import { openPty, type Pty } from '../../src/transport/pty.js';
-import { SerialTransport, StreamSerialTransport } from '../../src/transport/serial.js';
-import { UdpTransport } from '../../src/transport/udp.js';
+import { SimulatedGattPeer } from '../../src/device/ble-sim.js';
+import { openPty, type Pty } from '../../src/node/pty.js';
+import { SerialTransport, StreamSerialTransport } from '../../src/node/serial.js';
+import { UdpTransport } from '../../src/node/udp.js';
 import { makeDevice } from './helpers.js';
 
 describe.runIf(process.platform !== 'win32')('reboot seen over UDP, a pseudo-terminal and a BLE link', () => {

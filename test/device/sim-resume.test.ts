@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { SmpClient } from '../../src/client/client.js';
 import { buildImage } from '../../src/device/firmware.js';
 import { image, os } from '../../src/groups/index.js';
-import { UdpTransport } from '../../src/transport/udp.js';
+import { UdpTransport } from '../../src/node/udp.js';
 import { startSim, tempDir, versions } from './helpers.js';
 
 describe('mcumgr-sim process', () => {

@@ -6,7 +6,7 @@ import { buildImage } from '../../src/device/firmware.js';
 import { UdpSmpServer } from '../../src/device/udp-server.js';
 import { fs, image } from '../../src/groups/index.js';
 import { createMemoryPair } from '../../src/transport/memory.js';
-import { UdpTransport } from '../../src/transport/udp.js';
+import { UdpTransport } from '../../src/node/udp.js';
 import type { SmpTransport } from '../../src/transport/transport.js';
 import { makeDevice, resetAndWait, versions } from './helpers.js';
 

@@ -2,8 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { linkRate, transferLimit } from '../../src/bench/limits.js';
 import type { BenchProfile } from '../../src/bench/setup.js';
-import { BLE_LINK_PROFILES, BleAir } from '../../src/transport/ble-link.js';
-import { LINK_PROFILES, type FlashModel } from '../../src/transport/link.js';
+import { BLE_LINK_PROFILES, BleAir } from '../../src/device/link/ble-link.js';
+import { LINK_PROFILES } from '../../src/device/link/link.js';
+import type { FlashModel } from '../../src/device/link/device-endpoint.js';
 
 const SIZE = 256 * 1024;
 const udp: BenchProfile = { kind: 'wire', link: LINK_PROFILES['udp-20ms']! };

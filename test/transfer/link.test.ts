@@ -11,9 +11,10 @@ import { VirtualDevice } from '../../src/device/device.js';
 import { encodePacket } from '../../src/protocol/header.js';
 import { encodeCbor } from '../../src/protocol/cbor.js';
 import { BleTransport } from '../../src/transport/ble.js';
-import { BleAir, TimedGattLink, type BleLinkProfile } from '../../src/transport/ble-link.js';
-import { SimulatedGattPeer } from '../../src/transport/ble-sim.js';
-import { DeviceEndpoint, EmulatedLink, FlashTimer, seededRandom, TimedQueue, type FlashModel, type LinkProfile } from '../../src/transport/link.js';
+import { BleAir, TimedGattLink, type BleLinkProfile } from '../../src/device/link/ble-link.js';
+import { SimulatedGattPeer } from '../../src/device/ble-sim.js';
+import { EmulatedLink, seededRandom, TimedQueue, type LinkProfile } from '../../src/device/link/link.js';
+import { DeviceEndpoint, FlashTimer, type FlashModel } from '../../src/device/link/device-endpoint.js';
 import { createMemoryPair } from '../../src/transport/memory.js';
 import type { SmpTransport } from '../../src/transport/transport.js';
 

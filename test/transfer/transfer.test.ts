@@ -11,7 +11,8 @@ import { VirtualDevice } from '../../src/device/device.js';
 import { image } from '../../src/groups/index.js';
 import { decodeCborMap } from '../../src/protocol/cbor.js';
 import { decodePacket } from '../../src/protocol/header.js';
-import { DeviceEndpoint, EmulatedLink, seededRandom, type LinkProfile } from '../../src/transport/link.js';
+import { EmulatedLink, seededRandom, type LinkProfile } from '../../src/device/link/link.js';
+import { DeviceEndpoint } from '../../src/device/link/device-endpoint.js';
 import { createMemoryPair } from '../../src/transport/memory.js';
 import type { SmpTransport } from '../../src/transport/transport.js';
 

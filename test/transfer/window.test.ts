@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { SmpAbortError, SmpTimeoutError } from '../../src/protocol/errors.js';
 import { runWindow } from '../../src/client/window.js';
-import { seededRandom } from '../../src/transport/link.js';
+import { seededRandom } from '../../src/device/link/link.js';
 
 /**
  * A device that accepts a chunk only at its current offset (Zephyr's rule) and answers with its offset.

@@ -8,7 +8,7 @@ import { image, os } from '../../src/groups/index.js';
 import { encodePacket } from '../../src/protocol/header.js';
 import { BleTransport } from '../../src/transport/ble.js';
 import { MAX_SMP_PACKET, NotificationReassembler, SMP_CHARACTERISTIC_UUID, SMP_SERVICE_UUID } from '../../src/transport/ble-gatt.js';
-import { AttError, SimulatedGattPeer, type SimulatedGattPeerOptions } from '../../src/transport/ble-sim.js';
+import { AttError, SimulatedGattPeer, type SimulatedGattPeerOptions } from '../../src/device/ble-sim.js';
 import { TransportError } from '../../src/transport/transport.js';
 import { tempDir } from '../device/helpers.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryPair } from '../../src/transport/index.js';
+import { createMemoryPair } from '../../src/index.js';
 import { TransportError } from '../../src/transport/transport.js';
 
 describe('createMemoryPair', () => {

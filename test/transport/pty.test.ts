@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { openPty } from '../../src/transport/pty.js';
-import { SerialTransport, StreamSerialTransport } from '../../src/transport/serial.js';
+import { openPty } from '../../src/node/pty.js';
+import { SerialTransport, StreamSerialTransport } from '../../src/node/serial.js';
 
 const unix = process.platform !== 'win32';
 

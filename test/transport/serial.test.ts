@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EventEmitter } from 'node:events';
-import { SerialTransport, StreamSerialTransport } from '../../src/transport/serial.js';
+import { SerialTransport, StreamSerialTransport } from '../../src/node/serial.js';
 import { encodeSerialFrames } from '../../src/transport/serial-framing.js';
 import { TransportError } from '../../src/transport/transport.js';
 

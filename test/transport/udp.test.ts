@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import dgram from 'node:dgram';
-import { parseUdpAddress, UdpTransport } from '../../src/transport/udp.js';
+import { parseUdpAddress, UdpTransport } from '../../src/node/udp.js';
 import { TransportError } from '../../src/transport/transport.js';
 
 describe('parseUdpAddress', () => {

@@ -17,7 +17,7 @@ export function registerBleCommands(program: Command): void {
         if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`invalid --duration "${o.duration}" (seconds)`);
         const ctlr = o.ctlr === undefined ? undefined : /^(?:hci)?(\d+)$/.exec(o.ctlr);
         if (ctlr === null) throw new UsageError(`invalid --ctlr "${o.ctlr}" (an HCI controller such as hci0)`);
-        const { scanSmpDevices } = await import('../../transport/ble-noble.js');
+        const { scanSmpDevices } = await import('../../node/ble-noble.js');
         const devices = await scanSmpDevices({ durationMs: Math.round(seconds * 1000), timeoutMs: ctx.timeoutMs, ...(ctlr ? { hciDevice: Number(ctlr[1]) } : {}) });
         const text =
           devices.length === 0

@@ -11,7 +11,7 @@ const PROBE_TIMEOUT_MS = 2000;
 type Probed = PortInfo & { smp?: boolean; error?: string };
 
 async function probe(port: PortInfo, timeoutMs: number): Promise<Probed> {
-  const { SerialTransport } = await import('../../transport/serial.js');
+  const { SerialTransport } = await import('../../node/serial.js');
   let transport;
   try {
     transport = await SerialTransport.open({ path: preferredPortPath(port.path) });

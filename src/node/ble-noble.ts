@@ -3,9 +3,10 @@
  * `npm install @stoprocent/noble` to use it). Loaded with a dynamic import so nothing else needs it.
  * Tested through `useNobleModule` with a noble-shaped object over SimulatedGattPeer; never against a radio.
  */
-import { BleTransport, type BleTransportOptions } from './ble.js';
-import { SMP_CHARACTERISTIC_UUID_NOBLE, SMP_SERVICE_UUID_NOBLE, type SmpCharacteristic } from './ble-gatt.js';
-import { TransportError } from './transport.js';
+import { BleTransport, type BleTransportOptions } from '../transport/ble.js';
+import { SMP_CHARACTERISTIC_UUID_NOBLE, SMP_SERVICE_UUID_NOBLE, type SmpCharacteristic } from '../transport/ble-gatt.js';
+import { TransportError } from '../transport/transport.js';
+import { requireOptional } from './optional.js';
 
 /** The parts of noble's API used here (structural, so this compiles without the package). */
 export interface NobleCharacteristic {
@@ -50,8 +51,6 @@ export interface NobleConnectOptions extends BleTransportOptions {
   timeoutMs?: number;
 }
 
-const NOBLE_MISSING = 'BLE needs @stoprocent/noble: run npm install @stoprocent/noble';
-
 let injected: Noble | undefined;
 
 /** Test seam: use `noble` instead of importing `@stoprocent/noble` (undefined restores the import). */
@@ -63,14 +62,8 @@ async function loadNoble(hciDevice: number | undefined): Promise<Noble> {
   if (injected) return injected;
   // noble's default instance opens its controller when the module loads: choose it first.
   if (hciDevice !== undefined) process.env.NOBLE_HCI_DEVICE_ID = String(hciDevice);
-  try {
-    const mod = (await import('@stoprocent/noble' as string)) as { default?: Noble } & Noble;
-    return mod.default ?? mod;
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'ERR_MODULE_NOT_FOUND' && e.message.includes("'@stoprocent/noble'")) throw new TransportError(NOBLE_MISSING, { cause: err });
-    throw new TransportError(`BLE: @stoprocent/noble could not be loaded: ${e.message}`, { cause: err });
-  }
+  const mod = requireOptional<{ default?: Noble } & Noble>('@stoprocent/noble', 'BLE');
+  return mod.default ?? mod;
 }
 
 function normalizeAddress(a: string): string {

@@ -5,7 +5,7 @@
  * A PDU that fails its CRC is sent again by the link layer (BLE never loses an ATT PDU, it delays it).
  */
 import { seededRandom, TimedQueue } from './link.js';
-import type { SmpCharacteristic } from './ble-gatt.js';
+import type { SmpCharacteristic } from '../../transport/ble-gatt.js';
 
 export interface BleLinkProfile {
   name: string;

@@ -2,7 +2,7 @@
 import dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { TransportError, type SmpTransport } from './transport.js';
+import { TransportError, type SmpTransport } from '../transport/transport.js';
 
 export const SMP_UDP_DEFAULT_PORT = 1337;
 

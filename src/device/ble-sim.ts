@@ -6,9 +6,9 @@
  * packet may span consecutive writes (the first holds the header, overflow drops the partial packet with an
  * ATT error); responses are cut into notifications of at most ATT_MTU − 3 bytes.
  */
-import { DEFAULT_ATT_MTU, type SmpCharacteristic } from './ble-gatt.js';
-import { defer, ListenerTransport } from './listener-transport.js';
-import { TransportError, type SmpTransport } from './transport.js';
+import { DEFAULT_ATT_MTU, type SmpCharacteristic } from '../transport/ble-gatt.js';
+import { defer, ListenerTransport } from '../transport/listener-transport.js';
+import { TransportError, type SmpTransport } from '../transport/transport.js';
 
 /** Zephyr ATT error codes used here. */
 export const AttErrorCode = {

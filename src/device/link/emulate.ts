@@ -1,11 +1,12 @@
 /**
  * `mcumgr-sim --link`: the device's end of a real transport (a UDP peer, the pseudo-terminal) behaves as if the
  * client were across an emulated link: requests arrive after their wire time and latency, the device's buffers
- * and flash time their handling, answers leave the same way (the benchmark's model, src/transport/link.ts).
+ * and flash time their handling, answers leave the same way (the benchmark's model, src/device/link/link.ts).
  */
-import { DeviceEndpoint, EmulatedLink, LINK_PROFILES, seededRandom, TYPICAL_FLASH, type FlashModel, type LinkProfile } from '../transport/link.js';
-import { createMemoryPair } from '../transport/memory.js';
-import type { SmpTransport } from '../transport/transport.js';
+import { EmulatedLink, LINK_PROFILES, seededRandom, type LinkProfile } from './link.js';
+import { DeviceEndpoint, TYPICAL_FLASH, type FlashModel } from './device-endpoint.js';
+import { createMemoryPair } from '../../transport/memory.js';
+import type { SmpTransport } from '../../transport/transport.js';
 
 export interface LinkEmulation {
   profile: LinkProfile;

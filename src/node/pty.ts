@@ -4,8 +4,8 @@
  */
 import fs from 'node:fs';
 import type tty from 'node:tty';
-import * as nodePty from 'node-pty';
-import { TransportError } from './transport.js';
+import { TransportError } from '../transport/transport.js';
+import { requireOptional } from './optional.js';
 
 export interface Pty {
   /** Slave device path, e.g. /dev/pts/3. */
@@ -28,7 +28,9 @@ interface NodePtyOpened {
 /** Opens a pseudo-terminal in raw mode (no echo, no line editing; '\n' may come back as '\r\n'). */
 export function openPty(): Pty {
   if (process.platform === 'win32') throw new TransportError('Pseudo-terminals are not supported on Windows');
-  const opened = (nodePty as unknown as { open(o: { encoding: null }): NodePtyOpened }).open({ encoding: null });
+  // node-pty's `open` is there at run time but missing from its type declarations.
+  type NodePty = { open(o: { encoding: null }): NodePtyOpened };
+  const opened = requireOptional<NodePty>('node-pty', 'A pseudo-terminal').open({ encoding: null });
   const path = opened._pty;
   const fd = opened._fd;
   const master = opened._master;

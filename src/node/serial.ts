@@ -1,10 +1,25 @@
 /** Serial transports (Node): SMP serial framing (§3.1) or raw packets (§3.1.7) over a serial port. */
 import { existsSync } from 'node:fs';
-import { SerialPort } from 'serialport';
-import { TransportError } from './transport.js';
-import { StreamSerialTransport, type SerialFramingOptions } from './stream-serial.js';
+import { TransportError } from '../transport/transport.js';
+import { StreamSerialTransport, type SerialFramingOptions } from '../transport/stream-serial.js';
+import { requireOptional } from './optional.js';
 
-export { StreamSerialTransport, type ByteChannel, type SerialFramingOptions } from './stream-serial.js';
+export { StreamSerialTransport, type ByteChannel, type SerialFramingOptions } from '../transport/stream-serial.js';
+
+/** The parts of `serialport`'s SerialPort used here (structural: the package is optional). */
+export interface NodeSerialPort {
+  readonly isOpen: boolean;
+  open(callback: (err: Error | null) => void): void;
+  write(data: Buffer, callback: (err: Error | null | undefined) => void): boolean;
+  drain(callback: (err: Error | null) => void): void;
+  close(callback: (err?: Error | null) => void): void;
+  set(lines: { dtr?: boolean; rts?: boolean }, callback: (err: Error | null) => void): void;
+  on(event: string, listener: (...args: any[]) => void): this;
+}
+
+interface SerialPortModule {
+  SerialPort: new (options: { path: string; baudRate: number; autoOpen: boolean }) => NodeSerialPort;
+}
 
 export interface SerialTransportOptions extends SerialFramingOptions {
   path: string;
@@ -22,9 +37,9 @@ function notFound(path: string): TransportError {
 export class SerialTransport extends StreamSerialTransport {
   readonly path: string;
   readonly baudRate: number;
-  private readonly port: SerialPort;
+  private readonly port: NodeSerialPort;
 
-  private constructor(port: SerialPort, options: SerialTransportOptions) {
+  private constructor(port: NodeSerialPort, options: SerialTransportOptions) {
     super(
       {
         write: (bytes: Uint8Array) =>
@@ -57,6 +72,7 @@ export class SerialTransport extends StreamSerialTransport {
   /** Opens the serial port. Rejects with a TransportError (e.g. "Serial port X not found ...") on failure. */
   static async open(options: SerialTransportOptions): Promise<SerialTransport> {
     const { path } = options;
+    const { SerialPort } = requireOptional<SerialPortModule>('serialport', 'A serial port');
     if (process.platform !== 'win32' && !existsSync(path)) throw notFound(path);
     const port = new SerialPort({ path, baudRate: options.baudRate ?? 115200, autoOpen: false });
     await new Promise<void>((resolve, reject) => {
@@ -79,8 +95,8 @@ export class SerialTransport extends StreamSerialTransport {
     return new SerialTransport(port, options);
   }
 
-  /** The underlying SerialPort. */
-  get serialPort(): SerialPort {
+  /** The underlying `serialport` SerialPort. */
+  get serialPort(): NodeSerialPort {
     return this.port;
   }
 }
