@@ -15,6 +15,7 @@ import {
 } from '../image/index.js';
 import { UsageError } from './connect.js';
 import { readLocalFile } from './image-file.js';
+import { registerSignCommand } from './image-sign.js';
 import { toHex } from './format.js';
 
 function load(path: string): { bytes: Uint8Array; image: McubootImage } {
@@ -99,65 +100,7 @@ export function registerLocalImageCommands(img: Command): void {
       }
     });
 
-  img
-    .command('sign')
-    .description('Build a signed MCUboot image from a raw .bin or Intel HEX payload, like `imgtool sign` (no device needed)')
-    .option('-k, --key <pem>', 'private key (PEM); without it the image carries only a SHA-256 hash')
-    .requiredOption('--image-version <ver>', 'image version, e.g. 1.2.3+4 (also accepted as --version)')
-    .option('-H, --header-size <n>', 'header size (e.g. 0x200)', '0x20')
-    .option('--pad-header', 'prepend the header space to the payload')
-    .option('--align <n>', 'flash write alignment', '1')
-    .option('-S, --slot-size <n>', 'slot size (needed with --pad/--confirm)')
-    .option('--pad', 'pad to the slot size and write the trailer magic')
-    .option('--confirm', 'mark the image confirmed (implies --pad)')
-    .option('-s, --security-counter <n>', 'security counter (protected SEC_CNT TLV)')
-    .addOption(new Option('--public-key-format <fmt>', 'embed the key hash or the full public key').choices(['hash', 'full']).default('hash'))
-    .argument('<input>', 'payload: raw .bin or Intel HEX')
-    .argument('<output>', 'signed image to write')
-    .action((input: string, output: string, o: SignOpts, cmd: Command) => {
-      const file = readLocalFile(input);
-      let payload = file;
-      if (file.length > 0 && file[0] === 0x3a) {
-        try {
-          payload = ihexToBinary(new TextDecoder().decode(file)).data;
-        } catch (err) {
-          throw new UsageError(`${input} is an Intel HEX file that cannot be converted: ${(err as Error).message}`);
-        }
-      }
-      try {
-        parseVersion(o.imageVersion);
-      } catch (err) {
-        throw new UsageError(`invalid version "${o.imageVersion}": ${(err as Error).message} (e.g. 1.2.3+4)`);
-      }
-      const key = o.key ? readKey(o.key) : undefined;
-      let bytes: Uint8Array;
-      try {
-        bytes = createImage(payload, {
-          version: o.imageVersion,
-          headerSize: num(o.headerSize, 'header size'),
-          padHeader: Boolean(o.padHeader),
-          align: num(o.align, 'alignment'),
-          ...(o.slotSize !== undefined ? { slotSize: num(o.slotSize, 'slot size') } : {}),
-          pad: Boolean(o.pad),
-          confirm: Boolean(o.confirm),
-          ...(o.securityCounter !== undefined ? { securityCounter: num(o.securityCounter, 'security counter') } : {}),
-          ...(key !== undefined ? { key } : {}),
-          publicKeyFormat: o.publicKeyFormat,
-        });
-      } catch (err) {
-        if (err instanceof UsageError) throw err;
-        throw new UsageError(`cannot sign ${input}: ${(err as Error).message}`);
-      }
-      try {
-        writeFileSync(output, bytes);
-      } catch (err) {
-        throw new UsageError(`cannot write ${output}: ${(err as Error).message}`);
-      }
-      const image = parseImage(bytes);
-      const doc = { output, size: bytes.length, version: formatVersion(image.header.version), hash: image.hash ? toHex(image.hash) : undefined, signed: Boolean(key) };
-      if (json(cmd)) process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-      else process.stdout.write(`Wrote ${output}\n    version: ${doc.version}\n    size: ${doc.size} bytes\n    hash: ${doc.hash ?? 'none'}\n    signed: ${doc.signed ? 'yes' : 'no (hash only)'}\n`);
-    });
+  registerSignCommand(img);
   img
     .command('keygen')
     .description('Generate an MCUboot signing key (PEM, PKCS#8) (no device needed)')
@@ -176,25 +119,6 @@ export function registerLocalImageCommands(img: Command): void {
 }
 
 const KEY_TYPES: KeyType[] = ['ed25519', 'ecdsa-p256', 'ecdsa-p384', 'rsa-2048', 'rsa-3072'];
-
-interface SignOpts {
-  key?: string;
-  imageVersion: string;
-  headerSize: string;
-  padHeader?: boolean;
-  align: string;
-  slotSize?: string;
-  pad?: boolean;
-  confirm?: boolean;
-  securityCounter?: string;
-  publicKeyFormat: 'hash' | 'full';
-}
-
-function num(text: string, what: string): number {
-  const n = Number(text);
-  if (text.trim() === '' || !Number.isInteger(n) || n < 0) throw new UsageError(`invalid ${what} "${text}" (a whole number, decimal or 0x hex)`);
-  return n;
-}
 
 function readKey(path: string): string {
   try {

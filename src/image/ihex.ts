@@ -96,6 +96,11 @@ export function ihexToBinary(text: string): IhexResult {
 
 /** Encode binary data as Intel HEX (16-byte records, type 04 records as needed). */
 export function binaryToIhex(address: number, data: Uint8Array, recordSize = 16): string {
+  return segmentsToIhex([{ address, data }], recordSize);
+}
+
+/** Encode separate runs of data (ascending addresses) as one Intel HEX file. */
+export function segmentsToIhex(segments: { address: number; data: Uint8Array }[], recordSize = 16): string {
   const out: string[] = [];
   const rec = (type: number, off: number, d: Uint8Array) => {
     const b = [d.length, (off >> 8) & 0xff, off & 0xff, type, ...d];
@@ -103,16 +108,18 @@ export function binaryToIhex(address: number, data: Uint8Array, recordSize = 16)
     out.push(':' + [...b, cs].map((x) => x.toString(16).padStart(2, '0').toUpperCase()).join(''));
   };
   let upper = -1;
-  for (let i = 0; i < data.length; ) {
-    const addr = address + i;
-    const hi = addr >>> 16;
-    if (hi !== upper) {
-      rec(0x04, 0, new Uint8Array([(hi >> 8) & 0xff, hi & 0xff]));
-      upper = hi;
+  for (const { address, data } of segments) {
+    for (let i = 0; i < data.length; ) {
+      const addr = address + i;
+      const hi = addr >>> 16;
+      if (hi !== upper) {
+        rec(0x04, 0, new Uint8Array([(hi >> 8) & 0xff, hi & 0xff]));
+        upper = hi;
+      }
+      const n = Math.min(recordSize, data.length - i, 0x10000 - (addr & 0xffff));
+      rec(0x00, addr & 0xffff, data.subarray(i, i + n));
+      i += n;
     }
-    const n = Math.min(recordSize, data.length - i, 0x10000 - (addr & 0xffff));
-    rec(0x00, addr & 0xffff, data.subarray(i, i + n));
-    i += n;
   }
   rec(0x01, 0, new Uint8Array(0));
   return out.join('\n') + '\n';

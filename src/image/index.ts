@@ -51,7 +51,7 @@ export {
   type SignatureKeyType,
   type ImageHashAlgorithm,
 } from './signer.js';
-export { keyFileSigner, fixedSignatureSigner, checkedSignature } from './signer-key.js';
+export { keyFileSigner, fixedSignatureSigner, checkedSignature, signingKeyInfo } from './signer-key.js';
 export { commandSigner, decodeSignature, type SignerInput } from './signer-command.js';
 export { pkcs11Signer, parsePkcs11Uri, isPkcs11Uri, type Pkcs11Uri } from './signer-pkcs11.js';
 export { loadEncryptionKey, wrapImageKey, unwrapImageKey, aesCtr, ENC_TLV_TYPES, type KeyExchange } from './encrypt.js';

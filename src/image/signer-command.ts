@@ -36,7 +36,7 @@ export function commandSigner(opts: CommandSignerOptions): ImageSigner {
         MCUMGR_SIGN_HASH: req.hashAlgorithm,
         MCUMGR_SIGN_INPUT: input,
       });
-      return checkedSignature(key.type, publicKey, req, decodeSignature(out), `the signer command "${opts.command}"`, 'signer-failed');
+      return checkedSignature(key.type, publicKey, req, decodeSignature(out), `output of the signer command "${opts.command}"`, 'signer-failed');
     },
   };
 }

@@ -70,7 +70,7 @@ export function checkedSignature(
   if (keyType.startsWith('ecdsa') && !isDerEcdsaSignature(sig)) {
     const rawLength = keyType === 'ecdsa-p384' ? 96 : 64;
     if (sig.length !== rawLength) {
-      throw new ImageError(code, `${source} returned ${sig.length} bytes that are not an ECDSA signature (DER, or ${rawLength}-byte r||s)`);
+      throw new ImageError(code, `${source}: ${sig.length} bytes that are not an ECDSA signature (DER, or ${rawLength}-byte r||s)`);
     }
     value = ecdsaRawToDer(sig);
   }
@@ -93,8 +93,14 @@ export function checkedSignature(
   } catch {
     ok = false;
   }
-  if (!ok) throw new ImageError(code, `${source} returned a signature that does not verify with the ${keyType} public key`);
+  if (!ok) throw new ImageError(code, `${source}: the signature does not verify with the ${keyType} public key`);
   return value;
+}
+
+/** The key type and imgtool public key bytes of a PEM key, for an image laid out before it is signed elsewhere. */
+export function signingKeyInfo(pem: string): { keyType: SignatureKeyType; publicKey: Uint8Array } {
+  const key = publicKeyOf(pem);
+  return { keyType: key.type, publicKey: publicKeyBytes(key) };
 }
 
 /** imgtool's --fix-sig/--fix-sig-pubkey: a signature made offline, checked against the public key before it is used. */
@@ -104,6 +110,6 @@ export function fixedSignatureSigner(publicKeyPem: string, signature: Uint8Array
   return {
     keyType: key.type,
     publicKey,
-    sign: async (req) => checkedSignature(key.type, publicKey, req, signature, 'the --fix-sig file'),
+    sign: async (req) => checkedSignature(key.type, publicKey, req, signature, 'the fixed signature (--fix-sig)'),
   };
 }
