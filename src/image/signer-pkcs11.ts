@@ -215,7 +215,7 @@ function findSlot(lib: Pkcs11Lib, pk: Pkcs11Module, uri: Pkcs11Uri): Handle {
     labels.push(label);
     if (uri.token !== undefined && label !== uri.token) continue;
     if (uri.serial !== undefined && info.serialNumber.trim() !== uri.serial) continue;
-    if (uri.slotId !== undefined && slot.readUIntLE(0, Math.min(slot.length, 6)) !== uri.slotId) continue;
+    if (uri.slotId !== undefined && ulong(slot) !== uri.slotId) continue;
     return slot;
   }
   void pk;
@@ -253,9 +253,14 @@ function unwrapOctetString(b: Buffer): Buffer {
   return start + len === b.length ? b.subarray(start) : b;
 }
 
+/** A CK_ULONG attribute (host order, 4 or 8 bytes). */
+function ulong(b: Buffer): number {
+  return b.length === 8 ? Number(b.readBigUInt64LE()) : b.readUInt32LE(0);
+}
+
 function readPublicKey(lib: Pkcs11Lib, pk: Pkcs11Module, session: Handle, handle: Handle): { keyType: SignatureKeyType; publicKey: Uint8Array } {
   const [kt] = lib.C_GetAttributeValue(session, handle, [{ type: pk.CKA_KEY_TYPE }]);
-  const keyTypeValue = (kt!.value as Buffer).readUIntLE(0, (kt!.value as Buffer).length);
+  const keyTypeValue = ulong(kt!.value as Buffer);
   const b64u = (b: Buffer) => b.toString('base64url');
   if (keyTypeValue === pk.CKK_RSA) {
     const [n, e] = lib.C_GetAttributeValue(session, handle, [{ type: pk.CKA_MODULUS }, { type: pk.CKA_PUBLIC_EXPONENT }]);
