@@ -43,7 +43,7 @@ export function commandSigner(opts: CommandSignerOptions): ImageSigner {
 
 /** Base64 text (imgtool's --sig-out form) is decoded; anything else is taken as raw signature bytes. */
 export function decodeSignature(out: Uint8Array): Uint8Array {
-  const text = new TextDecoder('latin1').decode(out).trim();
+  const text = new TextDecoder('latin1').decode(out).replace(/\s+/g, '');
   if (text.length > 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(text) && text.length % 4 === 0) return new Uint8Array(Buffer.from(text, 'base64'));
   return out;
 }
