@@ -22,6 +22,8 @@ import {
 } from 'node:crypto';
 import { ImageError } from './errors.js';
 import { TLV_TYPES } from './tlv.js';
+import { IMAGE_FLAGS } from './header.js';
+import { parseImage } from './image.js';
 
 export type KeyExchange = 'rsa-oaep' | 'ecies-p256' | 'ecies-x25519';
 export type AesKeyLength = 128 | 256;
@@ -168,4 +170,26 @@ export function unwrapImageKey(enc: EncryptionKey, tlvType: number, value: Uint8
 /** A fresh random AES key. */
 export function randomImageKey(length: AesKeyLength): Uint8Array {
   return new Uint8Array(randomBytes(length / 8));
+}
+
+/** True when the header says the body is encrypted (IMAGE_F_ENCRYPTED_AES128 or _AES256). */
+export function isEncryptedImage(flags: number): boolean {
+  return (flags & (IMAGE_FLAGS.ENCRYPTED_AES128 | IMAGE_FLAGS.ENCRYPTED_AES256)) !== 0;
+}
+
+/**
+ * The image with its body decrypted, as MCUboot reads it when it validates and copies an encrypted secondary image
+ * (loader.c, bootutil_img_hash with MUST_DECRYPT): the header, TLVs and anything after them are unchanged.
+ */
+export function decryptImage(bytes: Uint8Array, privateKeyPem: string): Uint8Array {
+  const img = parseImage(bytes);
+  const { flags, hdrSize, imgSize } = img.header;
+  if (!isEncryptedImage(flags)) throw new ImageError('bad-option', 'the image is not encrypted (no ENCRYPTED_AES128/256 flag)');
+  const encTlv = img.unprotectedArea.tlvs.find((t) => ENC_TLV_TYPES.has(t.type));
+  if (!encTlv) throw new ImageError('bad-key', 'the image is flagged encrypted but has no ENC TLV carrying its key');
+  const keyLength = flags & IMAGE_FLAGS.ENCRYPTED_AES256 ? 32 : 16;
+  const plainKey = unwrapImageKey(loadEncryptionKey(privateKeyPem), encTlv.type, encTlv.value, keyLength);
+  const out = bytes.slice();
+  out.set(aesCtr(plainKey, bytes.subarray(hdrSize, hdrSize + imgSize)), hdrSize);
+  return out;
 }

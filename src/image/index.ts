@@ -54,7 +54,7 @@ export {
 export { keyFileSigner, fixedSignatureSigner, checkedSignature, signingKeyInfo } from './signer-key.js';
 export { commandSigner, decodeSignature, type SignerInput } from './signer-command.js';
 export { pkcs11Signer, parsePkcs11Uri, isPkcs11Uri, type Pkcs11Uri } from './signer-pkcs11.js';
-export { loadEncryptionKey, wrapImageKey, unwrapImageKey, aesCtr, ENC_TLV_TYPES, type KeyExchange } from './encrypt.js';
+export { loadEncryptionKey, wrapImageKey, unwrapImageKey, aesCtr, decryptImage, isEncryptedImage, ENC_TLV_TYPES, type KeyExchange } from './encrypt.js';
 export { generateKey, publicKeyPem, type KeyType } from './crypto-node.js';
 export { BOOT_MAGIC, bootMagic, trailerOffsets, trailerSize, parseTrailer, encodeTrailerByte, type Trailer, type MagicState, type FlagState } from './trailer.js';
 export { ihexToBinary, binaryToIhex, IhexError, type IhexResult } from './ihex.js';

@@ -12,7 +12,7 @@ import { bootMagic } from './trailer.js';
 import { digest } from './crypto-node.js';
 import { keyFileSigner } from './signer-key.js';
 import { signatureTlvTypeFor, type ImageHashAlgorithm, type ImageSigner, type SignatureKeyType } from './signer.js';
-import { aesCtr, encTlvType, loadEncryptionKey, randomImageKey, wrapImageKey, type AesKeyLength, type HmacSha } from './encrypt.js';
+import { aesCtr, encTlvType, loadEncryptionKey, randomImageKey, wrapImageKey, type AesKeyLength, type EncryptionKey, type HmacSha, type KeyExchange } from './encrypt.js';
 
 export interface CustomTlv {
   type: number;
@@ -183,6 +183,25 @@ function bootRecordTlv(swType: string, version: ImageVersion, hashAlg: ImageHash
   return cborEncode(properties, { mapSorter: () => 0 });
 }
 
+/** The key exchange a signing key type goes with, as imgtool's sign checks ("Signing and encryption must use the same type of key"). */
+const EXCHANGE_FOR_SIGNER: Partial<Record<SignatureKeyType, KeyExchange | 'none'>> = {
+  'rsa-2048': 'rsa-oaep',
+  'rsa-3072': 'rsa-oaep',
+  'ecdsa-p256': 'ecies-p256',
+  'ecdsa-p384': 'none',
+};
+
+function checkedEncryption(enc: EncryptionOptions, signer: SignatureKeyType | undefined): EncryptionOptions & { wrapKey: EncryptionKey; tlvType: number } {
+  const wrapKey = loadEncryptionKey(enc.key);
+  const tlvType = encTlvType(wrapKey.exchange, enc.hmacSha ?? 256);
+  const wanted = signer ? EXCHANGE_FOR_SIGNER[signer] : undefined;
+  if (wanted === 'none') throw new ImageError('bad-option', 'an ECDSA P-384 signed image cannot be encrypted: MCUboot has no P-384 key exchange');
+  if (wanted !== undefined && wanted !== wrapKey.exchange) {
+    throw new ImageError('bad-option', `signing and encryption must use the same type of key: a ${signer} signing key goes with ${wanted}, not ${wrapKey.exchange}`);
+  }
+  return { ...enc, wrapKey, tlvType };
+}
+
 /** Public key facts the image needs before it is signed. */
 export interface SigningKeyInfo {
   keyType: SignatureKeyType;
@@ -209,7 +228,7 @@ interface Layout {
   align: number;
   maxAlign: number;
   publicKeyFormat: 'hash' | 'full';
-  encryption?: EncryptionOptions;
+  encryption?: EncryptionOptions & { wrapKey: EncryptionKey; tlvType: number };
   slotSize?: number;
   pad: boolean;
   confirm: boolean;
@@ -233,6 +252,7 @@ export function prepareImage(payload: Uint8Array, opts: CreateImageOptions = {},
   const version = typeof opts.version === 'string' ? parseVersion(opts.version) : opts.version ?? { major: 0, minor: 0, revision: 0, build: 0 };
   const pure = Boolean(opts.pure);
   const hashAlgorithm = imageHashAlgorithm(signer?.keyType, opts.sha, pure);
+  const encryption = opts.encryption ? checkedEncryption(opts.encryption, signer?.keyType) : undefined;
 
   let body: Uint8Array;
   if (opts.padHeader) {
@@ -284,7 +304,7 @@ export function prepareImage(payload: Uint8Array, opts: CreateImageOptions = {},
       align,
       maxAlign,
       publicKeyFormat: opts.publicKeyFormat ?? 'hash',
-      ...(opts.encryption ? { encryption: opts.encryption } : {}),
+      ...(encryption ? { encryption } : {}),
       ...(opts.slotSize !== undefined ? { slotSize: opts.slotSize } : {}),
       pad: Boolean(opts.pad || opts.confirm),
       confirm: Boolean(opts.confirm),
@@ -310,13 +330,10 @@ export function completeImage(prep: PreparedImage, signature?: Uint8Array): Uint
   let body = prep.payload.subarray(0, l.bodyEnd);
   let encTlvLength: number | undefined;
   if (l.encryption) {
-    const enc = loadEncryptionKey(l.encryption.key);
-    const hmac = l.encryption.hmacSha ?? 256;
-    const type = encTlvType(enc.exchange, hmac);
     const plainKey = randomImageKey(l.encryption.keyLength ?? 128);
-    const value = wrapImageKey(enc, plainKey, hmac);
+    const value = wrapImageKey(l.encryption.wrapKey, plainKey, l.encryption.hmacSha ?? 256);
     encTlvLength = value.length;
-    unprot.push({ type, value });
+    unprot.push({ type: l.encryption.tlvType, value });
     if (!l.encryption.clear) body = concat([body.subarray(0, l.headerSize), aesCtr(plainKey, body.subarray(l.headerSize))]);
   }
   const image = concat([body, prep.payload.subarray(l.bodyEnd), encodeTlvArea(unprot, false)]);
