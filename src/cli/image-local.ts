@@ -2,7 +2,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import {
-  createImage,
+  decryptImage,
+  isEncryptedImage,
   formatVersion,
   generateKey,
   ihexToBinary,
@@ -69,10 +70,11 @@ export function registerLocalImageCommands(img: Command): void {
     .command('verify')
     .description('Check the hash and signature of an MCUboot image file (no device needed)')
     .option('-k, --key <pem>', 'public or private key (PEM) to check the signature with')
+    .option('--decrypt-key <pem>', 'private key (PEM) to decrypt an encrypted image with first, as MCUboot does')
     .argument('<file>', 'MCUboot image (.bin)')
-    .action((file: string, o: { key?: string }, cmd: Command) => {
+    .action((file: string, o: { key?: string; decryptKey?: string }, cmd: Command) => {
       {
-        const bytes = readLocalFile(file);
+        const bytes = plaintextImage(file, readLocalFile(file), o.decryptKey);
         let key: string | undefined;
         if (o.key) {
           try {
@@ -96,7 +98,10 @@ export function registerLocalImageCommands(img: Command): void {
           process.stdout.write(`Image was correctly validated\n    hash: ${doc.hash}\n    signature: ${r.signatureChecked ? 'valid' : 'not checked (no key given and none in the image)'}\n` +
               (r.keyMatch !== undefined ? `    key match: ${r.keyMatch ? 'yes' : 'no'}\n` : ''));
         }
-        if (!r.ok) throw new Error(r.error?.message ?? 'the image is not valid');
+        if (!r.ok) {
+          const encrypted = r.image && isEncryptedImage(r.image.header.flags) && !o.decryptKey;
+          throw new Error((r.error?.message ?? 'the image is not valid') + (encrypted ? ' (the image is encrypted: give --decrypt-key PRIVATE.pem)' : ''));
+        }
       }
     });
 
@@ -119,6 +124,17 @@ export function registerLocalImageCommands(img: Command): void {
 }
 
 const KEY_TYPES: KeyType[] = ['ed25519', 'ecdsa-p256', 'ecdsa-p384', 'rsa-2048', 'rsa-3072'];
+
+/** The image as MCUboot validates it: decrypted with `keyFile` when given. */
+function plaintextImage(file: string, bytes: Uint8Array, keyFile: string | undefined): Uint8Array {
+  if (keyFile === undefined) return bytes;
+  try {
+    return decryptImage(bytes, readKey(keyFile));
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`cannot decrypt ${file}: ${(err as Error).message}`);
+  }
+}
 
 function readKey(path: string): string {
   try {

@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { basic } from '../groups/basic.js';
-import { allValidators, bootAll, mcubootValidator, type BootEvent } from './boot.js';
+import { allValidators, bootAll, mcubootValidator } from './boot.js';
+import { bootWithDecryption, type ResetEvent } from './encrypted-image.js';
 import { resolveConfig, type DeviceConfig, type DeviceConfigInput } from './config.js';
 import { Flash } from './flash.js';
 import { registerEnum } from './groups/enum.js';
@@ -47,7 +48,7 @@ export class VirtualDevice {
   bootCount = 0;
   private bootTime = performance.now();
   private resetTimer: ReturnType<typeof setTimeout> | undefined;
-  private resetListeners: ((events: BootEvent[]) => void)[] = [];
+  private resetListeners: ((events: ResetEvent[]) => void)[] = [];
   /** Links a reboot drops (BLE connections). */
   private readonly connections = new Set<SmpTransport>();
   /** Serial consoles that show the boot banner. */
@@ -169,7 +170,7 @@ export class VirtualDevice {
   }
 
   /** Registers a listener told after every (virtual) reboot, once the device answers again, with what the bootloader did. */
-  onReset(listener: (events: BootEvent[]) => void): void {
+  onReset(listener: (events: ResetEvent[]) => void): void {
     this.resetListeners.push(listener);
   }
 
@@ -206,13 +207,15 @@ export class VirtualDevice {
    * state is lost), MCUboot runs (swap, revert, or refuse an invalid image), and `bootTimeMs` later the
    * application is up: serial consoles print the boot banner, requests are answered again, listeners are told.
    */
-  async reset(): Promise<BootEvent[]> {
+  async reset(): Promise<ResetEvent[]> {
     this.server.offline = true;
     for (const link of this.connections) void link.close().catch(() => undefined);
     if (this.fsTransfer?.timer) clearTimeout(this.fsTransfer.timer);
     this.fsTransfer = undefined;
     this.setUpload(undefined);
-    const events = bootAll(this.flash, this.config.images, allValidators(mcubootValidator(this.config.verificationKey), this.config.validateImage));
+    const events = bootWithDecryption(this.flash, this.config.images, this.config.encryptionKey, () =>
+      bootAll(this.flash, this.config.images, allValidators(mcubootValidator(this.config.verificationKey), this.config.validateImage)),
+    );
     this.bootCount++;
     this.saveMeta();
     await new Promise((resolve) => setTimeout(resolve, this.config.bootTimeMs));

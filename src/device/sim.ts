@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     process.stdout.write(`pty: ${pty.path}\n`);
   }
   device.onReset((events) => {
-    process.stderr.write(`reset: ${events.map((e) => `image ${e.image} ${e.action}`).join(', ')}\n`);
+    process.stderr.write(`reset: ${events.map((e) => `image ${e.image} ${e.action}${e.reason ? ` (${e.reason})` : ''}`).join(', ')}\n`);
   });
   let stopping = false;
   const stop = async (): Promise<void> => {
