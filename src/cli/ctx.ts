@@ -1,6 +1,7 @@
 /** Per-invocation state of a device command: global options, the lazily opened client, output helpers. */
 import type { Command } from 'commander';
 import { SmpClient } from '../client/client.js';
+import { waitForReboot } from '../client/reboot.js';
 import type { CommandDef } from '../groups/define.js';
 import { SmpVersion } from '../protocol/header.js';
 import { openTransport, resolveConnection, UsageError, type ConnOptions } from './connect.js';
@@ -65,6 +66,17 @@ export class Ctx {
     this.clientPromise = undefined;
     if (old) await old.then((c) => c.close()).catch(() => undefined);
     return this.client();
+  }
+
+  /** After the device answered `os reset`: waits until it has gone down and answers again, within `waitMs`. */
+  async waitForReboot(waitMs = this.timeoutMs): Promise<SmpClient> {
+    const client = await waitForReboot(await this.client(), {
+      timeoutMs: waitMs,
+      reopen: () => this.reconnect(),
+      onStatus: this.debug ? (status) => this.log(`reboot wait: ${status}`) : undefined,
+    });
+    this.clientPromise = Promise.resolve(client);
+    return client;
   }
 
   async close(): Promise<void> {

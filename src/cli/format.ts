@@ -1,13 +1,10 @@
 /** Human output in the exact formats of the Go mcumgr tool (reference §5.8). */
-import type { CommandDef } from '../groups/define.js';
+import type { ResponseOf } from '../groups/define.js';
 import type { ImageStateList, slotInfo } from '../groups/image.js';
 import type { TaskStat } from '../groups/os.js';
+import { toHex } from '../protocol/hex.js';
 
-export function toHex(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
-  return s;
-}
+export { toHex };
 
 export function fromHex(text: string): Uint8Array {
   const t = text.trim();
@@ -81,8 +78,6 @@ export function formatMpstat(pools: Record<string, { blksiz?: number; nblks: num
   }
   return out;
 }
-
-type ResponseOf<C> = C extends CommandDef<unknown, infer Rsp> ? Rsp : never;
 
 export function formatSlotInfo(r: ResponseOf<typeof slotInfo>): string {
   let text = '';

@@ -1,9 +1,7 @@
 /** Reads an MCUboot image file and refuses anything else with a clear message. */
 import { readFileSync } from 'node:fs';
 import { UsageError } from './connect.js';
-import { formatVersion, ihexToBinary, parseImage, type McubootImage } from '../image/index.js';
-
-export const IMAGE_MAGIC = 0x96f3b83d;
+import { formatVersion, IMAGE_MAGIC, ihexToBinary, parseImage, type McubootImage } from '../image/index.js';
 
 export interface ImageFileInfo {
   bytes: Uint8Array;

@@ -13,7 +13,7 @@ import {
   verifyImage,
   type KeyType,
   type McubootImage,
-} from '../image/index.js';
+} from '../image/node.js';
 import { UsageError } from './connect.js';
 import { readLocalFile } from './image-file.js';
 import { registerSignCommand } from './image-sign.js';
@@ -72,7 +72,7 @@ export function registerLocalImageCommands(img: Command): void {
     .option('-k, --key <pem>', 'public or private key (PEM) to check the signature with')
     .option('--decrypt-key <pem>', 'private key (PEM) to decrypt an encrypted image with first, as MCUboot does')
     .argument('<file>', 'MCUboot image (.bin)')
-    .action((file: string, o: { key?: string; decryptKey?: string }, cmd: Command) => {
+    .action(async (file: string, o: { key?: string; decryptKey?: string }, cmd: Command) => {
       {
         const bytes = plaintextImage(file, readLocalFile(file), o.decryptKey);
         let key: string | undefined;
@@ -83,7 +83,7 @@ export function registerLocalImageCommands(img: Command): void {
             throw new UsageError(`cannot read the key file ${o.key}`);
           }
         }
-        const r = verifyImage(bytes, key ? { key } : {});
+        const r = await verifyImage(bytes, key ? { key } : {});
         const doc = {
           ok: r.ok,
           hash: r.computedHash ? toHex(r.computedHash) : undefined,

@@ -22,7 +22,7 @@ import {
   type ImageDependency,
   type ImageSigner,
   type SignerInput,
-} from '../image/index.js';
+} from '../image/node.js';
 import { bootMagic } from '../image/trailer.js';
 import { segmentsToIhex } from '../image/ihex.js';
 import { writeFileAtomic } from '../device/persist.js';

@@ -9,7 +9,7 @@ import {
 } from '../protocol/errors.js';
 import { decodePacket, encodePacket, Op, responseOp, SmpVersion, type SmpHeader } from '../protocol/header.js';
 import type { SmpTransport } from '../transport/transport.js';
-import type { CommandDef } from '../groups/define.js';
+import { check, type CommandDef } from '../groups/define.js';
 
 export type TraceDirection = 'tx' | 'rx';
 
@@ -90,14 +90,9 @@ export class SmpClient {
   async call<Req, Rsp>(cmd: CommandDef<Req, Rsp>, request: Req, options: RequestOptions = {}): Promise<Rsp> {
     const { body } = await this.send(cmd.group, cmd.id, cmd.op, encodeCbor(request ?? {}), options);
     throwIfDeviceError(body, cmd.group, cmd.id);
-    const parsed = cmd.response.safeParse(body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new SmpShapeError(
-        `unexpected response to ${cmd.name}: ${issue ? `${issue.path.join('.') || 'payload'}: ${issue.message}` : 'invalid shape'}`,
-      );
-    }
-    return parsed.data;
+    const parsed = check(cmd.response, body);
+    if (!parsed.ok) throw new SmpShapeError(`unexpected response to ${cmd.name}: ${parsed.problem}`);
+    return parsed.value;
   }
 
   /** Sends a raw request and returns the decoded response map without interpreting errors. */

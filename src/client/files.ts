@@ -5,6 +5,7 @@ import type { SmpClient } from './client.js';
 import { fitChunk, transferLimits, windowFor } from './params.js';
 import { sha256, type TransferProgress } from './upload.js';
 import { runWindow } from './window.js';
+import { crc32 } from '../protocol/crc32.js';
 
 export interface FileTransferOptions {
   /** Data bytes per upload chunk; default: computed from the device's buffer size and the transport MTU. */
@@ -64,16 +65,6 @@ async function deviceFileMatches(client: SmpClient, name: string, bytes: Uint8Ar
     return rsp.output instanceof Uint8Array && rsp.output.length === want.length && rsp.output.every((b, i) => b === want[i]);
   }
   return true;
-}
-
-/** CRC-32 (IEEE 802.3, as zlib and Zephyr's crc32_ieee compute it). */
-function crc32(bytes: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (const byte of bytes) {
-    crc ^= byte;
-    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
-  }
-  return (crc ^ 0xffffffff) >>> 0;
 }
 
 async function writeFile(

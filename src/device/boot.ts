@@ -19,7 +19,7 @@ export function imageSwapType(flash: Flash, image: number): number {
 
 export interface BootValidator {
   /** Extra check of a secondary image before it is swapped in (e.g. signatures); true = valid. */
-  (image: Uint8Array): boolean;
+  (image: Uint8Array): boolean | Promise<boolean>;
 }
 
 /**
@@ -27,10 +27,10 @@ export interface BootValidator {
  * (PEM public key) is given. Slot padding and the trailer after the TLVs are cut off before checking.
  */
 export function mcubootValidator(key?: string): BootValidator {
-  return (slot: Uint8Array): boolean => {
+  return async (slot: Uint8Array): Promise<boolean> => {
     const image = readSlotImage(slot);
     if (!image) return false;
-    const r = verifyImage(slot.subarray(0, image.size), key !== undefined ? { key } : {});
+    const r = await verifyImage(slot.subarray(0, image.size), key !== undefined ? { key } : {});
     if (!r.ok || !r.hashOk) return false;
     if (key !== undefined && !(r.signatureChecked && r.signatureOk)) return false;
     return true;
@@ -40,7 +40,10 @@ export function mcubootValidator(key?: string): BootValidator {
 /** Combines validators: all must accept. */
 export function allValidators(...validators: (BootValidator | undefined)[]): BootValidator {
   const list = validators.filter((v): v is BootValidator => v !== undefined);
-  return (image) => list.every((v) => v(image));
+  return async (image) => {
+    for (const validate of list) if (!(await validate(image))) return false;
+    return true;
+  };
 }
 
 export interface BootEvent {
@@ -49,18 +52,18 @@ export interface BootEvent {
 }
 
 /** Runs MCUboot's decision for every image: swap, revert, or refuse an invalid secondary image. */
-export function bootAll(flash: Flash, images: number, validate: BootValidator): BootEvent[] {
+export async function bootAll(flash: Flash, images: number, validate: BootValidator): Promise<BootEvent[]> {
   const events: BootEvent[] = [];
-  for (let n = 0; n < images; n++) events.push({ image: n, action: bootImage(flash, n, validate) });
+  for (let n = 0; n < images; n++) events.push({ image: n, action: await bootImage(flash, n, validate) });
   return events;
 }
 
-function bootImage(flash: Flash, n: number, validate: BootValidator): BootEvent['action'] {
+async function bootImage(flash: Flash, n: number, validate: BootValidator): Promise<BootEvent['action']> {
   const p = 2 * n;
   const s = p + 1;
   const type = imageSwapType(flash, n);
   if (type === SwapType.TEST || type === SwapType.PERM) {
-    if (!validate(flash.read(s))) {
+    if (!(await validate(flash.read(s)))) {
       // MCUboot erases an invalid secondary image; the running image stays.
       flash.erase(s);
       return 'rejected';

@@ -196,6 +196,7 @@ export class VirtualDevice {
   /** Answers first, reboots `resetDelayMs` later (os reset). */
   scheduleReset(): void {
     if (this.resetTimer) return;
+    this.server.goesDownAt = performance.now() + this.config.resetDelayMs;
     this.resetTimer = setTimeout(() => {
       this.resetTimer = undefined;
       if (!this.closed) void this.reset();
@@ -209,11 +210,12 @@ export class VirtualDevice {
    */
   async reset(): Promise<ResetEvent[]> {
     this.server.offline = true;
+    this.server.goesDownAt = undefined;
     for (const link of this.connections) void link.close().catch(() => undefined);
     if (this.fsTransfer?.timer) clearTimeout(this.fsTransfer.timer);
     this.fsTransfer = undefined;
     this.setUpload(undefined);
-    const events = bootWithDecryption(this.flash, this.config.images, this.config.encryptionKey, () =>
+    const events = await bootWithDecryption(this.flash, this.config.images, this.config.encryptionKey, () =>
       bootAll(this.flash, this.config.images, allValidators(mcubootValidator(this.config.verificationKey), this.config.validateImage)),
     );
     this.bootCount++;

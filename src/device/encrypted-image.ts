@@ -6,7 +6,7 @@
  * (MCUboot decrypts while copying and re-encrypts the image it moves out; this model keeps that one in clear).
  */
 import { createHash } from 'node:crypto';
-import { decryptImage, isEncryptedImage } from '../image/index.js';
+import { decryptImage, isEncryptedImage } from '../image/node.js';
 import { SwapType, imageSwapType, type BootEvent } from './boot.js';
 import type { Flash } from './flash.js';
 import { readSlotImage } from './slot-image.js';
@@ -48,11 +48,11 @@ export function decryptPendingImage(flash: Flash, n: number, privateKeyPem: stri
 }
 
 /** Runs `boot` after decrypting every pending encrypted image; a refused image's event carries the reason. */
-export function bootWithDecryption(flash: Flash, images: number, privateKeyPem: string | undefined, boot: () => BootEvent[]): ResetEvent[] {
+export async function bootWithDecryption(flash: Flash, images: number, privateKeyPem: string | undefined, boot: () => Promise<BootEvent[]>): Promise<ResetEvent[]> {
   const reasons = new Map<number, string>();
   for (let n = 0; n < images; n++) {
     const reason = decryptPendingImage(flash, n, privateKeyPem);
     if (reason) reasons.set(n, reason);
   }
-  return boot().map((e) => (e.action === 'rejected' && reasons.has(e.image) ? { ...e, reason: reasons.get(e.image)! } : e));
+  return (await boot()).map((e) => (e.action === 'rejected' && reasons.has(e.image) ? { ...e, reason: reasons.get(e.image)! } : e));
 }

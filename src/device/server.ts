@@ -1,8 +1,7 @@
-import type { z } from 'zod';
 import { decodeCborMap, encodeCborIndefinite } from '../protocol/cbor.js';
 import { legacyCodeFor } from '../protocol/errors.js';
 import { decodeHeader, encodeHeader, Op, SMP_HEADER_SIZE, type SmpHeader } from '../protocol/header.js';
-import type { CommandDef } from '../groups/define.js';
+import { check, hasFields, type CommandDef, type Schema } from '../groups/define.js';
 import type { SmpTransport } from '../transport/transport.js';
 import { GroupError, MgmtError } from './errors.js';
 
@@ -18,7 +17,7 @@ export interface HandlerContext {
 
 export type Handler<Req, Rsp> = (req: Req, ctx: HandlerContext) => Rsp | Promise<Rsp>;
 
-export interface RegisterOptions {
+export interface RegisterOptions<Req = unknown> {
   /**
    * How the payload is read: 'map' (default when the request schema has fields): it must be a CBOR map
    * valid for the schema, else `{"rc": 3}`; 'ignore' (default for commands without request fields):
@@ -26,14 +25,14 @@ export interface RegisterOptions {
    */
   payload?: 'map' | 'ignore' | 'optional';
   /** Replaces the command's request schema (handlers that validate fields themselves, with group errors). */
-  request?: z.ZodType<unknown>;
+  request?: Schema<Req>;
 }
 
 interface Entry {
   cmd: CommandDef;
   handler: Handler<unknown, unknown>;
   payload: 'map' | 'ignore' | 'optional';
-  request: z.ZodType<unknown>;
+  request: Schema<unknown>;
 }
 
 export interface ServerOptions {
@@ -74,17 +73,17 @@ export class SmpServer {
   readonly options: ServerOptions;
   /** While true, requests are dropped without an answer (the device is rebooting). */
   offline = false;
+  /** When set, the device stops answering at this `performance.now()` time even if its reboot timer runs late. */
+  goesDownAt: number | undefined;
 
   constructor(options: ServerOptions = {}) {
     this.options = options;
   }
 
   /** Registers (or replaces) the handler of one command. */
-  register<Req, Rsp>(cmd: CommandDef<Req, Rsp>, handler: Handler<Req, Rsp>, options: RegisterOptions = {}): void {
-    const request = (options.request ?? cmd.request) as z.ZodType<unknown>;
-    const shape = (cmd.request as unknown as { shape?: Record<string, unknown> }).shape;
-    const hasFields = shape === undefined || Object.keys(shape).length > 0;
-    const payload = options.payload ?? (options.request || hasFields ? 'map' : 'ignore');
+  register<Req, Rsp, HandlerReq = Req>(cmd: CommandDef<Req, Rsp>, handler: Handler<HandlerReq, Rsp>, options: RegisterOptions<HandlerReq> = {}): void {
+    const request = (options.request ?? cmd.request) as Schema<unknown>;
+    const payload = options.payload ?? (options.request || hasFields(cmd.request) ? 'map' : 'ignore');
     this.handlers.set(key(cmd.group, cmd.id, cmd.op), {
       cmd: cmd as CommandDef,
       handler: handler as Handler<unknown, unknown>,
@@ -155,7 +154,7 @@ export class SmpServer {
   private *process(bytes: Uint8Array, link: object): Generator<Promise<unknown>, Uint8Array[], Settled> {
     const responses: Uint8Array[] = [];
     let pos = 0;
-    if (this.offline) return responses;
+    if (this.offline || (this.goesDownAt !== undefined && performance.now() >= this.goesDownAt)) return responses;
     if (this.options.maxRequestSize !== undefined && bytes.length > this.options.maxRequestSize) return responses;
     while (bytes.length - pos >= SMP_HEADER_SIZE) {
       const header = decodeHeader(bytes, pos);
@@ -227,9 +226,9 @@ export class SmpServer {
       if (entry.payload === 'optional') return { req: {} };
       return { error: 3 };
     }
-    const parsed = entry.request.safeParse(map);
-    if (!parsed.success) return entry.payload === 'optional' ? { req: {} } : { error: 3 };
-    return { req: parsed.data };
+    const parsed = check(entry.request, map);
+    if (!parsed.ok) return entry.payload === 'optional' ? { req: {} } : { error: 3 };
+    return { req: parsed.value };
   }
 
   private encodeResponse(req: SmpHeader, version: number, body: Record<string, unknown>): Uint8Array {

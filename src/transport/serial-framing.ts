@@ -3,6 +3,7 @@
  *
  * Pure module: Uint8Array only, no Node APIs, usable in browsers.
  */
+import { SMP_HEADER_SIZE } from '../protocol/header.js';
 import { TransportError } from './transport.js';
 
 // ---------------------------------------------------------------------------
@@ -458,8 +459,6 @@ export class SerialFrameDecoder {
 
 // ---------------------------------------------------------------------------
 // Raw (unframed) decoder
-
-export const SMP_HEADER_SIZE = 8;
 
 export interface RawPacketDecoderOptions {
   /** Largest SMP packet (header + payload) accepted. Default 65535 + 8. */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { VirtualDevice } from '../../src/device/device.js';
-import { createImage, parseImage } from '../../src/image/index.js';
+import { createImage, parseImage } from '../../src/image/node.js';
 import { useNobleModule } from '../../src/transport/ble-noble.js';
 import { tempDir } from '../device/helpers.js';
 import { FakeNoble, FakePeripheral } from './fake-noble.js';

@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createImage, parseImage } from '../../src/image/index.js';
+import { createImage, parseImage } from '../../src/image/node.js';
 import { hex, run, Simulator, tempDir, type ListedSlot, type RunResult } from './helpers.js';
 
 const IMAGE_LIST = /^Images:\n( image=\d+ slot=\d+\n    version: \S+\n    bootable: (true|false)\n    flags: ((active|confirmed|pending|permanent)( |(?=\n)))*\n    hash: ([0-9a-f]{64}|Unavailable)\n)+Split status: \S+ \(\d+\)\n$/;
@@ -109,7 +109,7 @@ export function describeEveryCommand(link: 'udp' | 'pty'): void {
         { args: ['--json', 'mpstat'], check: (r) => jsonDeviceError(r, 8, 'MGMT_ERR_ENOTSUP'), udpOnly: true },
       ]);
       await reset(['reset'], (r) => ok(r, 'Done\n'));
-      await reset(['--json', 'reset', '-f'], (r) => expect(doc(r)).toEqual({ ok: true }));
+      await reset(['--json', 'reset', '-f'], (r) => expect(doc(r)).toEqual({ ok: true, waited: true }));
     });
 
     it('datetime: get, set VALUE, now and set with the local zone offset', async () => {

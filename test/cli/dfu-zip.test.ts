@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createImage, formatVersion, parseImage } from '../../src/image/index.js';
+import { createImage, formatVersion, parseImage } from '../../src/image/node.js';
 import { makeZip } from '../helpers/zip.js';
 import { hex, run, Simulator, tempDir, type ListedSlot } from './helpers.js';
 

@@ -3,7 +3,7 @@ import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   createImage, decryptImage, parseImage, verifyImage, generateKey, IMAGE_FLAGS, TLV_TYPES, type ImageError,
-} from '../../src/image/index.js';
+} from '../../src/image/node.js';
 import { fx } from './fixtures.js';
 
 const payload = fx('payload.bin');
@@ -22,7 +22,7 @@ const TLV_LENGTH = { 'rsa-oaep': () => 256, 'ecies-p256': (k: number) => 65 + 32
 describe('encrypted images decrypt to the signed plaintext', () => {
   for (const exchange of ['rsa-oaep', 'ecies-p256', 'ecies-x25519'] as const) {
     for (const keyLength of [128, 256] as const) {
-      it(`${exchange}, AES-${keyLength}-CTR`, () => {
+      it(`${exchange}, AES-${keyLength}-CTR`, async () => {
         const signKey = signKeys[SIGNER_FOR[exchange]];
         const opts = { key: signKey, version: '1.0.0', headerSize: 0x200, padHeader: true, slotSize: 0x10000, pad: true };
         const plain = createImage(payload, opts);
@@ -35,10 +35,10 @@ describe('encrypted images decrypt to the signed plaintext', () => {
         // The body is not in clear; the hash and signature are those of the plaintext.
         const body = (b: Uint8Array) => Buffer.from(b.subarray(0x200, 0x200 + payload.length));
         expect(body(enc).equals(Buffer.from(payload))).toBe(false);
-        expect(verifyImage(enc, { key: signKey }).error?.code).toBe('hash-mismatch');
+        expect((await verifyImage(enc, { key: signKey })).error?.code).toBe('hash-mismatch');
         const dec = decryptImage(enc, encKeys[exchange]);
         expect(body(dec).equals(Buffer.from(payload))).toBe(true);
-        const r = verifyImage(dec, { key: signKey });
+        const r = await verifyImage(dec, { key: signKey });
         expect(r.error).toBeUndefined();
         expect(r.signatureOk).toBe(true);
         expect(body(dec).equals(body(plain))).toBe(true);
@@ -50,12 +50,12 @@ describe('encrypted images decrypt to the signed plaintext', () => {
     }
   }
 
-  it('ECIES-X25519 with HMAC-SHA512 (ENC_X25519_SHA512: 32 + 64 + key bytes)', () => {
+  it('ECIES-X25519 with HMAC-SHA512 (ENC_X25519_SHA512: 32 + 64 + key bytes)', async () => {
     const enc = createImage(payload, { key: signKeys.ed25519, padHeader: true, encryption: { key: encKeys['ecies-x25519'], hmacSha: 512, keyLength: 256 } });
     const tlv = parseImage(enc).unprotectedArea.tlvs.at(-1)!;
     expect(tlv.type).toBe(TLV_TYPES.ENC_X25519_SHA512);
     expect(tlv.value.length).toBe(32 + 64 + 32);
-    expect(verifyImage(decryptImage(enc, encKeys['ecies-x25519']), { key: signKeys.ed25519 }).ok).toBe(true);
+    expect((await verifyImage(decryptImage(enc, encKeys['ecies-x25519']), { key: signKeys.ed25519 })).ok).toBe(true);
   });
 
   it('the body is padded to 16 bytes before encryption; --clear keeps it readable but flagged', () => {

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { readDfuPackage, readZip, ImageError } from '../../src/image/index.js';
+import { readDfuPackage, readZip, ImageError } from '../../src/image/node.js';
 import { fx } from './fixtures.js';
 import { makeZip } from '../helpers/zip.js';
 

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ImageError, parsePkcs11Uri, pkcs11Signer, signImage, verifyImage, parseImage, TLV_TYPES,
-} from '../../src/image/index.js';
+} from '../../src/image/node.js';
 import { createToken, softhsmMissing, SOFTHSM_MODULE, type Token, type TokenKeyType } from '../helpers/softhsm.js';
 import { fx } from './fixtures.js';
 
@@ -44,7 +44,7 @@ describeHsm('signing with a SoftHSM2 token', () => {
       try {
         expect(signer.keyType).toBe(type);
         const { image } = await signImage(fx('payload.bin'), { signer, padHeader: true, headerSize: 0x200, version: '1.0.0+1' });
-        const r = verifyImage(image, { key: token.keys[type].publicPem });
+        const r = await verifyImage(image, { key: token.keys[type].publicPem });
         expect(r.error).toBeUndefined();
         expect(r.signatureOk && r.keyMatch).toBe(true);
         expect(parseImage(image).tlvs.map((t) => t.type)).toContain(TLV_TYPES.KEYHASH);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { webcrypto } from 'node:crypto';
 import {
   signImage, verifyImage, webCryptoSigner, webCryptoPublicKeyBytes, ecdsaRawToDer, publicKeyPem, type SignatureKeyType,
-} from '../../src/image/index.js';
+} from '../../src/image/node.js';
 import { isDerEcdsaSignature, rsaSpkiToPkcs1 } from '../../src/image/signer.js';
 import { fx } from './fixtures.js';
 
@@ -29,7 +29,7 @@ describe('webCryptoSigner', () => {
       const signer = webCryptoSigner(type, pair.privateKey, await webCryptoPublicKeyBytes(type, pair.publicKey, subtle), subtle);
       const { image } = await signImage(fx('payload.bin'), { signer, padHeader: true, version: '3.1.4' });
       const pem = spkiPem(new Uint8Array(await subtle.exportKey('spki', pair.publicKey)));
-      const r = verifyImage(image, { key: pem });
+      const r = await verifyImage(image, { key: pem });
       expect(r.error).toBeUndefined();
       expect(r.signatureOk && r.keyMatch).toBe(true);
     });

@@ -10,8 +10,6 @@ import { parseImageFile } from '../image-file.js';
 import { formatBytes } from '../progress.js';
 import { uploadImage } from './image-upload.js';
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 function findSlot(s: ImageStateList, imageNum: number, pred: (x: ImageStateList['images'][number]) => boolean) {
   return s.images.find((x) => (x.image ?? 0) === imageNum && pred(x));
 }
@@ -60,22 +58,10 @@ export async function upgrade(ctx: Ctx, file: string, o: { image: string; wait: 
   }
 
   step('wait', `[4/5] Waiting for the device to come back (up to ${waitSec} s)`);
-  await sleep(500);
-  const deadline = Date.now() + waitSec * 1000;
-  let back = false;
-  while (Date.now() < deadline) {
-    try {
-      await c.call(os.echo, { d: 'ping' }, { timeoutMs: 1000, tries: 1 });
-      back = true;
-      break;
-    } catch (err) {
-      if (err instanceof SmpTimeoutError || err instanceof SmpDeviceError) continue;
-      // The link went away (USB serial re-enumerating): reopen it.
-      await sleep(500);
-      c = await ctx.reconnect().catch(() => c);
-    }
-  }
-  if (!back) {
+  try {
+    c = await ctx.waitForReboot(waitSec * 1000);
+  } catch (err) {
+    if (!(err instanceof SmpTimeoutError)) throw err;
     throw new SmpTimeoutError(
       `the device did not answer within ${waitSec} s after the reset (waited for an echo reply); ` +
         'check it booted, then run `mcumgr image list` (raise the wait with --wait SEC)',

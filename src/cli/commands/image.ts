@@ -28,7 +28,7 @@ export function registerImageCommands(program: Command): void {
         const bytes = readLocalFile(file);
         if (isZip(bytes)) {
           if (o.image !== undefined) throw new UsageError('-n does not apply to a dfu_application.zip: its manifest gives each image its number');
-          await uploadPackage(ctx, file, parseDfuPackage(file, bytes), Boolean(o.erase), Boolean(o.upgrade));
+          await uploadPackage(ctx, file, await parseDfuPackage(file, bytes), Boolean(o.erase), Boolean(o.upgrade));
           return;
         }
         const info = parseImageBytes(file, bytes);

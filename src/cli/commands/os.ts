@@ -46,12 +46,14 @@ export function registerOsCommands(program: Command): void {
     .command('reset')
     .description('Restart the device')
     .option('-f, --force', 'reset even if the device would refuse (SMP v2 "force")')
+    .option('--no-wait', "return as soon as the device answers the reset (the Go tool's behaviour), not once it is back")
     .action(
-      act(async (ctx, o: { force?: boolean }) => {
+      act(async (ctx, o: { force?: boolean; wait: boolean }) => {
         const c = await ctx.client();
         ctx.doing = 'the reset response';
         await c.call(os.reset, o.force ? { force: true } : {});
-        ctx.emit({ ok: true }, 'Done\n');
+        if (o.wait) await ctx.waitForReboot();
+        ctx.emit({ ok: true, waited: o.wait }, 'Done\n');
       }),
     );
   queryCommand(program, 'taskstat', 'Show per-thread statistics', os.taskstat, (r) => formatTaskstat(r.tasks));

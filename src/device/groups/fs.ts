@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fs as fsCmds } from '../../groups/fs.js';
 import { GroupError, MgmtError } from '../errors.js';
 import type { VirtualDevice } from '../device.js';
+import { crc32 } from '../../protocol/crc32.js';
 
 const G = 8;
 
@@ -13,22 +14,6 @@ export interface FsTransfer {
   off: number;
   len: number;
   timer?: ReturnType<typeof setTimeout>;
-}
-
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-export function crc32(data: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }
 
 /** Maps a device path (`/lfs/dir/file`) to a host path under the fs root, refusing anything outside a mount. */
