@@ -40,20 +40,22 @@ function keyTypeOf(pub: KeyObject): KeyType {
   throw new ImageError('bad-key', `unsupported key type ${t}`);
 }
 
-/** Load a PEM (private or public) key. */
-export function loadKey(pem: string): LoadedKey {
-  let privateKey: KeyObject | undefined;
-  let publicKey: KeyObject;
+/** The key pair of a private key PEM, or the public key of a public one; `what` names the key in errors. */
+export function readPemKey(pem: string, what = 'key'): { publicKey: KeyObject; privateKey?: KeyObject } {
   try {
     if (/PRIVATE KEY-----/.test(pem)) {
-      privateKey = createPrivateKey(pem);
-      publicKey = createPublicKey(privateKey);
-    } else {
-      publicKey = createPublicKey(pem);
+      const privateKey = createPrivateKey(pem);
+      return { privateKey, publicKey: createPublicKey(privateKey) };
     }
+    return { publicKey: createPublicKey(pem) };
   } catch (e) {
-    throw new ImageError('bad-key', `cannot read key: ${(e as Error).message}`);
+    throw new ImageError('bad-key', `cannot read ${what}: ${(e as Error).message}`);
   }
+}
+
+/** Load a PEM (private or public) key. */
+export function loadKey(pem: string): LoadedKey {
+  const { publicKey, privateKey } = readPemKey(pem);
   return { type: keyTypeOf(publicKey), publicKey, privateKey };
 }
 

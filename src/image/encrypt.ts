@@ -9,7 +9,6 @@ import {
   constants,
   createCipheriv,
   createHmac,
-  createPrivateKey,
   createPublicKey,
   diffieHellman,
   generateKeyPairSync,
@@ -21,6 +20,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { ImageError } from './errors.js';
+import { readPemKey } from './crypto-node.js';
 import { TLV_TYPES } from './tlv.js';
 import { IMAGE_FLAGS } from './header.js';
 import { parseImage } from './image.js';
@@ -47,16 +47,7 @@ export interface EncryptionKey {
 
 /** Reads an encryption key PEM (public for signing, private for decrypting): RSA-2048, EC P-256 or X25519. */
 export function loadEncryptionKey(pem: string): EncryptionKey {
-  let privateKey: KeyObject | undefined;
-  let publicKey: KeyObject;
-  try {
-    if (/PRIVATE KEY-----/.test(pem)) {
-      privateKey = createPrivateKey(pem);
-      publicKey = createPublicKey(privateKey);
-    } else publicKey = createPublicKey(pem);
-  } catch (e) {
-    throw new ImageError('bad-key', `cannot read the encryption key: ${(e as Error).message}`);
-  }
+  const { publicKey, privateKey } = readPemKey(pem, 'the encryption key');
   const type = publicKey.asymmetricKeyType;
   const d = publicKey.asymmetricKeyDetails ?? {};
   let exchange: KeyExchange;

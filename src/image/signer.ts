@@ -4,6 +4,7 @@
  */
 import { ImageError } from './errors.js';
 import { TLV_TYPES } from './tlv.js';
+import { DER, encodeDer, readDer, readDerElements } from './der.js';
 
 export type SignatureKeyType = 'rsa-2048' | 'rsa-3072' | 'ecdsa-p256' | 'ecdsa-p384' | 'ed25519';
 export type ImageHashAlgorithm = 'sha256' | 'sha384' | 'sha512';
@@ -51,48 +52,30 @@ export function signatureTlvTypeFor(keyType: SignatureKeyType): number {
   }
 }
 
+/** A non-negative big-endian integer as a minimal DER INTEGER. */
 function derInteger(bytes: Uint8Array): Uint8Array {
-  let start = 0;
-  while (start < bytes.length - 1 && bytes[start] === 0) start++;
-  const v = bytes.subarray(start);
-  const needsZero = (v[0]! & 0x80) !== 0;
-  const out = new Uint8Array(2 + (needsZero ? 1 : 0) + v.length);
-  out[0] = 0x02;
-  out[1] = v.length + (needsZero ? 1 : 0);
-  out.set(v, 2 + (needsZero ? 1 : 0));
-  return out;
+  let v = bytes;
+  while (v.length > 1 && v[0] === 0) v = v.subarray(1);
+  return encodeDer(DER.INTEGER, ...(v[0]! & 0x80 ? [new Uint8Array([0]), v] : [v]));
 }
 
 /** A raw r||s ECDSA signature (WebCrypto, PKCS#11 CKM_ECDSA) as the DER ECDSA-Sig-Value MCUboot expects. */
 export function ecdsaRawToDer(raw: Uint8Array): Uint8Array {
   if (raw.length !== 64 && raw.length !== 96) throw new ImageError('bad-key', `raw ECDSA signature of ${raw.length} bytes, expected 64 or 96`);
   const half = raw.length / 2;
-  const r = derInteger(raw.subarray(0, half));
-  const s = derInteger(raw.subarray(half));
-  const body = r.length + s.length;
-  const header = body < 0x80 ? [0x30, body] : [0x30, 0x81, body];
-  const out = new Uint8Array(header.length + body);
-  out.set(header, 0);
-  out.set(r, header.length);
-  out.set(s, header.length + r.length);
-  return out;
+  return encodeDer(DER.SEQUENCE, derInteger(raw.subarray(0, half)), derInteger(raw.subarray(half)));
 }
 
-/** True when `sig` is one well-formed DER SEQUENCE of two INTEGERs (an ECDSA-Sig-Value), nothing after it. */
+/** True when `sig` is one DER SEQUENCE of two INTEGERs (an ECDSA-Sig-Value) and nothing after it. */
 export function isDerEcdsaSignature(sig: Uint8Array): boolean {
-  if (sig.length < 8 || sig[0] !== 0x30) return false;
-  let p = 1;
-  let len = sig[p++]!;
-  if (len === 0x81) len = sig[p++]!;
-  else if (len > 0x80) return false;
-  if (p + len !== sig.length) return false;
-  for (let i = 0; i < 2; i++) {
-    if (sig[p] !== 0x02) return false;
-    const n = sig[p + 1]!;
-    if (n === 0 || n > 0x7f) return false;
-    p += 2 + n;
+  try {
+    const outer = readDerElements(sig);
+    if (outer.length !== 1 || outer[0]!.tag !== DER.SEQUENCE) return false;
+    const parts = readDerElements(outer[0]!.value);
+    return parts.length === 2 && parts.every((p) => p.tag === DER.INTEGER && p.value.length > 0);
+  } catch {
+    return false;
   }
-  return p === sig.length;
 }
 
 const WEB_HASH: Record<ImageHashAlgorithm, string> = { sha256: 'SHA-256', sha384: 'SHA-384', sha512: 'SHA-512' };
@@ -130,20 +113,8 @@ export async function webCryptoPublicKeyBytes(keyType: SignatureKeyType, publicK
 
 /** The RSAPublicKey inside an RSA SubjectPublicKeyInfo (the BIT STRING's content after its unused-bits byte). */
 export function rsaSpkiToPkcs1(spki: Uint8Array): Uint8Array {
-  const skip = (p: number): { start: number; end: number } => {
-    let len = spki[p + 1]!;
-    let start = p + 2;
-    if (len & 0x80) {
-      const n = len & 0x7f;
-      len = 0;
-      for (let i = 0; i < n; i++) len = len * 256 + spki[start + i]!;
-      start += n;
-    }
-    return { start, end: start + len };
-  };
-  const outer = skip(0);
-  const algorithm = skip(outer.start);
-  const bitString = skip(algorithm.end);
-  if (spki[algorithm.end] !== 0x03 || bitString.end > spki.length) throw new ImageError('bad-key', 'not an RSA SubjectPublicKeyInfo');
-  return spki.slice(bitString.start + 1, bitString.end);
+  const parts = readDerElements(readDer(spki, DER.SEQUENCE));
+  const bits = parts[1];
+  if (parts.length !== 2 || bits?.tag !== DER.BIT_STRING) throw new ImageError('bad-key', 'not an RSA SubjectPublicKeyInfo');
+  return bits.value.slice(1);
 }
