@@ -21,6 +21,15 @@ export function readLocalFile(path: string): Uint8Array {
   }
 }
 
+/** A text file (a PEM key, a base64 signature); `what` names it in the error. */
+export function readTextFile(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    throw new UsageError(`cannot read the ${what} ${path}`);
+  }
+}
+
 function describe(bytes: Uint8Array): string {
   const b = bytes;
   const ascii = (n: number): string => String.fromCharCode(...b.subarray(0, n));

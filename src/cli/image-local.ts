@@ -1,26 +1,34 @@
 /** `mcumgr image info`, `verify`, `sign` and `keygen`: MCUboot image files on this computer, no device involved. */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import {
   decryptImage,
   isEncryptedImage,
   formatVersion,
-  generateKey,
   ihexToBinary,
   parseImage,
   parseVersion,
   tlvTypeName,
+  parseTrailer,
+  trailerOffsets,
   verifyImage,
-  type KeyType,
   type McubootImage,
 } from '../image/node.js';
 import { UsageError } from './connect.js';
-import { readLocalFile } from './image-file.js';
+import { readLocalFile, readTextFile } from './image-file.js';
 import { registerSignCommand } from './image-sign.js';
+import { registerKeyCommands } from './image-keys.js';
 import { toHex } from './format.js';
 
 function load(path: string): { bytes: Uint8Array; image: McubootImage } {
-  const bytes = readLocalFile(path);
+  const file = readLocalFile(path);
+  let bytes = file;
+  if (file.length > 0 && file[0] === 0x3a) {
+    try {
+      bytes = ihexToBinary(new TextDecoder().decode(file)).data;
+    } catch (err) {
+      throw new UsageError(`${path} is an Intel HEX file that cannot be converted: ${(err as Error).message}`);
+    }
+  }
   try {
     return { bytes, image: parseImage(bytes) };
   } catch (err) {
@@ -47,14 +55,67 @@ function describe(image: McubootImage, bytes: Uint8Array) {
   };
 }
 
+/** imgtool dumpinfo's document (what its `-o FILE` writes as YAML): header, TLV areas, trailer of a padded image. */
+function dumpinfo(image: McubootImage, bytes: Uint8Array) {
+  const h = image.header;
+  const area = (a: { magic: number; size: number }) => ({ magic: a.magic, tlv_tot: a.size });
+  const tlvs = (list: McubootImage['tlvs']) => list.map((t) => ({ type: t.type, len: t.value.length, data: toHex(t.value) }));
+  const v = h.version;
+  const doc: Record<string, unknown> = {
+    header: {
+      magic: h.magic, load_addr: h.loadAddr, hdr_size: h.hdrSize, protected_tlv_size: h.protectTlvSize, img_size: h.imgSize, flags: h.flags,
+      version: `${v.major}.${v.minor}.${v.revision}+${v.build}`,
+    },
+    tlv_area: {
+      ...(image.protectedArea ? { tlv_hdr_prot: area(image.protectedArea), tlvs_prot: tlvs(image.protectedArea.tlvs) } : {}),
+      tlv_hdr: area(image.unprotectedArea),
+      tlvs: tlvs(image.unprotectedArea.tlvs),
+    },
+  };
+  if (image.paddingSize >= 16 + 4 * 8) {
+    const t = parseTrailer(bytes);
+    const o = trailerOffsets(bytes.length);
+    doc.trailer = {
+      swap_size: t.swapSize, swap_info: t.swapInfo, copy_done: bytes[o.copyDone], image_ok: bytes[o.imageOk],
+      boot_magic: toHex(bytes.subarray(o.magic, o.magic + 16)),
+    };
+  }
+  return doc;
+}
+
+/** Numbers as they are; a string plain when YAML reads it back as that string (a word with a letter), else quoted. */
+function yamlScalar(v: unknown): string {
+  if (typeof v !== 'string') return String(v);
+  return /^[0-9A-Za-z][0-9A-Za-z.+_-]*$/.test(v) && /[A-Za-z]/.test(v) && !/^(true|false|null|yes|no|on|off)$/i.test(v) ? v : JSON.stringify(v);
+}
+
+/** Block-style YAML of plain objects, arrays of objects, numbers and strings (as PyYAML's dump lays them out). */
+function toYaml(value: unknown, indent = ''): string {
+  let out = '';
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (Array.isArray(v)) {
+      out += `${indent}${k}:${v.length === 0 ? ' []' : ''}\n`;
+      for (const item of v) out += toYaml(item, `${indent}  `).replace(new RegExp(`^${indent}  `), `${indent}- `);
+    } else if (typeof v === 'object' && v !== null) out += `${indent}${k}:\n${toYaml(v, `${indent}  `)}`;
+    else out += `${indent}${k}: ${yamlScalar(v)}\n`;
+  }
+  return out;
+}
+
 export function registerLocalImageCommands(img: Command): void {
   img
     .command('info')
     .description('Show the header and TLVs of an MCUboot image file (no device needed)')
-    .argument('<file>', 'MCUboot image (.bin)')
-    .action((file: string, _o: unknown, cmd: Command) => {
+    .addOption(new Option('-f, --format <fmt>', "imgtool dumpinfo's fields, as JSON or YAML").choices(['json', 'yaml']))
+    .argument('<file>', 'MCUboot image (.bin or Intel HEX)')
+    .action((file: string, o: { format?: 'json' | 'yaml' }, cmd: Command) => {
       {
         const { bytes, image } = load(file);
+        if (o.format) {
+          const doc = dumpinfo(image, bytes);
+          process.stdout.write(o.format === 'json' ? `${JSON.stringify(doc, null, 2)}\n` : toYaml(doc));
+          return;
+        }
         const d = describe(image, bytes);
         if (json(cmd)) {
           process.stdout.write(`${JSON.stringify(d, null, 2)}\n`);
@@ -75,14 +136,7 @@ export function registerLocalImageCommands(img: Command): void {
     .action(async (file: string, o: { key?: string; decryptKey?: string }, cmd: Command) => {
       {
         const bytes = plaintextImage(file, readLocalFile(file), o.decryptKey);
-        let key: string | undefined;
-        if (o.key) {
-          try {
-            key = readFileSync(o.key, 'utf8');
-          } catch {
-            throw new UsageError(`cannot read the key file ${o.key}`);
-          }
-        }
+        const key = o.key ? readTextFile(o.key, 'key file') : undefined;
         const r = await verifyImage(bytes, key ? { key } : {});
         const doc = {
           ok: r.ok,
@@ -106,40 +160,18 @@ export function registerLocalImageCommands(img: Command): void {
     });
 
   registerSignCommand(img);
-  img
-    .command('keygen')
-    .description('Generate an MCUboot signing key (PEM, PKCS#8) (no device needed)')
-    .addOption(new Option('--type <type>', 'key type').choices(KEY_TYPES).makeOptionMandatory())
-    .requiredOption('-k, --key <out.pem>', 'file to write the private key to')
-    .action((o: { type: KeyType; key: string }, cmd: Command) => {
-      const pem = generateKey(o.type);
-      try {
-        writeFileSync(o.key, pem, { mode: 0o600 });
-      } catch (err) {
-        throw new UsageError(`cannot write ${o.key}: ${(err as Error).message}`);
-      }
-      if (json(cmd)) process.stdout.write(`${JSON.stringify({ type: o.type, key: o.key }, null, 2)}\n`);
-      else process.stdout.write(`Wrote ${o.type} private key to ${o.key}\n`);
-    });
+  registerKeyCommands(img);
 }
 
-const KEY_TYPES: KeyType[] = ['ed25519', 'ecdsa-p256', 'ecdsa-p384', 'rsa-2048', 'rsa-3072'];
 
 /** The image as MCUboot validates it: decrypted with `keyFile` when given. */
 function plaintextImage(file: string, bytes: Uint8Array, keyFile: string | undefined): Uint8Array {
   if (keyFile === undefined) return bytes;
   try {
-    return decryptImage(bytes, readKey(keyFile));
+    return decryptImage(bytes, readTextFile(keyFile, 'key file'));
   } catch (err) {
     if (err instanceof UsageError) throw err;
     throw new UsageError(`cannot decrypt ${file}: ${(err as Error).message}`);
   }
 }
 
-function readKey(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    throw new UsageError(`cannot read the key file ${path}`);
-  }
-}

@@ -1,5 +1,4 @@
 /** `mcumgr image sign`: imgtool 2.x's `sign`, with the same option names and meanings, plus external and PKCS#11 signers. */
-import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { Option, type Command } from 'commander';
 import {
@@ -27,7 +26,7 @@ import { bootMagic } from '../image/trailer.js';
 import { segmentsToIhex } from '../image/ihex.js';
 import { writeFileAtomic } from '../device/persist.js';
 import { UsageError } from './connect.js';
-import { readLocalFile } from './image-file.js';
+import { readLocalFile, readTextFile } from './image-file.js';
 import { toHex } from './format.js';
 
 interface SignOpts {
@@ -80,14 +79,6 @@ export function basedInt(text: string, what: string): number {
   const n = /^0x[0-9a-f]+$/i.test(t) ? parseInt(t.slice(2), 16) : /^0[0-7]+$/.test(t) ? parseInt(t, 8) : /^\d+$/.test(t) ? Number(t) : NaN;
   if (!Number.isSafeInteger(n)) throw new UsageError(`invalid ${what} "${text}": a whole number (decimal, 0x hex or 0 octal)`);
   return n;
-}
-
-function readText(path: string, what: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    throw new UsageError(`cannot read the ${what} ${path}`);
-  }
 }
 
 /** imgtool -d: "(image_id,version), (image_id,version)". */
@@ -182,7 +173,7 @@ function toOptions(o: SignOpts): CreateImageOptions {
   };
   if (o.encrypt !== undefined) {
     opts.encryption = {
-      key: readText(o.encrypt, 'encryption key file'),
+      key: readTextFile(o.encrypt, 'encryption key file'),
       keyLength: o.encryptKeylen === '256' ? 256 : 128,
       hmacSha: o.hmacSha === '512' ? 512 : 256,
       clear: Boolean(o.clear),
@@ -199,24 +190,24 @@ async function chooseSigner(o: SignOpts): Promise<(ImageSigner & { close?(): voi
   if (o.fixSig !== undefined) {
     if (o.key !== undefined || o.signer !== undefined) throw new UsageError('--fix-sig cannot be combined with -k or --signer: the signature is already made');
     if (o.fixSigPubkey === undefined) throw new UsageError('--fix-sig needs --fix-sig-pubkey, the public key the signature was made with');
-    const sigText = readText(o.fixSig, '--fix-sig file').trim();
+    const sigText = readTextFile(o.fixSig, '--fix-sig file').trim();
     const signature = new Uint8Array(Buffer.from(sigText, 'base64'));
     if (signature.length === 0 || Buffer.from(signature).toString('base64') !== sigText.replace(/\s+/g, '')) {
       throw new UsageError(`${o.fixSig} is not a base64 signature (the form --sig-out writes)`);
     }
-    return fixedSignatureSigner(readText(o.fixSigPubkey, '--fix-sig-pubkey file'), signature);
+    return fixedSignatureSigner(readTextFile(o.fixSigPubkey, '--fix-sig-pubkey file'), signature);
   }
   if (o.signer !== undefined) {
     const pub = o.key ?? o.fixSigPubkey;
     if (pub === undefined) throw new UsageError('--signer needs the public key of the signature: -k PUBLIC.pem');
-    return commandSigner({ command: o.signer, publicKeyPem: readText(pub, 'key file'), input: o.signerInput });
+    return commandSigner({ command: o.signer, publicKeyPem: readTextFile(pub, 'key file'), input: o.signerInput });
   }
   if (o.key !== undefined && isPkcs11Uri(o.key)) {
     const module = o.pkcs11Module ?? process.env.MCUMGR_PKCS11_MODULE;
     const pin = process.env.MCUMGR_PKCS11_PIN;
     return pkcs11Signer(o.key, { ...(module ? { module } : {}), ...(pin !== undefined ? { pin } : {}) });
   }
-  if (o.key !== undefined) return keyFileSigner(readText(o.key, 'key file'), { padSig: Boolean(o.padSig) });
+  if (o.key !== undefined) return keyFileSigner(readTextFile(o.key, 'key file'), { padSig: Boolean(o.padSig) });
   return undefined;
 }
 
@@ -279,7 +270,7 @@ export function registerSignCommand(img: Command): void {
       const signer = await chooseSigner(o).catch((err: unknown) => asUsage(err, input));
       try {
         // imgtool's first offline step may name only the public key: it decides the hash and the boot record's signer id.
-        const keyInfo = signer ?? (o.fixSigPubkey !== undefined ? signingKeyInfo(readText(o.fixSigPubkey, '--fix-sig-pubkey file')) : undefined);
+        const keyInfo = signer ?? (o.fixSigPubkey !== undefined ? signingKeyInfo(readTextFile(o.fixSigPubkey, '--fix-sig-pubkey file')) : undefined);
         const prep = (() => {
           try {
             return prepareImage(payload, opts, keyInfo);

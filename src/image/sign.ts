@@ -374,4 +374,3 @@ export async function signImage(payload: Uint8Array, opts: CreateImageOptions & 
   return { image: completeImage(prep, signature), ...(signature ? { signature } : {}) };
 }
 
-export { generateKey, publicKeyPem, type KeyType } from './crypto-node.js';
