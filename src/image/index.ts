@@ -40,5 +40,6 @@ export {
   type SignatureKeyType,
   type ImageHashAlgorithm,
 } from './signer.js';
+export { addSignature } from './sign-web.js';
 export { BOOT_MAGIC, bootMagic, trailerOffsets, trailerSize, parseTrailer, encodeTrailerByte, type Trailer, type MagicState, type FlagState } from './trailer.js';
 export { ihexToBinary, binaryToIhex, IhexError, type IhexResult } from './ihex.js';
