@@ -57,6 +57,7 @@ interface SignOpts {
   hmacSha: 'auto' | '256' | '512';
   clear?: boolean;
   customTlv?: string[];
+  customTlvFile?: string[];
   nonBootable?: boolean;
   sha: 'auto' | '256' | '384' | '512';
   pure?: boolean;
@@ -96,10 +97,13 @@ function parseDependencies(text: string): ImageDependency[] {
 
 const PREDEFINED_TLVS = new Set<number>(Object.values(TLV_TYPES));
 
-/** imgtool --custom-tlv TAG VALUE: protected, vendor range 0xa0..0xfffe, not a predefined type, once per tag; 0x value = hex bytes, else UTF-8. */
-export function parseCustomTlvs(pairs: string[]): CustomTlv[] {
+/**
+ * imgtool --custom-tlv TAG VALUE (0x value = hex bytes, else UTF-8) and --custom-tlv-file TAG FILE (the file's bytes):
+ * protected, vendor range 0xa0..0xfffe, not a predefined type, once per tag.
+ */
+export function parseCustomTlvs(pairs: string[], filePairs: string[] = []): CustomTlv[] {
   const out: CustomTlv[] = [];
-  for (const pair of pairs) {
+  for (const [pair, fromFile] of [...pairs.map((p) => [p, false] as const), ...filePairs.map((p) => [p, true] as const)]) {
     const eq = pair.indexOf('=');
     const tagText = eq < 0 ? pair : pair.slice(0, eq);
     if (eq < 0) throw new UsageError(`--custom-tlv ${pair}: needs a tag and a value (--custom-tlv 0xa0 0x0102)`);
@@ -109,7 +113,8 @@ export function parseCustomTlvs(pairs: string[]): CustomTlv[] {
     if (PREDEFINED_TLVS.has(tag)) throw new UsageError(`custom TLV 0x${tag.toString(16)} conflicts with a predefined TLV`);
     if (tag < 0xa0 || tag > 0xfffe) throw new UsageError(`invalid custom TLV type 0x${tag.toString(16).padStart(4, '0')}: allowed values are 0x00a0 to 0xfffe`);
     let bytes: Uint8Array;
-    if (value.startsWith('0x')) {
+    if (fromFile) bytes = readLocalFile(value);
+    else if (value.startsWith('0x')) {
       const h = value.slice(2);
       if (h.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(h)) throw new UsageError(`custom TLV 0x${tag.toString(16)}: "${value}" is not an even number of hex digits`);
       bytes = new Uint8Array(Buffer.from(h, 'hex'));
@@ -169,7 +174,7 @@ function toOptions(o: SignOpts): CreateImageOptions {
     padSig: Boolean(o.padSig),
     ...(o.vid !== undefined ? { vid: o.vid } : {}),
     ...(o.cid !== undefined ? { cid: o.cid } : {}),
-    customTlvs: parseCustomTlvs(o.customTlv ?? []),
+    customTlvs: parseCustomTlvs(o.customTlv ?? [], o.customTlvFile ?? []),
   };
   if (o.encrypt !== undefined) {
     opts.encryption = {
@@ -248,6 +253,7 @@ export function registerSignCommand(img: Command): void {
     .addOption(new Option('--hmac-sha <n>', 'ECIES MAC and HKDF hash; 512 only with X25519').choices(['auto', '256', '512']).default('auto'))
     .option('--clear', 'with -E: the ENC TLV and flags, but the body left in clear (also -c)')
     .option('--custom-tlv <tag=value>', 'protected TLV TAG (0xa0..0xfffe) with VALUE (0x hex bytes, or text), repeatable; imgtool\'s form --custom-tlv TAG VALUE also works', (v: string, all: string[] = []) => [...all, v])
+    .option('--custom-tlv-file <tag=file>', 'like --custom-tlv, the value read from a binary file; imgtool\'s form --custom-tlv-file TAG FILE also works', (v: string, all: string[] = []) => [...all, v])
     .option('--non-bootable', 'mark the image non-bootable')
     .addOption(new Option('--sha <n>', 'image hash; auto is the key\'s (SHA-384 for P-384, else SHA-256)').choices(['auto', '256', '384', '512']).default('auto'))
     .option('--pure', 'Ed25519 over the whole payload (SIG_PURE TLV)')

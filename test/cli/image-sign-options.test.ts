@@ -51,6 +51,15 @@ describe('imgtool 2.x options (implemented from its source; no imgtool 2.x outpu
     expect(a1!.toString()).toBe('hello');
   });
 
+  it('--custom-tlv-file takes the value from a binary file', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'blob.bin'), Buffer.from([0, 1, 0xfe, 0xff]));
+    const r = await sign(['--custom-tlv', '0xa0', 'x', '--custom-tlv-file', '0xa1', join(dir, 'blob.bin')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(parseImage(r.bytes!).protectedArea!.tlvs.map((t) => [t.type, [...t.value]])).toEqual([[0xa0, [0x78]], [0xa1, [0, 1, 0xfe, 0xff]]]);
+    expect((await sign(['--custom-tlv-file', '0xa1', join(dir, 'missing.bin')])).stderr).toMatch(/no such file/);
+  });
+
   it('custom TLV rules: vendor range only, no predefined type, no duplicate', async () => {
     for (const [tag, msg] of [['0x10', /conflicts with a predefined TLV/], ['0x99', /allowed values are 0x00a0 to 0xfffe/], ['0xffff', /allowed values/]] as const) {
       const r = await sign(['--custom-tlv', tag, '0x01']);
