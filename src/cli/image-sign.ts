@@ -222,6 +222,15 @@ function asUsage(err: unknown, input: string): never {
   throw new UsageError(`cannot sign ${input}: ${(err as Error).message}`);
 }
 
+/** Runs one step of signing; image and key problems become usage errors naming the input, signer failures stay. */
+async function asUsageOf<T>(input: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    return asUsage(err, input);
+  }
+}
+
 export function registerSignCommand(img: Command): void {
   img
     .command('sign')
@@ -277,34 +286,21 @@ export function registerSignCommand(img: Command): void {
       try {
         // imgtool's first offline step may name only the public key: it decides the hash and the boot record's signer id.
         const keyInfo = signer ?? (o.fixSigPubkey !== undefined ? signingKeyInfo(readTextFile(o.fixSigPubkey, '--fix-sig-pubkey file')) : undefined);
-        const prep = (() => {
-          try {
-            return prepareImage(payload, opts, keyInfo);
-          } catch (err) {
-            return asUsage(err, input);
-          }
-        })();
+        const prep = await asUsageOf(input, async () => prepareImage(payload, opts, keyInfo));
         if (o.vectorToSign !== undefined) {
           writeOutput(output, o.vectorToSign === 'payload' ? prep.payload : prep.digest);
           report(cmd, { output, vector: o.vectorToSign, size: o.vectorToSign === 'payload' ? prep.payload.length : prep.digest.length, hash: toHex(prep.digest) },
             `Wrote the ${o.vectorToSign} to sign to ${output}\n    hash: ${toHex(prep.digest)}\n`);
           return;
         }
-        let signature: Uint8Array | undefined;
-        let bytes: Uint8Array;
-        try {
-          signature = signer ? await signer.sign({ payload: prep.payload, digest: prep.digest, hashAlgorithm: prep.hashAlgorithm, pure: prep.pure }) : undefined;
-          bytes = completeImage(prep, signature);
-        } catch (err) {
-          return asUsage(err, input);
-        }
-        if (o.sigOut !== undefined) {
-          if (!signature) throw new UsageError('--sig-out needs a signature: give -k, --signer or --fix-sig');
-          writeOutput(o.sigOut, new TextEncoder().encode(Buffer.from(signature).toString('base64')));
-        }
-        const hexOut = extname(output).toLowerCase() === '.hex';
-        if (hexOut) writeOutput(output, new TextEncoder().encode(hexImage(bytes, opts, o, baseAddress)));
-        else writeOutput(output, bytes);
+        if (o.sigOut !== undefined && !signer) throw new UsageError('--sig-out needs a signature: give -k, --signer or --fix-sig');
+        const signature = signer
+          ? await asUsageOf(input, () => signer.sign({ payload: prep.payload, digest: prep.digest, hashAlgorithm: prep.hashAlgorithm, pure: prep.pure }))
+          : undefined;
+        const bytes = await asUsageOf(input, async () => completeImage(prep, signature));
+        const file = extname(output).toLowerCase() === '.hex' ? new TextEncoder().encode(hexImage(bytes, opts, o, baseAddress)) : bytes;
+        if (o.sigOut !== undefined) writeOutput(o.sigOut, new TextEncoder().encode(Buffer.from(signature!).toString('base64')));
+        writeOutput(output, file);
         const image = parseImage(bytes);
         const doc = { output, size: bytes.length, version: formatVersion(image.header.version), hash: image.hash ? toHex(image.hash) : undefined, signed: Boolean(signature), encrypted: Boolean(opts.encryption && !opts.encryption.clear) };
         report(cmd, doc,
