@@ -19,16 +19,22 @@ import { registerSignCommand } from './image-sign.js';
 import { registerKeyCommands } from './image-keys.js';
 import { toHex } from './format.js';
 
-function load(path: string): { bytes: Uint8Array; image: McubootImage } {
+/** Largest slot an Intel HEX image may span once its gaps are filled with erased bytes. */
+const MAX_HEX_IMAGE = 64 * 1024 * 1024;
+
+/** A local image file's bytes; Intel HEX is converted, the gap before a padded image's trailer filled as erased flash. */
+function imageBytes(path: string): Uint8Array {
   const file = readLocalFile(path);
-  let bytes = file;
-  if (file.length > 0 && file[0] === 0x3a) {
-    try {
-      bytes = ihexToBinary(new TextDecoder().decode(file)).data;
-    } catch (err) {
-      throw new UsageError(`${path} is an Intel HEX file that cannot be converted: ${(err as Error).message}`);
-    }
+  if (file.length === 0 || file[0] !== 0x3a) return file;
+  try {
+    return ihexToBinary(new TextDecoder().decode(file), { fill: 0xff, maxSize: MAX_HEX_IMAGE }).data;
+  } catch (err) {
+    throw new UsageError(`${path} is an Intel HEX file that cannot be converted: ${(err as Error).message}`);
   }
+}
+
+function load(path: string): { bytes: Uint8Array; image: McubootImage } {
+  const bytes = imageBytes(path);
   try {
     return { bytes, image: parseImage(bytes) };
   } catch (err) {
@@ -132,10 +138,10 @@ export function registerLocalImageCommands(img: Command): void {
     .description('Check the hash and signature of an MCUboot image file (no device needed)')
     .option('-k, --key <pem>', 'public or private key (PEM) to check the signature with')
     .option('--decrypt-key <pem>', 'private key (PEM) to decrypt an encrypted image with first, as MCUboot does')
-    .argument('<file>', 'MCUboot image (.bin)')
+    .argument('<file>', 'MCUboot image (.bin or Intel HEX)')
     .action(async (file: string, o: { key?: string; decryptKey?: string }, cmd: Command) => {
       {
-        const bytes = plaintextImage(file, readLocalFile(file), o.decryptKey);
+        const bytes = plaintextImage(file, imageBytes(file), o.decryptKey);
         const key = o.key ? readTextFile(o.key, 'key file') : undefined;
         const r = await verifyImage(bytes, key ? { key } : {});
         const doc = {

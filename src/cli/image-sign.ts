@@ -10,10 +10,12 @@ import {
   isPkcs11Uri,
   keyFileSigner,
   signingKeyInfo,
+  bootMagic,
   parseImage,
   parseVersion,
   pkcs11Signer,
   prepareImage,
+  segmentsToIhex,
   ImageError,
   TLV_TYPES,
   type CreateImageOptions,
@@ -22,8 +24,6 @@ import {
   type ImageSigner,
   type SignerInput,
 } from '../image/node.js';
-import { bootMagic } from '../image/trailer.js';
-import { segmentsToIhex } from '../image/ihex.js';
 import { writeFileAtomic } from '../device/persist.js';
 import { UsageError } from './connect.js';
 import { readLocalFile, readTextFile } from './image-file.js';

@@ -20,8 +20,10 @@ export interface IhexResult {
 /**
  * Convert Intel HEX text to one contiguous binary. Data must be contiguous
  * (records in ascending order, no gaps); otherwise an IhexError is thrown.
+ * With `gaps`, forward gaps are filled with `gaps.fill` as long as the result stays within `gaps.maxSize`
+ * (an imgtool image padded to its slot has only its trailer's magic at the slot's end).
  */
-export function ihexToBinary(text: string): IhexResult {
+export function ihexToBinary(text: string, gaps?: { fill: number; maxSize: number }): IhexResult {
   const lines = text.split(/\r?\n/);
   let base = 0;
   let start: number | undefined;
@@ -56,6 +58,9 @@ export function ihexToBinary(text: string): IhexResult {
         const addr = base + offset;
         if (next === undefined) {
           first = addr;
+        } else if (addr > next && gaps && total + (addr - next) + len <= gaps.maxSize) {
+          chunks.push(new Uint8Array(addr - next).fill(gaps.fill));
+          total += addr - next;
         } else if (addr !== next) {
           throw new IhexError(ln, `non-contiguous data: record at 0x${addr.toString(16)}, expected 0x${next.toString(16)}`);
         }

@@ -125,6 +125,11 @@ describe('imgtool 2.x options (implemented from its source; no imgtool 2.x outpu
     const text = readFileSync(join(dir, 'b.hex'), 'utf8');
     // The last data records are image_ok (8 bytes at 0xbfe8) and the magic (16 bytes at 0xbff0).
     expect(text).toMatch(/:08BFE80001FFFFFFFFFFFFFF[0-9A-F]{2}\n:10BFF00077C295F360D2EF7F3552500F2CB67980[0-9A-F]{2}\n:00000001FF\n$/);
+    // info and verify read it back: the gap is erased flash, so it is the padded .bin image
+    const bin = await sign(['-S', '0x4000', '--confirm']);
+    const info = await run(['image', 'info', '-f', 'json', join(dir, 'b.hex')]);
+    expect(JSON.parse(info.stdout)).toEqual(JSON.parse((await run(['image', 'info', '-f', 'json', bin.out])).stdout));
+    expect((await run(['image', 'verify', join(dir, 'b.hex')])).code).toBe(0);
     expect((await sign([], join(dir, 'c.hex'))).stderr).toMatch(/needs an address/);
   });
 
