@@ -39,10 +39,17 @@ function describe(bytes: Uint8Array): string {
   return 'not an MCUboot image';
 }
 
-/** An Intel HEX file holding one contiguous MCUboot image becomes that image's bytes. */
-function fromIntelHex(path: string, file: Uint8Array): Uint8Array {
+/** Largest slot an Intel HEX image may span once the gap before a padded image's trailer is filled as erased flash. */
+const MAX_HEX_IMAGE = 64 * 1024 * 1024;
+
+/**
+ * An Intel HEX file holding one image becomes that image's bytes (a padded image's gap before its trailer as erased
+ * flash, as imgtool writes it); any other file stays as it is.
+ */
+export function binaryFromFile(path: string, file: Uint8Array): Uint8Array {
+  if (file.length === 0 || file[0] !== 0x3a) return file;
   try {
-    return ihexToBinary(new TextDecoder().decode(file)).data;
+    return ihexToBinary(new TextDecoder().decode(file), { fill: 0xff, maxSize: MAX_HEX_IMAGE }).data;
   } catch (err) {
     throw new UsageError(`${path} is an Intel HEX file that cannot be converted: ${(err as Error).message}`);
   }
@@ -54,7 +61,7 @@ export function parseImageFile(path: string): ImageFileInfo {
 
 /** The contents of `path` as an MCUboot image (Intel HEX converted), or a UsageError saying what the file is instead. */
 export function parseImageBytes(path: string, file: Uint8Array): ImageFileInfo {
-  const bytes = file.length > 0 && file[0] === 0x3a ? fromIntelHex(path, file) : file;
+  const bytes = binaryFromFile(path, file);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < 32 || dv.getUint32(0, true) !== IMAGE_MAGIC) {
     throw new UsageError(

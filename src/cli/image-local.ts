@@ -4,7 +4,6 @@ import {
   decryptImage,
   isEncryptedImage,
   formatVersion,
-  ihexToBinary,
   parseImage,
   parseVersion,
   tlvTypeName,
@@ -14,23 +13,14 @@ import {
   type McubootImage,
 } from '../image/node.js';
 import { UsageError } from './connect.js';
-import { readLocalFile, readTextFile } from './image-file.js';
+import { binaryFromFile, readLocalFile, readTextFile } from './image-file.js';
 import { registerSignCommand } from './image-sign.js';
 import { registerKeyCommands } from './image-keys.js';
 import { toHex } from './format.js';
 
-/** Largest slot an Intel HEX image may span once its gaps are filled with erased bytes. */
-const MAX_HEX_IMAGE = 64 * 1024 * 1024;
-
-/** A local image file's bytes; Intel HEX is converted, the gap before a padded image's trailer filled as erased flash. */
+/** An image file, .bin or Intel HEX (as `image upload` takes them). */
 function imageBytes(path: string): Uint8Array {
-  const file = readLocalFile(path);
-  if (file.length === 0 || file[0] !== 0x3a) return file;
-  try {
-    return ihexToBinary(new TextDecoder().decode(file), { fill: 0xff, maxSize: MAX_HEX_IMAGE }).data;
-  } catch (err) {
-    throw new UsageError(`${path} is an Intel HEX file that cannot be converted: ${(err as Error).message}`);
-  }
+  return binaryFromFile(path, readLocalFile(path));
 }
 
 function load(path: string): { bytes: Uint8Array; image: McubootImage } {

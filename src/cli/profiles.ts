@@ -1,7 +1,7 @@
-/** Connection profiles in the Go tool's format: `$HOME/.mcumgr.cp.json`, a JSON array sorted by name, 4-space indent. */
+/** Connection profiles in the Go tool's format and place (`~/.mcumgr.cp.json`), a JSON array sorted by name, 4-space indent. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { posix, win32 } from 'node:path';
 
 export interface Profile {
   MyName: string;
@@ -11,8 +11,15 @@ export interface Profile {
 
 export const KNOWN_CONNTYPES = ['serial', 'ble', 'bhd', 'udp', 'oic_serial', 'oic_ble', 'oic_bhd', 'oic_udp', 'oic_mtech'];
 
-export function profilePath(): string {
-  return join(process.env.HOME || homedir(), '.mcumgr.cp.json');
+/**
+ * Where the Go tool keeps its profiles: `filepath.Join(homedir.Dir(), ".mcumgr.cp.json")`, and go-homedir takes
+ * $HOME on every system first; on Windows then %USERPROFILE%, then %HOMEDRIVE%%HOMEPATH%; elsewhere the
+ * account's home directory (which os.homedir() also finds).
+ */
+export function profilePath(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+  let dir = env.HOME;
+  if (!dir && platform === 'win32') dir = env.USERPROFILE || (env.HOMEDRIVE && env.HOMEPATH ? env.HOMEDRIVE + env.HOMEPATH : undefined);
+  return (platform === 'win32' ? win32 : posix).join(dir || homedir(), '.mcumgr.cp.json');
 }
 
 export function readProfiles(): Profile[] {

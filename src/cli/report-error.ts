@@ -9,7 +9,9 @@ export function reportError(err: unknown): number {
   const currentCtx = lastCtx();
   const json = currentCtx?.json ?? process.argv.includes('--json');
   const jsonErr = (obj: Record<string, unknown>): void => {
-    process.stderr.write(`${JSON.stringify({ error: obj })}\n`);
+    // --jsonl: the error is the last event on stdout, where the script reads the others.
+    if (currentCtx?.jsonl) process.stdout.write(`${JSON.stringify({ event: 'error', error: obj })}\n`);
+    else process.stderr.write(`${JSON.stringify({ error: obj })}\n`);
   };
   if (err instanceof SmpDeviceError) {
     if (json) jsonErr({ kind: 'device', rc: err.rc, group: err.group, code: err.code, message: err.message });

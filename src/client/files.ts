@@ -16,6 +16,8 @@ export interface FileTransferOptions {
   /** Unanswered rounds in a row before giving up. Default 3. */
   retries?: number;
   onProgress?: (p: TransferProgress) => void;
+  /** Sending went back to this offset (see WindowOptions.onRetry). */
+  onRetry?: (off: number, reason: 'timeout' | 'missing') => void;
   /** Called with the `off` of every response (the Go tool prints them). */
   onResponse?: (off: number) => void;
   signal?: AbortSignal;
@@ -109,6 +111,7 @@ async function writeFile(
       return { end: Math.max(off + n, 1), reply };
     },
     onAck: (off) => options.onProgress?.({ done: Math.min(off, total), total }),
+    onRetry: options.onRetry,
   });
   return { result: { bytes: total, chunkSize, window: Math.max(1, run.maxWindow) }, firstChunkResent: firstChunkSends > 1 };
 }
@@ -194,6 +197,7 @@ export async function fileDownload(client: SmpClient, name: string, options: Fil
       return { end: Math.min(total, off + chunk), reply };
     },
     onAck: (off) => options.onProgress?.({ done: off, total }),
+    onRetry: options.onRetry,
   });
   return out;
 }

@@ -35,6 +35,8 @@ export interface ImageUploadOptions {
   /** How many times a timed-out chunk is resent (from the device's last offset) before giving up. Default 3. */
   retries?: number;
   onProgress?: (p: TransferProgress) => void;
+  /** Sending went back to this offset (see WindowOptions.onRetry). */
+  onRetry?: (off: number, reason: 'timeout' | 'missing') => void;
   signal?: AbortSignal;
 }
 
@@ -147,6 +149,7 @@ export async function imageUpload(
     signal,
     send: sendChunk,
     onAck: (off) => options.onProgress?.({ done: off, total }),
+    onRetry: options.onRetry,
   });
   if (match === false) throw new SmpError('the device reports that the uploaded image does not match its SHA-256');
   return { bytes: total, sha256: sha, chunkSize, window: Math.max(1, run.maxWindow), resumedFrom, ...(match !== undefined ? { match } : {}) };

@@ -71,6 +71,8 @@ export interface WindowOptions {
    */
   skip?(off: number): number;
   onAck?(off: number): void;
+  /** Sending goes back to `off`: a chunk went unanswered ('timeout'), or the device lacks data there ('missing'). */
+  onRetry?(off: number, reason: 'timeout' | 'missing'): void;
 }
 
 /**
@@ -237,6 +239,7 @@ export async function runWindow(options: WindowOptions): Promise<{ off: number; 
         for (const g of flights) g.gone = true;
         shrink();
         rewind(acked);
+        options.onRetry?.(acked, 'timeout');
         continue;
       }
       silentRounds = 0;
@@ -263,6 +266,7 @@ export async function runWindow(options: WindowOptions): Promise<{ off: number; 
         // Data is missing at `off` and no chunk carrying it is still on its way: send it again.
         if (options.backOff !== 'on-queueing' || ev.ms > 2 * fastest) shrink();
         rewind(ev.off);
+        options.onRetry?.(ev.off, 'missing');
       } else {
         // Growing while answers take twice the shortest round trip would only lengthen the queue they wait in.
         if (f.epoch === epoch && ev.ms <= 2 * fastest) grow();

@@ -108,6 +108,7 @@ export class VirtualDevice {
     if (this.config.enumGroup) registerEnum(this);
     if (this.config.basicGroup) {
       this.server.setGroupName(63, 'zephyr basic mgmt');
+      // basic_mgmt.c (Zephyr 4.1): erases storage_partition, answers {} (or a group-63 error).
       this.server.register(basic.eraseStorage, () => {
         rmSync(this.fsRoot, { recursive: true, force: true });
         for (const m of this.config.fs.mounts) mkdirSync(join(this.fsRoot, m.slice(1)), { recursive: true });

@@ -5,6 +5,8 @@
  * `--serial PATH` (e.g. /dev/ttyACM0) also links PATH to the pseudo-terminal, so commands written for
  * a real board's port run unchanged; the link is removed on exit. `--link` makes every transport behave as
  * an emulated link (see link-emulation.ts), e.g. `--link uart-115200` or `--link udp-20ms,loss=0.05`.
+ * `--usb VID:PID[,serial=SN]` serves a USB CDC-ACM port that re-enumerates under a new pty on every reset; the
+ * port list a host would see goes to `--ports-file` (see usb-cdc.ts).
  */
 import { lstatSync, symlinkSync, unlinkSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
@@ -13,6 +15,7 @@ import { loadSimConfig } from './config.js';
 import { emulateLink, parseLinkSpec, type LinkEmulation } from './link-emulation.js';
 import { VirtualDevice } from './device.js';
 import { UdpSmpServer } from './udp-server.js';
+import { parseUsbSpec, UsbCdcPort, type UsbIdentity } from './usb-cdc.js';
 import type { SmpTransport } from '../transport/transport.js';
 
 interface SimArgs {
@@ -21,10 +24,13 @@ interface SimArgs {
   state: string;
   config?: string;
   link?: LinkEmulation;
+  usb?: UsbIdentity;
+  portsFile?: string;
 }
 
 function usage(): never {
-  process.stderr.write('usage: mcumgr-sim [--udp HOST:PORT] [--serial pty|PATH] [--state DIR] [--config FILE] [--link PROFILE[,key=value...]]\n');
+  process.stderr.write('usage: mcumgr-sim [--udp HOST:PORT] [--serial pty|PATH] [--state DIR] [--config FILE] [--link PROFILE[,key=value...]]\n' +
+    '                  [--usb VID:PID[,serial=SN][,manufacturer=NAME] [--ports-file FILE]]\n');
   process.exit(2);
 }
 
@@ -43,10 +49,13 @@ export function parseSimArgs(argv: string[]): SimArgs {
     else if (flag === '--state') args.state = value();
     else if (flag === '--config') args.config = value();
     else if (flag === '--link') args.link = parseLinkSpec(value());
+    else if (flag === '--usb') args.usb = parseUsbSpec(value());
+    else if (flag === '--ports-file') args.portsFile = value();
     else if (flag === '-h' || flag === '--help') usage();
     else usage();
   }
-  if (!args.udp && !args.serial) args.udp = '127.0.0.1:1337';
+  if (args.portsFile && !args.usb) usage();
+  if (!args.udp && !args.serial && !args.usb) args.udp = '127.0.0.1:1337';
   return args;
 }
 
@@ -103,6 +112,12 @@ async function main(): Promise<void> {
       process.stdout.write(`serial: ${link}\n`);
     }
     process.stdout.write(`pty: ${pty.path}\n`);
+  }
+  if (args.usb) {
+    const { openPty } = await import('../transport/pty.js');
+    const usb = new UsbCdcPort(device, args.usb, args.portsFile, wrap, (path) => process.stdout.write(`pty: ${path}\n`), openPty);
+    usb.enumerate();
+    closers.push(() => usb.close());
   }
   device.onReset((events) => {
     process.stderr.write(`reset: ${events.map((e) => `image ${e.image} ${e.action}${e.reason ? ` (${e.reason})` : ''}`).join(', ')}\n`);

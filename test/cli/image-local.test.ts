@@ -28,6 +28,22 @@ describe('image info / verify', () => {
     expect(wrong.stderr).toMatch(/no signature found for the given ed25519 key/);
   });
 
+  it('info and verify take the Intel HEX file of an image, as image upload does', async () => {
+    const { binaryToIhex } = await import('../../src/image/ihex.js');
+    const dir = tempDir();
+    const hexFile = join(dir, 'zephyr.signed.hex');
+    writeFileSync(hexFile, binaryToIhex(0x10000, new Uint8Array(readFileSync(join(IMAGES, 'ecdsa-p256/base.bin')))));
+    const [fromBin, fromHex, verified] = await Promise.all([
+      run(['--json', 'image', 'info', join(IMAGES, 'ecdsa-p256/base.bin')]),
+      run(['--json', 'image', 'info', hexFile]),
+      run(['image', 'verify', '-k', join(IMAGES, 'keys/ecdsa-p256.pub.pem'), hexFile]),
+    ]);
+    expect(fromHex).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(fromHex.stdout)).toEqual(JSON.parse(fromBin.stdout));
+    expect(verified).toMatchObject({ code: 0, stderr: '' });
+    expect(verified.stdout).toMatch(/signature: valid/);
+  });
+
   it('a tampered image fails verification; a file that is not an image is a usage error', async () => {
     const dir = tempDir();
     const bytes = new Uint8Array(readFileSync(join(IMAGES, 'hash-only/base.bin')));

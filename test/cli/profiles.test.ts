@@ -55,6 +55,11 @@ describe('conn add / show / delete', () => {
     r = await run(['conn', 'add', 'x', 'type=udp', 'colour=red'], env);
     expect(r.code).toBe(64);
     expect(r.stderr).toContain('Unknown variable colour');
+    r = await run(['conn', 'add', 'x', 'type=seriall', 'connstring=/dev/ttyACM0'], env);
+    expect(r).toMatchObject({ code: 64, stdout: '' });
+    expect(r.stderr).toContain('Unknown connection type "seriall" (use serial, ble');
+    r = await run(['conn', 'show'], env);
+    expect(r.stdout).toBe('No connection profiles found!\n');
   });
 
   it('-c NAME uses a profile written by the Go tool; --connstring overrides it', async () => {

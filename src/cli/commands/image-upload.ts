@@ -16,8 +16,8 @@ export async function uploadImage(ctx: Ctx, bytes: Uint8Array, imageNum: number,
     // Slots are numbered across images: image N's secondary slot is 2N + 1.
     await c.call(image.erase, imageNum === 0 ? {} : { slot: 2 * imageNum + 1 });
   }
+  const bar = ctx.progress('upload', { image: imageNum, bytes: bytes.length });
   for (let reconnects = 0; ; reconnects++) {
-    const bar = ctx.progress('upload');
     ctx.doing = 'an image upload response';
     try {
       return await imageUpload(c, bytes, {
@@ -25,18 +25,21 @@ export async function uploadImage(ctx: Ctx, bytes: Uint8Array, imageNum: number,
         upgrade,
         window: ctx.window,
         onProgress: (p) => {
-          if (p.resumedFrom !== undefined && !ctx.json) {
+          if (p.resumedFrom !== undefined) {
             bar.finish();
-            ctx.log(`Resuming the upload at offset ${p.resumedFrom} (the device already has ${formatBytes(p.resumedFrom)} of this image)`);
+            bar.resumed(p.resumedFrom);
+            if (!ctx.json) ctx.log(`Resuming the upload at offset ${p.resumedFrom} (the device already has ${formatBytes(p.resumedFrom)} of this image)`);
           }
           bar.update(p.done, p.total);
         },
+        onRetry: (off, reason) => bar.retry(off, reason),
       });
     } catch (err) {
       // The device keeps what it received (by the image's hash): reopen the link and continue from there.
       const lost = c.closeReason;
       if (!lost || reconnects >= RECONNECTS) throw err;
       bar.finish();
+      bar.reconnect(lost.message);
       if (!ctx.json) ctx.log(`The link was lost (${lost.message}); reconnecting to resume the upload`);
       c = await ctx.reconnect();
     } finally {

@@ -77,8 +77,8 @@ export function registerImageCommands(program: Command): void {
   img
     .command('upgrade')
     .description('Upload, test, reset, wait for the device, check the new image runs, and confirm it')
-    .argument('<file>')
-    .option('-n, --image <n>', 'image number', '0')
+    .argument('<file>', 'MCUboot image (.bin or Intel HEX) or dfu_application.zip')
+    .option('-n, --image <n>', 'image number (default 0; a dfu_application.zip gives each image its number)')
     .option('--wait <sec>', 'how long to wait for the device after the reset', '60')
-    .action(act(async (ctx, file: string, o: { image: string; wait: string }) => upgrade(ctx, file, o)));
+    .action(act(async (ctx, file: string, o: { image?: string; wait: string }) => upgrade(ctx, file, o)));
 }

@@ -201,6 +201,7 @@ export function registerFs(dev: VirtualDevice): void {
   });
 
   if (cfg.supportedHashesCommand) {
+    // fs_mgmt.c (Zephyr 4.1): {"types": {NAME: {"format": 1 if the output is a byte string, "size": bytes}}}.
     server.register(fsCmds.supportedHashes, () => {
       const types: Record<string, { format: number; size: number }> = {};
       for (const h of cfg.hashes) types[h] = h === 'crc32' ? { format: 0, size: 4 } : { format: 1, size: 32 };
