@@ -43,13 +43,13 @@ function describe(bytes: Uint8Array): string {
 const MAX_HEX_IMAGE = 64 * 1024 * 1024;
 
 /**
- * An Intel HEX file holding one image becomes that image's bytes (a padded image's gap before its trailer as erased
- * flash, as imgtool writes it); any other file stays as it is.
+ * An Intel HEX file holding one contiguous image becomes that image's bytes; any other file stays as it is. With
+ * `fillGaps`, a gap (imgtool's padded .hex has only the trailer at the slot's end) is read as erased flash.
  */
-export function binaryFromFile(path: string, file: Uint8Array): Uint8Array {
+export function binaryFromFile(path: string, file: Uint8Array, fillGaps = false): Uint8Array {
   if (file.length === 0 || file[0] !== 0x3a) return file;
   try {
-    return ihexToBinary(new TextDecoder().decode(file), { fill: 0xff, maxSize: MAX_HEX_IMAGE }).data;
+    return ihexToBinary(new TextDecoder().decode(file), fillGaps ? { fill: 0xff, maxSize: MAX_HEX_IMAGE } : undefined).data;
   } catch (err) {
     throw new UsageError(`${path} is an Intel HEX file that cannot be converted: ${(err as Error).message}`);
   }

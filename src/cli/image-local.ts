@@ -18,9 +18,9 @@ import { registerSignCommand } from './image-sign.js';
 import { registerKeyCommands } from './image-keys.js';
 import { toHex } from './format.js';
 
-/** An image file, .bin or Intel HEX (as `image upload` takes them). */
+/** An image file, .bin or Intel HEX (also imgtool's padded .hex, whose gap is erased flash). */
 function imageBytes(path: string): Uint8Array {
-  return binaryFromFile(path, readLocalFile(path));
+  return binaryFromFile(path, readLocalFile(path), true);
 }
 
 function load(path: string): { bytes: Uint8Array; image: McubootImage } {

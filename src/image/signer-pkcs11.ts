@@ -167,7 +167,7 @@ export function pkcs11Signer(uriText: string, opts: Pkcs11SignerOptions): ImageS
   try {
     lib.C_Initialize();
     initialized = true;
-    const slot = findSlot(lib, pk, uri);
+    const slot = findSlot(lib, uri);
     const session = lib.C_OpenSession(slot, pk.CKF_SERIAL_SESSION);
     try {
       lib.C_Login(session, pk.CKU_USER, pin);
@@ -206,7 +206,7 @@ function keyName(uri: Pkcs11Uri): string {
   return `"${parts.join(', ')}"`;
 }
 
-function findSlot(lib: Pkcs11Lib, pk: Pkcs11Module, uri: Pkcs11Uri): Handle {
+function findSlot(lib: Pkcs11Lib, uri: Pkcs11Uri): Handle {
   const slots = lib.C_GetSlotList(true);
   const labels: string[] = [];
   for (const slot of slots) {
@@ -218,7 +218,6 @@ function findSlot(lib: Pkcs11Lib, pk: Pkcs11Module, uri: Pkcs11Uri): Handle {
     if (uri.slotId !== undefined && ulong(slot) !== uri.slotId) continue;
     return slot;
   }
-  void pk;
   const what = uri.token !== undefined ? `token "${uri.token}"` : 'a token matching the URI';
   throw new ImageError('signer-failed', `PKCS#11: no ${what}; tokens present: ${labels.length ? labels.map((l) => `"${l}"`).join(', ') : 'none'}`);
 }
