@@ -52,6 +52,8 @@ export interface SerialParams {
   /** Modem lines set once the port is open (some boards reset or enter their bootloader on them). */
   dtr?: boolean;
   rts?: boolean;
+  /** `framing=raw`: bare SMP packets (Zephyr's raw UART transport, MCUboot's raw recovery protocol). */
+  raw?: boolean;
 }
 
 function parseLine(key: string, value: string): boolean {
@@ -60,13 +62,17 @@ function parseLine(key: string, value: string): boolean {
   throw new UsageError(`Invalid ${key} "${value}" in connstring (on or off)`);
 }
 
-/** `dev=/dev/ttyACM0,baud=115200,mtu=512` or `usb=2fe3:0100,serial=SN`; a bare token is the device path. */
+/** `dev=/dev/ttyACM0,baud=115200,mtu=512` or `usb=2fe3:0100,serial=SN` (and `framing=console|raw`); a bare token is the device path. */
 export function parseSerialConnstring(s: string): SerialParams {
   const out: SerialParams = { dev: '', baud: 115200 };
   let usb: string | undefined;
   let serialNumber: string | undefined;
-  for (const [key, value] of connstringPairs(s, 'serial', ['dev', 'baud', 'mtu', 'usb', 'serial', 'dtr', 'rts'], 'dev')) {
+  for (const [key, value] of connstringPairs(s, 'serial', ['dev', 'baud', 'mtu', 'usb', 'serial', 'dtr', 'rts', 'framing'], 'dev')) {
     if (key === 'dev') out.dev = value;
+    else if (key === 'framing') {
+      if (value !== 'console' && value !== 'raw') throw new UsageError(`Invalid framing "${value}" in connstring (console or raw)`);
+      out.raw = value === 'raw';
+    }
     else if (key === 'usb') usb = value;
     else if (key === 'serial') serialNumber = value;
     else if (key === 'dtr' || key === 'rts') out[key] = parseLine(key, value);
@@ -173,7 +179,7 @@ export async function openTransport(spec: ConnSpec, o: { timeoutMs: number; seri
       const p = parseSerialConnstring(spec.connstring);
       const { SerialTransport } = await import('../transport/serial.js');
       const path = await serialPath(p, o.serial);
-      return SerialTransport.open({ path, baudRate: p.baud, mtu: p.mtu ?? SERIAL_MAX_PACKET, ...(p.dtr !== undefined ? { dtr: p.dtr } : {}), ...(p.rts !== undefined ? { rts: p.rts } : {}) });
+      return SerialTransport.open({ path, baudRate: p.baud, mtu: p.mtu ?? SERIAL_MAX_PACKET, ...(p.dtr !== undefined ? { dtr: p.dtr } : {}), ...(p.rts !== undefined ? { rts: p.rts } : {}), raw: p.raw ?? false });
     }
     case 'ble': {
       const p = parseBleConnstring(spec.connstring);

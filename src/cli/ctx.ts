@@ -1,6 +1,7 @@
 /** Per-invocation state of a device command: global options, the lazily opened client, output helpers. */
 import type { Command } from 'commander';
 import { SmpClient } from '../client/client.js';
+import { explainInRecovery } from './recovery-hint.js';
 import { DEFAULT_MAX_WINDOW, defaultWindowCap } from '../client/params.js';
 import { waitForReboot } from '../client/reboot.js';
 import type { CommandDef } from '../groups/define.js';
@@ -65,6 +66,11 @@ export class Ctx {
     return this.clientPromise;
   }
 
+  /** The client, when the command opened one. */
+  openedClient(): Promise<SmpClient> | undefined {
+    return this.clientPromise;
+  }
+
   private async open(): Promise<SmpClient> {
     const spec = resolveConnection(this.opts);
     if (this.debug) this.log(`Using connection profile: name=${spec.name} type=${spec.type} connstring=${spec.connstring}`);
@@ -74,6 +80,7 @@ export class Ctx {
       timeoutMs: this.timeoutMs,
       tries: this.tries,
       version: this.opts.smpV1 ? SmpVersion.V1 : SmpVersion.V2,
+      fallbackToV1: !this.opts.smpV1,
       onTrace: this.debug ? (dir, p) => this.log(`${dir === 'tx' ? 'Tx' : 'Rx'} SMP packet (${p.length} bytes): ${toHex(p)}`) : undefined,
     });
   }
@@ -147,6 +154,8 @@ export function act(handler: Handler) {
     currentCtx = ctx;
     try {
       await handler(ctx, ...args.slice(0, -1));
+    } catch (err) {
+      throw await explainInRecovery(ctx, err);
     } finally {
       await ctx.close();
     }

@@ -39,7 +39,9 @@ export function formatImageList(s: ImageStateList): string {
     out += `    flags: ${flags.join(' ')}\n`;
     out += `    hash: ${img.hash && img.hash.length > 0 ? toHex(img.hash) : 'Unavailable'}\n`;
   }
-  const split = s.splitStatus ?? 0;
+  // MCUboot's serial recovery sends no split status.
+  if (s.splitStatus === undefined) return out;
+  const split = s.splitStatus;
   out += `Split status: ${SPLIT[split] ?? 'Unknown!'} (${split})\n`;
   return out;
 }

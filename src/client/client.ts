@@ -13,6 +13,9 @@ import { check, type CommandDef } from '../groups/define.js';
 
 export type TraceDirection = 'tx' | 'rx';
 
+/** MGMT_ERR_ENOTSUP. */
+const MGMT_ENOTSUP = 8;
+
 export interface ClientOptions {
   /** Per-try response timeout in milliseconds (default 10 000, as the Go tool's 10 s). */
   timeoutMs?: number;
@@ -24,6 +27,11 @@ export interface ClientOptions {
   firstSeq?: number;
   /** Called with every packet sent and received, for `-l debug`. */
   onTrace?: (direction: TraceDirection, packet: Uint8Array) => void;
+  /**
+   * SMP v2 only: when the device answers a v2 request with nothing or "not supported" before it ever answered one
+   * properly, ask again in v1, and keep v1 for the rest of this client's life if that works. Default false.
+   */
+  fallbackToV1?: boolean;
 }
 
 export interface RequestOptions {
@@ -52,6 +60,10 @@ interface Pending {
 export class SmpClient {
   readonly transport: SmpTransport;
   private readonly options: Required<Omit<ClientOptions, 'onTrace' | 'firstSeq'>> & Pick<ClientOptions, 'onTrace'>;
+  /** A v2 request was answered properly: no falling back to v1 any more. */
+  private v2Answered = false;
+  /** No request leaves before this time (performance.now()): the device's input timeout after a lost answer. */
+  private quietUntil = 0;
   private readonly pending = new Map<number, Pending>();
   private nextSeq: number;
   private closedError: Error | undefined;
@@ -64,6 +76,7 @@ export class SmpClient {
       timeoutMs: options.timeoutMs ?? 10_000,
       tries: Math.max(1, options.tries ?? 1),
       version: options.version ?? SmpVersion.V2,
+      fallbackToV1: options.fallbackToV1 ?? false,
       onTrace: options.onTrace,
     };
     this.nextSeq = (options.firstSeq ?? Math.floor(Math.random() * 256)) & 0xff;
@@ -96,10 +109,31 @@ export class SmpClient {
   }
 
   /** Sends a raw request and returns the decoded response map without interpreting errors. */
-  send(group: number, id: number, op: number, payload: Uint8Array, options: RequestOptions = {}): Promise<RawResponse> {
+  async send(group: number, id: number, op: number, payload: Uint8Array, options: RequestOptions = {}): Promise<RawResponse> {
+    const version = this.options.version;
+    if (version !== SmpVersion.V2 || !this.options.fallbackToV1 || this.v2Answered) return this.sendAs(version, group, id, op, payload, options);
+    let v2: RawResponse;
+    try {
+      v2 = await this.sendAs(version, group, id, op, payload, options);
+    } catch (err) {
+      if (!(err instanceof SmpTimeoutError) || this.v2Answered) throw err;
+      const v1 = await this.sendAs(SmpVersion.V1, group, id, op, payload, options);
+      this.options.version = SmpVersion.V1;
+      return v1;
+    }
+    if (v2.body.rc !== MGMT_ENOTSUP) {
+      this.v2Answered = true;
+      return v2;
+    }
+    const v1 = await this.sendAs(SmpVersion.V1, group, id, op, payload, options);
+    if (v1.body.rc !== MGMT_ENOTSUP) this.options.version = SmpVersion.V1;
+    return v1;
+  }
+
+  private sendAs(version: number, group: number, id: number, op: number, payload: Uint8Array, options: RequestOptions): Promise<RawResponse> {
     if (this.closedError) return Promise.reject(this.closedError);
     const seq = this.allocateSeq();
-    const packet = encodePacket({ op, version: this.options.version, flags: 0, group, seq, id }, payload);
+    const packet = encodePacket({ op, version, flags: 0, group, seq, id }, payload);
     const tries = Math.max(1, options.tries ?? this.options.tries);
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
     const signal = options.signal;
@@ -117,6 +151,11 @@ export class SmpClient {
         reject(new SmpAbortError('request aborted'));
       };
       const attemptSend = (): void => {
+        const wait = this.quietUntil - performance.now();
+        if (wait > 0) {
+          timer = setTimeout(attemptSend, wait);
+          return;
+        }
         attempt++;
         this.options.onTrace?.('tx', packet);
         this.transport.send(packet).catch((err: Error) => {
@@ -124,6 +163,8 @@ export class SmpClient {
           reject(err);
         });
         timer = setTimeout(() => {
+          // The request or its answer was lost: a device with an input timeout may still hold part of it.
+          if (this.transport.resendQuietMs) this.quietUntil = performance.now() + this.transport.resendQuietMs;
           if (attempt < tries) attemptSend();
           else {
             cleanup();

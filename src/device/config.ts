@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import type { RecoveryConfig } from './recovery/config.js';
 
 /** Configuration of the virtual device; every field optional, defaults look like a default smp_svr build. */
 export interface StatGroupConfig {
@@ -79,6 +80,8 @@ export interface DeviceConfig {
   disabledCommands?: string[];
   /** SMP v1 translation overrides (see ServerOptions.legacyOverrides). */
   legacyOverrides?: Record<number, number | Record<number, number>>;
+  /** MCUboot's serial recovery as built (recovery/config.ts), or false for a bootloader without it. */
+  recovery?: Partial<RecoveryConfig> | false;
 }
 
 export type DeviceConfigInput = Partial<Omit<DeviceConfig, 'info' | 'fs'>> & {

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { basic } from '../groups/basic.js';
-import { allValidators, bootAll, mcubootValidator } from './boot.js';
+import { allValidators, mcubootValidator, type BootValidator } from './boot.js';
 import { bootWithDecryption, type ResetEvent } from './encrypted-image.js';
 import { resolveConfig, type DeviceConfig, type DeviceConfigInput } from './config.js';
 import { Flash } from './flash.js';
@@ -14,6 +14,8 @@ import { defaultShellCommands, registerShell, type ShellCommand } from './groups
 import { registerStat } from './groups/stat.js';
 import { buildImage } from './firmware.js';
 import { overwriteRecord, readJson, writeJson } from './persist.js';
+import { bootForMode } from './recovery/boot-modes.js';
+import { RecoveryPersonality } from './recovery/personality.js';
 import { SmpServer } from './server.js';
 import type { SmpTransport } from '../transport/transport.js';
 
@@ -23,6 +25,8 @@ export interface CreateDeviceOptions {
   config?: DeviceConfigInput;
   /** First slot-0 image to seed instead of the generated one. */
   seedImage?: Uint8Array;
+  /** Start in MCUboot's serial recovery (`mcumgr-sim --recovery`). */
+  recovery?: boolean;
 }
 
 interface Meta {
@@ -44,6 +48,10 @@ export class VirtualDevice {
   readonly shellCommands: Map<string, ShellCommand> = defaultShellCommands();
   fsTransfer: FsTransfer | undefined;
   upload: UploadState | undefined;
+  /** MCUboot's serial recovery, when the bootloader is built with it. */
+  readonly recovery: RecoveryPersonality | undefined;
+  /** The retention boot mode `os reset` left for the bootloader. */
+  private nextBootMode: number | undefined;
   clockOffsetMs = 0;
   bootCount = 0;
   private bootTime = performance.now();
@@ -73,6 +81,26 @@ export class VirtualDevice {
     for (const [k, v] of Object.entries(settings)) this.settings.set(k, new Uint8Array(Buffer.from(v, 'base64')));
     this.saveMeta();
     this.registerGroups();
+    this.recovery = this.config.recovery === false ? undefined : new RecoveryPersonality({
+      flash: this.flash,
+      images: this.config.images,
+      mode: this.config.mcubootMode,
+      validate: this.validator(),
+      scheduleReset: () => this.scheduleReset(),
+    }, this.config.recovery);
+    if (opts.recovery) this.enterRecovery();
+  }
+
+  /** MCUboot's image check: the hash, the signature when a key is configured, and the configured extra check. */
+  private validator(): BootValidator {
+    return allValidators(mcubootValidator(this.config.verificationKey), this.config.validateImage);
+  }
+
+  /** The device is MCUboot in serial recovery from now on, until a reset boots an application. */
+  enterRecovery(): void {
+    if (!this.recovery) throw new Error('this device has no serial recovery (config "recovery": false)');
+    this.recovery.enter();
+    this.server.offline = true;
   }
 
   static async create(opts: CreateDeviceOptions): Promise<VirtualDevice> {
@@ -194,9 +222,10 @@ export class VirtualDevice {
     return `*** Booting Zephyr OS build ${this.config.info.release || `v${this.config.info.version}`} ***\r\n`;
   }
 
-  /** Answers first, reboots `resetDelayMs` later (os reset). */
-  scheduleReset(): void {
+  /** Answers first, reboots `resetDelayMs` later (os reset; `bootMode` 1 asks MCUboot for serial recovery). */
+  scheduleReset(bootMode?: number): void {
     if (this.resetTimer) return;
+    this.nextBootMode = bootMode;
     this.server.goesDownAt = performance.now() + this.config.resetDelayMs;
     this.resetTimer = setTimeout(() => {
       this.resetTimer = undefined;
@@ -216,13 +245,22 @@ export class VirtualDevice {
     if (this.fsTransfer?.timer) clearTimeout(this.fsTransfer.timer);
     this.fsTransfer = undefined;
     this.setUpload(undefined);
+    this.recovery?.leave();
     const events = await bootWithDecryption(this.flash, this.config.images, this.config.encryptionKey, () =>
-      bootAll(this.flash, this.config.images, allValidators(mcubootValidator(this.config.verificationKey), this.config.validateImage)),
+      bootForMode(this.flash, this.config.images, this.config.mcubootMode, this.validator()),
     );
+    const bootMode = this.nextBootMode;
+    this.nextBootMode = undefined;
     this.bootCount++;
     this.saveMeta();
     await new Promise((resolve) => setTimeout(resolve, this.config.bootTimeMs));
     if (this.closed) return events;
+    if (this.recovery && (await this.recovery.shouldEnter(bootMode))) {
+      // MCUboot stays in serial recovery: the application does not start, its SMP server stays silent.
+      this.recovery.enter();
+      for (const l of this.resetListeners) l(events);
+      return events;
+    }
     const banner = new TextEncoder().encode(this.bootBanner());
     await Promise.all([...this.consoles].map((write) => write(banner).catch(() => undefined)));
     this.bootTime = performance.now();

@@ -46,7 +46,8 @@ export const uploadRequest = v.object({
 export const upload = command({
   group: G, id: 1, op: Op.Write, name: 'image.upload', summary: 'Write one chunk of an image to the secondary slot',
   request: uploadRequest,
-  response: v.object({ off: cbor.uint(), match: v.optional(cbor.bool()) }),
+  // MCUboot's serial recovery answers every chunk with `rc` (0 with the offset); Zephyr's img_mgmt never does.
+  response: v.object({ off: cbor.uint(), match: v.optional(cbor.bool()), rc: v.optional(cbor.int()) }),
 });
 
 export const erase = command({

@@ -1,4 +1,7 @@
-/** `mcumgr image upgrade`: upload, test, reset, wait for the device, check the new image runs, confirm. */
+/**
+ * `mcumgr image upgrade`: upload, test, reset, wait for the device, check the new image runs, confirm; the steps
+ * follow MCUboot's mode and whether the device is in its serial recovery (upgrade-plan.ts).
+ */
 import { image, os } from '../../groups/index.js';
 import type { ImageStateList } from '../../groups/image.js';
 import { SmpDeviceError, SmpError, SmpTimeoutError } from '../../protocol/errors.js';
@@ -10,6 +13,9 @@ import { isZip, parseDfuPackage } from '../dfu-package.js';
 import { parseImageBytes, readLocalFile, type ImageFileInfo } from '../image-file.js';
 import { formatBytes } from '../progress.js';
 import { uploadImage } from './image-upload.js';
+import { isRecoveryList } from '../../client/bootloader.js';
+import type { SmpClient } from '../../client/client.js';
+import { pickForSlot, upgradePlan } from '../upgrade-plan.js';
 
 function findSlot(s: ImageStateList, imageNum: number, pred: (x: ImageStateList['images'][number]) => boolean) {
   return s.images.find((x) => (x.image ?? 0) === imageNum && pred(x));
@@ -32,8 +38,21 @@ async function imagesOf(file: string, imageOption: string | undefined): Promise<
   return [{ image: imageOption === undefined ? 0 : parseUint(imageOption, 'image number'), name: file, info: parseImageBytes(file, bytes) }];
 }
 
-export async function upgrade(ctx: Ctx, file: string, o: { image?: string; wait: string }): Promise<void> {
-  const all = await imagesOf(file, o.image);
+/** MCUboot's mode as the application reports it (`os bootloader` query "mode"), when it does. */
+async function bootloaderMode(c: SmpClient): Promise<number | undefined> {
+  try {
+    return (await c.call(os.bootloaderInfo, { query: 'mode' }, { tries: 1 })).mode;
+  } catch (err) {
+    if (err instanceof SmpDeviceError) return undefined;
+    throw err;
+  }
+}
+
+/** `other`: MCUboot direct-XIP, the build for the other slot. */
+export async function upgrade(ctx: Ctx, file: string, o: { image?: string; wait: string }, other?: string): Promise<void> {
+  let all = await imagesOf(file, o.image);
+  const builds = other ? [...all, ...(await imagesOf(other, o.image))] : all;
+  if (builds.length > 1 && other && builds.length !== 2) throw new UsageError('a second file is one build of the same image for the other slot (direct-XIP), not a dfu_application.zip');
   const waitSec = Number(o.wait);
   if (!Number.isFinite(waitSec) || waitSec <= 0) throw new UsageError(`invalid --wait "${o.wait}"`);
   const steps: { step: string; detail?: unknown }[] = [];
@@ -42,11 +61,29 @@ export async function upgrade(ctx: Ctx, file: string, o: { image?: string; wait:
     ctx.say(text);
     ctx.event({ event: 'step', step: name, message: text });
   };
-  const summary = all.length === 1 ? { version: all[0]!.info.version, hash: all[0]!.info.hash } : { images: all.map((x) => ({ image: x.image, version: x.info.version, hash: x.info.hash })) };
+  const summaryOf = (): typeof summary => (all.length === 1 ? { version: all[0]!.info.version, hash: all[0]!.info.hash } : { images: all.map((x) => ({ image: x.image, version: x.info.version, hash: x.info.hash })) });
+  let summary = all.length === 1 ? { version: all[0]!.info.version, hash: all[0]!.info.hash } : { images: all.map((x) => ({ image: x.image, version: x.info.version, hash: x.info.hash })) };
 
   let c = await ctx.client();
   const before = await c.call(image.state, {});
-  const todo = all.filter((x) => !(x.info.hash && sameHash(runningSlot(before, x.image)?.hash, x.info.hash)));
+  const inRecovery = isRecoveryList(before);
+  const mode = inRecovery ? undefined : await bootloaderMode(c);
+  const plan = upgradePlan(mode, inRecovery);
+  if (other) {
+    const target = 1 - (findSlot(before, builds[0]!.image, (x) => Boolean(x.active))?.slot ?? 0);
+    const chosen = pickForSlot(mode, builds.map((b) => ({ file: b.name, bytes: b.info.bytes, build: b })), target);
+    all = [chosen.build];
+    summary = summaryOf();
+    ctx.say(`${chosen.file} is the build for slot ${target}, the one the device does not run`);
+  } else {
+    pickForSlot(mode, all.slice(0, 1).map((b) => ({ file: b.name, bytes: b.info.bytes })), 1);
+  }
+  if (plan.note) ctx.say(plan.note);
+  const total = 3 + (plan.markBeforeReset !== 'none' ? 1 : 0) + (plan.confirmAfterBoot ? 1 : 0);
+  let stepNo = 0;
+  const n = (): string => `[${++stepNo}/${total}]`;
+  // In recovery the primary slot's image is not running: upload it again whatever it holds.
+  const todo = inRecovery ? all : all.filter((x) => !(x.info.hash && sameHash(runningSlot(before, x.image)?.hash, x.info.hash)));
   if (todo.length === 0) {
     const what = all.map((x) => `${x.info.version} (${toHex(x.info.hash!)})`).join(', ');
     step('check', `Image ${what} is already running; nothing to do`);
@@ -55,9 +92,10 @@ export async function upgrade(ctx: Ctx, file: string, o: { image?: string; wait:
   }
 
   const uploadedHashes: { image: number; hash: Uint8Array }[] = [];
+  const uploadStep = n();
   for (const { image: imageNum, name, info } of todo) {
     const which = todo.length > 1 || imageNum !== 0 ? ` as image ${imageNum}` : '';
-    step('upload', `[1/5] Uploading ${name}${which} (version ${info.version}, ${formatBytes(info.bytes.length)})`);
+    step('upload', `${uploadStep} Uploading ${name}${which} (version ${info.version}, ${formatBytes(info.bytes.length)})`);
     const up = await uploadImage(ctx, info.bytes, imageNum, false, false);
     steps[steps.length - 1]!.detail = { image: imageNum, bytes: up.bytes, resumedFrom: up.resumedFrom };
     const after = await c.call(image.state, {});
@@ -67,13 +105,14 @@ export async function upgrade(ctx: Ctx, file: string, o: { image?: string; wait:
     if (!uploaded?.hash) throw new SmpError('the uploaded image does not appear in `image list`; the upload did not take');
     uploadedHashes.push({ image: imageNum, hash: uploaded.hash });
   }
-  for (const { hash } of uploadedHashes) {
-    step('test', `[2/5] Marking image ${toHex(hash)} for test`);
+  const testStep = plan.markBeforeReset === 'test' ? n() : '';
+  for (const { hash } of plan.markBeforeReset === 'test' ? uploadedHashes : []) {
+    step('test', `${testStep} Marking image ${toHex(hash)} for test`);
     ctx.doing = 'the image test response';
     await c.call(image.setState, { hash, confirm: false });
   }
 
-  step('reset', '[3/5] Resetting the device');
+  step('reset', `${n()} Resetting the device`);
   ctx.doing = 'the reset response';
   try {
     await c.call(os.reset, {}, { timeoutMs: Math.min(ctx.timeoutMs, 3000), tries: 1 });
@@ -82,7 +121,7 @@ export async function upgrade(ctx: Ctx, file: string, o: { image?: string; wait:
     // The device may go down before it answers: carry on and wait for it.
   }
 
-  step('wait', `[4/5] Waiting for the device to come back (up to ${waitSec} s)`);
+  step('wait', `${n()} Waiting for the device to come back (up to ${waitSec} s)`);
   try {
     c = await ctx.waitForReboot(waitSec * 1000);
   } catch (err) {
@@ -103,10 +142,16 @@ export async function upgrade(ctx: Ctx, file: string, o: { image?: string; wait:
       );
     }
   }
+  if (!plan.confirmAfterBoot) {
+    for (const { image: imageNum } of uploadedHashes) ctx.say(`New image ${runningSlot(state, imageNum)!.version} is running`);
+    ctx.emit({ steps, ...summary, ...(all.length === 1 ? { hash: uploadedHashes[0]!.hash } : {}), upgraded: true, state });
+    return;
+  }
   let final = state;
+  const confirmStep = n();
   for (const { image: imageNum, hash } of uploadedHashes) {
     const running = runningSlot(state, imageNum)!;
-    step('confirm', `[5/5] New image ${running.version} is running; confirming it`);
+    step('confirm', `${confirmStep} New image ${running.version} is running; confirming it`);
     ctx.doing = 'the image confirm response';
     // Without a hash Zephyr confirms the image it runs from, image 0; the others are confirmed by their hash.
     final = await c.call(image.setState, imageNum === 0 ? { confirm: true } : { hash, confirm: true });

@@ -1,5 +1,7 @@
 /** Sends images to the device's secondary slots with a progress bar (used by `image upload` and `image upgrade`). */
-import { imageUpload } from '../../client/upload.js';
+import { BOOTLOADER_CHUNK_ALIGN, inSerialRecovery, MCUBOOT_RECEIVE_SIZE, recoveryUploadTarget, slotEraseTimeoutMs } from '../../client/bootloader.js';
+import { imageUpload, type ImageUploadOptions } from '../../client/upload.js';
+import type { SmpClient } from '../../client/client.js';
 import { image } from '../../groups/index.js';
 import type { Ctx } from '../ctx.js';
 import type { PackagedImage } from '../dfu-package.js';
@@ -9,9 +11,30 @@ import { formatBytes } from '../progress.js';
 /** How often a lost link is reopened to resume one image's upload. */
 const RECONNECTS = 3;
 
+/**
+ * MCUboot's serial recovery takes one chunk at a time, writes whole flash units only, and erases the whole slot
+ * before it answers the first chunk (boot_serial.c bs_upload): what the upload must do differently there.
+ */
+async function recoveryUploadOptions(ctx: Ctx, c: SmpClient, imageNum: number): Promise<Partial<ImageUploadOptions>> {
+  ctx.doing = 'the image list response';
+  if (!(await inSerialRecovery(c))) return {};
+  const slots = await c.call(image.slotInfo, {}).catch(() => undefined);
+  const slotSize = Math.max(0, ...(slots?.images.flatMap((i) => i.slots.map((s) => s.size ?? 0)) ?? [])) || 0x100000;
+  if (!ctx.json) ctx.log('The device is in MCUboot serial recovery: the image goes straight to its primary slot, one chunk at a time');
+  return {
+    image: recoveryUploadTarget(slots, imageNum),
+    window: 1,
+    alignment: BOOTLOADER_CHUNK_ALIGN,
+    maxPacketSize: Math.min(c.transport.mtu, MCUBOOT_RECEIVE_SIZE - c.transport.framingOverhead),
+    firstChunkTimeoutMs: slotEraseTimeoutMs(slotSize, ctx.timeoutMs),
+  };
+}
+
 export async function uploadImage(ctx: Ctx, bytes: Uint8Array, imageNum: number, erase: boolean, upgrade: boolean) {
   let c = await ctx.client();
-  if (erase) {
+  const recovery = await recoveryUploadOptions(ctx, c, imageNum);
+  // MCUboot's recovery has no image erase: its first chunk erases the slot.
+  if (erase && recovery.window === undefined) {
     ctx.doing = 'the image erase response';
     // Slots are numbered across images: image N's secondary slot is 2N + 1.
     await c.call(image.erase, imageNum === 0 ? {} : { slot: 2 * imageNum + 1 });
@@ -24,6 +47,7 @@ export async function uploadImage(ctx: Ctx, bytes: Uint8Array, imageNum: number,
         image: imageNum,
         upgrade,
         window: ctx.window,
+        ...recovery,
         onProgress: (p) => {
           if (p.resumedFrom !== undefined) {
             bar.finish();
