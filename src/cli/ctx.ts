@@ -10,7 +10,7 @@ import { openTransport, resolveConnection, UsageError, type ConnOptions, type Se
 import { jsonable, toHex } from './format.js';
 import { ProgressBar } from './progress.js';
 
-export const EXIT = { OK: 0, FAILURE: 1, DEVICE: 2, TRANSPORT: 3, USAGE: 64 } as const;
+export const EXIT = { OK: 0, DEVICE: 2, TRANSPORT: 3, USAGE: 64 } as const;
 
 export interface GlobalOpts extends ConnOptions {
   timeout: string;

@@ -8,7 +8,7 @@ import type { SmpClient } from '../client/client.js';
 import { DEFAULT_BUF_SIZE, isMessageTooLarge, maxPacketFor, readBufferParams } from '../client/params.js';
 import { os } from '../groups/os.js';
 import { inSerialRecovery, MCUBOOT_RECEIVE_SIZE } from '../client/bootloader.js';
-import { SmpDeviceError, SmpTimeoutError } from '../protocol/errors.js';
+import { SmpDeviceError, SmpShapeError, SmpTimeoutError } from '../protocol/errors.js';
 import { resolveConnection } from './connect.js';
 import { act } from './ctx.js';
 
@@ -45,7 +45,7 @@ const BURST = 8;
 async function echoTime(client: SmpClient, text: string, timeoutMs: number): Promise<number> {
   const start = performance.now();
   const r = await client.call(os.echo, { d: text }, { timeoutMs, tries: 1 });
-  if (r.r !== text) throw new Error('the device echoed something else');
+  if (r.r !== text) throw new SmpShapeError('the device echoed something else');
   return performance.now() - start;
 }
 

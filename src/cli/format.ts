@@ -3,12 +3,13 @@ import type { ResponseOf } from '../groups/define.js';
 import type { ImageStateList, slotInfo } from '../groups/image.js';
 import type { TaskStat } from '../groups/os.js';
 import { toHex } from '../protocol/hex.js';
+import { UsageError } from './connect.js';
 
 export { toHex };
 
 export function fromHex(text: string): Uint8Array {
   const t = text.trim();
-  if (t.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(t)) throw new Error(`invalid hex string "${text}"`);
+  if (t.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(t)) throw new UsageError(`invalid hex string "${text}"`);
   const out = new Uint8Array(t.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(t.slice(i * 2, i * 2 + 2), 16);
   return out;

@@ -150,7 +150,7 @@ export function registerLocalImageCommands(img: Command): void {
         }
         if (!r.ok) {
           const encrypted = r.image && isEncryptedImage(r.image.header.flags) && !o.decryptKey;
-          throw new Error((r.error?.message ?? 'the image is not valid') + (encrypted ? ' (the image is encrypted: give --decrypt-key PRIVATE.pem)' : ''));
+          throw new UsageError(`${file} failed verification: ${r.error?.message ?? 'the image is not valid'}${encrypted ? ' (the image is encrypted: give --decrypt-key PRIVATE.pem)' : ''}`);
         }
       }
     });

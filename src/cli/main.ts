@@ -1,6 +1,6 @@
 /**
  * `mcumgr`: a command-line SMP client compatible with the Go mcumgr tool's flags, profiles and output.
- * Exit status: 0 success, 1 other failure, 2 device error, 3 timeout/transport error, 64 usage error.
+ * Exit status: 0 success, 2 device error, 3 timeout/transport error (and internal errors), 64 usage error.
  */
 import { Command, CommanderError, Option } from 'commander';
 import { preprocess } from './args.js';
@@ -78,7 +78,6 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT.OK;
       if (err.code === 'commander.help') return EXIT.USAGE;
-      if (err.code === 'commander.executeSubCommandAsync') return EXIT.FAILURE;
       return EXIT.USAGE;
     }
     return reportError(err);

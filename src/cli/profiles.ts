@@ -2,6 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { posix, win32 } from 'node:path';
+import { UsageError } from './connect.js';
 
 export interface Profile {
   MyName: string;
@@ -31,8 +32,13 @@ export function readProfiles(): Profile[] {
     throw err;
   }
   if (text.trim() === '' || text.trim() === 'null') return [];
-  const data = JSON.parse(text) as unknown;
-  if (!Array.isArray(data)) throw new Error(`${profilePath()} is not a JSON array of connection profiles`);
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${profilePath()} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(data)) throw new UsageError(`${profilePath()} is not a JSON array of connection profiles`);
   return data.map((p: Record<string, unknown>) => ({
     MyName: String(p.MyName ?? ''),
     MyType: String(p.MyType ?? 'none'),

@@ -2,8 +2,10 @@ import { decodeCborMap, encodeCbor } from '../protocol/cbor.js';
 import {
   GroupId,
   SmpAbortError,
+  SmpCborError,
   SmpDeviceError,
   SmpError,
+  SmpRequestTooLargeError,
   SmpShapeError,
   SmpTimeoutError,
 } from '../protocol/errors.js';
@@ -15,6 +17,8 @@ export type TraceDirection = 'tx' | 'rx';
 
 /** MGMT_ERR_ENOTSUP. */
 const MGMT_ENOTSUP = 8;
+/** The SMP header's payload length is 16 bits. */
+const MAX_PAYLOAD = 0xffff;
 
 export interface ClientOptions {
   /** Per-try response timeout in milliseconds (default 10 000, as the Go tool's 10 s). */
@@ -132,6 +136,11 @@ export class SmpClient {
 
   private sendAs(version: number, group: number, id: number, op: number, payload: Uint8Array, options: RequestOptions): Promise<RawResponse> {
     if (this.closedError) return Promise.reject(this.closedError);
+    if (payload.length > MAX_PAYLOAD) {
+      return Promise.reject(
+        new SmpRequestTooLargeError(`${describeCommand(group, id)} is ${payload.length} bytes; an SMP packet carries at most ${MAX_PAYLOAD}`),
+      );
+    }
     const seq = this.allocateSeq();
     const packet = encodePacket({ op, version, flags: 0, group, seq, id }, payload);
     const tries = Math.max(1, options.tries ?? this.options.tries);
@@ -215,19 +224,25 @@ export class SmpClient {
 
   private receive(bytes: Uint8Array): void {
     this.options.onTrace?.('rx', bytes);
-    let header: SmpHeader;
-    let body: Record<string, unknown>;
+    let packet: ReturnType<typeof decodePacket>;
     try {
-      const packet = decodePacket(bytes);
-      header = packet.header;
-      body = packet.payload.length === 0 ? {} : decodeCborMap(packet.payload, { rejectDuplicateKeys: false });
+      packet = decodePacket(bytes);
     } catch {
       this.droppedResponses++;
       return;
     }
+    const { header } = packet;
     const p = this.pending.get(header.seq);
     if (!p || p.group !== header.group || p.id !== header.id || p.op !== header.op) {
       this.droppedResponses++;
+      return;
+    }
+    let body: Record<string, unknown>;
+    try {
+      body = packet.payload.length === 0 ? {} : decodeCborMap(packet.payload, { rejectDuplicateKeys: false });
+    } catch (err) {
+      // The answer to this request, but unusable: say why rather than wait for a timeout.
+      p.reject(new SmpCborError(`the answer to ${describeCommand(header.group, header.id)} is not usable: ${(err as Error).message}`));
       return;
     }
     p.resolve({ header, body });

@@ -128,6 +128,10 @@ function linkPace(sentAt: number, shortAnswerAt: number, fullAnswerAt: number): 
   return { roundTripMs, window: roundTripMs / chunkMs };
 }
 
+/** Zephyr's fs_mgmt lengths and offsets are 32-bit. */
+const MAX_FILE_LENGTH = 0xffff_ffff;
+const INITIAL_BUFFER = 64 * 1024;
+
 /** Reads the device file `name` completely. */
 export async function fileDownload(client: SmpClient, name: string, options: FileTransferOptions = {}): Promise<Uint8Array> {
   // The buffer query goes out with the first read: both answers come back in one round trip.
@@ -154,10 +158,17 @@ export async function fileDownload(client: SmpClient, name: string, options: Fil
     if (first && tries === 0) firstRead = { sentAt, answeredAt: performance.now() };
   }
   const total = first.len ?? first.data.length;
-  const out = new Uint8Array(total);
+  if (total > MAX_FILE_LENGTH) throw new SmpError(`the device declares a file of ${total} bytes, more than a device file can hold (${MAX_FILE_LENGTH})`);
+  // Grown with the data received, never allocated at the length the device declares.
+  let out = new Uint8Array(Math.min(total, INITIAL_BUFFER));
   const have = new Map<number, number>(); // offset → length of the pieces received
   const store = (off: number, data: Uint8Array): void => {
     if (off + data.length > total) throw new SmpError(`the device sent data past the file's length (${total})`);
+    if (off + data.length > out.length) {
+      const grown = new Uint8Array(Math.min(total, Math.max(off + data.length, 2 * out.length)));
+      grown.set(out);
+      out = grown;
+    }
     out.set(data, off);
     have.set(off, data.length);
   };

@@ -256,6 +256,7 @@ export async function runWindow(options: WindowOptions): Promise<{ off: number; 
         rewind(0);
         continue;
       }
+      if (ev.off > total) throw new SmpError(`the device acknowledged offset ${ev.off}, past the end of the ${total} bytes sent`);
       if (ev.off > acked) {
         rewindsWithoutProgress = 0;
         acked = Math.min(ev.off, total);

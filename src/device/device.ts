@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { basic } from '../groups/basic.js';
-import { allValidators, mcubootValidator, type BootValidator } from './boot.js';
+import { allValidators, completeInterruptedSwaps, mcubootValidator, type BootEvent, type BootValidator } from './boot.js';
 import { bootWithDecryption, type ResetEvent } from './encrypted-image.js';
 import { resolveConfig, type DeviceConfig, type DeviceConfigInput } from './config.js';
 import { Flash } from './flash.js';
@@ -12,6 +12,7 @@ import { registerOs } from './groups/os.js';
 import { registerSettings } from './groups/settings.js';
 import { defaultShellCommands, registerShell, type ShellCommand } from './groups/shell.js';
 import { registerStat } from './groups/stat.js';
+import { GroupError } from './errors.js';
 import { buildImage } from './firmware.js';
 import { overwriteRecord, readJson, writeJson } from './persist.js';
 import { bootForMode } from './recovery/boot-modes.js';
@@ -62,6 +63,8 @@ export class VirtualDevice {
   /** Serial consoles that show the boot banner. */
   private readonly consoles = new Set<(text: Uint8Array) => Promise<void>>();
   private closed = false;
+  /** What MCUboot did at the last boot. */
+  bootEvents: BootEvent[];
 
   private constructor(opts: CreateDeviceOptions) {
     this.config = resolveConfig(opts.config);
@@ -75,6 +78,8 @@ export class VirtualDevice {
     this.bootCount = (meta?.bootCount ?? 0) + 1;
     this.clockOffsetMs = meta?.clockOffsetMs ?? 0;
     if (firstStart) this.seed(opts.seedImage);
+    // A start after a kill is a power-on in the middle of a reset: MCUboot finishes the swap it was doing.
+    this.bootEvents = completeInterruptedSwaps(this.flash, this.config.images);
     for (const m of this.config.fs.mounts) mkdirSync(join(this.fsRoot, m.slice(1)), { recursive: true });
     this.upload = readJson<UploadState>(join(this.stateDir, 'upload.json'));
     const settings = readJson<Record<string, string>>(join(this.stateDir, 'settings.json')) ?? {};
@@ -185,17 +190,29 @@ export class VirtualDevice {
     writeJson(join(this.stateDir, 'device.json'), { bootCount: this.bootCount, clockOffsetMs: this.clockOffsetMs } satisfies Meta);
   }
 
-  /** Lists a directory of the device file system (shell `fs ls`). */
+  /**
+   * Lists a directory of the device file system (shell `fs ls`). Errors name the device path only, with
+   * the messages of Zephyr's subsys/fs/shell.c (a negative errno), never a host path.
+   */
   fsList(path: string): string[] {
     const cfg = this.config.fs;
     if (path === '/' || path === '') return cfg.mounts.map((m) => `${m.slice(1)}/`);
     const mount = cfg.mounts.find((m) => path === m || path === `${m}/`);
-    const host = mount ? join(this.fsRoot, mount.slice(1)) : resolveFsPath(this, path, false);
-    return readdirSync(host).map((e) => (statSync(join(host, e)).isDirectory() ? `${e}/` : e));
+    try {
+      const host = mount ? join(this.fsRoot, mount.slice(1)) : resolveFsPath(this, path, false);
+      return readdirSync(host).map((e) => (statSync(join(host, e)).isDirectory() ? `${e}/` : e));
+    } catch (err) {
+      throw new Error(`Unable to open ${path} (err ${-errnoOf(err)})`);
+    }
   }
 
+  /** Reads a file of the device file system (shell `fs read`). */
   fsRead(path: string): Uint8Array {
-    return readFileSync(resolveFsPath(this, path, false));
+    try {
+      return readFileSync(resolveFsPath(this, path, false));
+    } catch (err) {
+      throw new Error(`Failed to obtain file ${path} (err: ${-errnoOf(err)})`);
+    }
   }
 
   /** Registers a listener told after every (virtual) reboot, once the device answers again, with what the bootloader did. */
@@ -249,6 +266,7 @@ export class VirtualDevice {
     const events = await bootWithDecryption(this.flash, this.config.images, this.config.encryptionKey, () =>
       bootForMode(this.flash, this.config.images, this.config.mcubootMode, this.validator()),
     );
+    this.bootEvents = events;
     const bootMode = this.nextBootMode;
     this.nextBootMode = undefined;
     this.bootCount++;
@@ -275,4 +293,10 @@ export class VirtualDevice {
     if (this.fsTransfer?.timer) clearTimeout(this.fsTransfer.timer);
     for (const t of this.server.attachedTransports()) await t.close().catch(() => undefined);
   }
+}
+
+/** The errno Zephyr's file system API would return for a failure of ours: ENOENT, ENOTDIR, EISDIR or EINVAL. */
+function errnoOf(err: unknown): number {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOTDIR' ? 20 : code === 'EISDIR' ? 21 : code === 'ENOENT' || err instanceof GroupError ? 2 : 22;
 }

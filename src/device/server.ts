@@ -45,6 +45,11 @@ export interface ServerOptions {
    * Default: `legacyCodeFor` (Zephyr's per-group tables). Zephyr 3.4's fs group answers 1 for everything.
    */
   legacyOverrides?: Record<number, number | Record<number, number>>;
+  /**
+   * Requests waiting per link; more are dropped unanswered. Default 64: a bound on memory, above Zephyr's
+   * net buffer count (CONFIG_MCUMGR_TRANSPORT_NETBUF_COUNT), so that clients' windows are not cut short.
+   */
+  maxQueuedRequests?: number;
 }
 
 /** Raised when `handlePacket` meets a handler that answered with a Promise. */
@@ -78,6 +83,10 @@ export class SmpServer {
 
   constructor(options: ServerOptions = {}) {
     this.options = options;
+  }
+
+  private get maxQueued(): number {
+    return this.options.maxQueuedRequests ?? 64;
   }
 
   /** Registers (or replaces) the handler of one command. */
@@ -252,9 +261,14 @@ export class SmpServer {
   attach(transport: SmpTransport): () => void {
     this.transports.add(transport);
     let queue = Promise.resolve();
+    let queued = 0;
     let attached = true;
     transport.onPacket((packet) => {
+      // A peer sending faster than the device answers loses what does not fit, as a device out of buffers does.
+      if (queued >= this.maxQueued) return;
+      queued++;
       queue = queue.then(async () => {
+        queued--;
         if (!attached) return;
         let responses: Uint8Array[];
         try {

@@ -10,10 +10,13 @@
  * the serial line (Zephyr's raw UART transport, MCUboot's raw recovery protocol).
  * `--usb VID:PID[,serial=SN]` serves a USB CDC-ACM port that re-enumerates under a new pty on every reset; the
  * port list a host would see goes to `--ports-file` (see usb-cdc.ts).
+ * `MCUMGR_SIM_POWER_CUT=N` (for tests) kills the process with SIGKILL before the bootloader's Nth flash change
+ * at a reset, as a power cut in the middle of a swap would; the next start finishes the swap.
  */
 import { lstatSync, symlinkSync, unlinkSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { ResetEvent } from './encrypted-image.js';
 import { loadSimConfig } from './config.js';
 import { emulateLink, parseLinkSpec, type LinkEmulation } from './link-emulation.js';
 import { VirtualDevice } from './device.js';
@@ -98,10 +101,20 @@ function linkSerialPort(link: string, ptyPath: string): void {
   }
 }
 
+function cutPowerInBoot(device: VirtualDevice, at: string | undefined): void {
+  if (at === undefined) return;
+  let changes = 0;
+  device.flash.beforeChange = () => {
+    // While the device is down, only the bootloader changes flash.
+    if (device.server.offline && ++changes >= Number(at)) process.kill(process.pid, 'SIGKILL');
+  };
+}
+
 async function main(): Promise<void> {
   const args = parseSimArgs(process.argv.slice(2));
   const config = args.config ? loadSimConfig(args.config) : undefined;
   const device = await VirtualDevice.create({ stateDir: args.state, config, recovery: args.recovery });
+  cutPowerInBoot(device, process.env.MCUMGR_SIM_POWER_CUT);
   const link = args.link;
   const wrap = link ? (raw: SmpTransport): SmpTransport => emulateLink(raw, link, device.config) : (raw: SmpTransport) => raw;
   const closers: (() => Promise<void> | void)[] = [];
@@ -132,10 +145,12 @@ async function main(): Promise<void> {
     closers.push(() => usb.close());
   }
   if (device.recovery?.active) process.stdout.write('mode: MCUboot serial recovery\n');
+  const describe = (events: ResetEvent[]) =>
+    events.map((e) => `image ${e.image} ${e.action}${e.resumed ? ' (resumed after a power cut)' : ''}${e.reason ? ` (${e.reason})` : ''}`).join(', ');
+  if (device.bootEvents.some((e) => e.action !== 'none')) process.stderr.write(`boot: ${describe(device.bootEvents)}\n`);
   device.onReset((events) => {
     const mode = device.recovery?.active ? ' (MCUboot serial recovery)' : '';
-    process.stderr.write(`reset: ${events.map((e) => `image ${e.image} ${e.action}${e.reason ? ` (${e.reason})` : ''}`).join(', ')}${mode}
-`);
+    process.stderr.write(`reset: ${describe(events)}${mode}\n`);
   });
   let stopping = false;
   const stop = async (): Promise<void> => {

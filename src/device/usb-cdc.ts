@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import type { Pty } from '../transport/pty.js';
 import { StreamSerialTransport } from '../transport/stream-serial.js';
 import type { SmpTransport } from '../transport/transport.js';
+import { deviceSerialOptions } from './config.js';
 import type { VirtualDevice } from './device.js';
 
 export interface UsbIdentity {
@@ -56,10 +57,7 @@ export class UsbCdcPort {
   enumerate(): void {
     const pty = this.spare ?? this.openPty();
     this.spare = this.openPty();
-    const raw = new StreamSerialTransport(pty, {
-      mtu: this.device.config.bufSize,
-      maxReceivePacket: this.device.config.maxRequestSize ?? this.device.config.bufSize - 4,
-    });
+    const raw = new StreamSerialTransport(pty, deviceSerialOptions(this.device.config));
     const transport = this.wrap(raw);
     // A reboot closes the link: the board leaves the bus until it enumerates again.
     transport.onClose(() => {

@@ -26,6 +26,8 @@ export interface SerialFramingOptions {
   interFrameDelayMs?: number;
   /** Called for every dropped incoming frame (bad CRC, bad base64 ...). */
   onFramingError?: (err: FramingError) => void;
+  /** Decode each incoming frame's base64 on its own, as a Zephyr device does (see SerialFrameDecoder). */
+  framesDecodedAlone?: boolean;
 }
 
 /** Any byte channel: either `{write, onData, onClose?, close?}` or a Node-stream-like `{write, on('data')}`. */
@@ -83,6 +85,7 @@ export class StreamSerialTransport implements SmpTransport {
       : new SerialFrameDecoder({
           maxPacket,
           maxLineLength: Math.max(8192, this.lineLength * 2),
+          framesDecodedAlone: options.framesDecodedAlone ?? false,
           ...(onError ? { onError } : {}),
         });
     const onData = (bytes: Uint8Array) => this.receive(bytes);

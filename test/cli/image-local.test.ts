@@ -24,7 +24,7 @@ describe('image info / verify', () => {
     expect(ok).toMatchObject({ code: 0 });
     expect(ok.stdout).toMatch(/signature: valid/);
     const wrong = await run(['image', 'verify', '-k', join(IMAGES, 'keys/ed25519.pub.pem'), join(IMAGES, 'ecdsa-p256/base.bin')]);
-    expect(wrong.code).toBe(1);
+    expect(wrong.code).toBe(64);
     expect(wrong.stderr).toMatch(/no signature found for the given ed25519 key/);
   });
 
@@ -50,7 +50,7 @@ describe('image info / verify', () => {
     bytes[100] ^= 1;
     writeFileSync(join(dir, 'tampered.bin'), bytes);
     const r = await run(['image', 'verify', join(dir, 'tampered.bin')]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(64);
     expect(r.stderr).toMatch(/invalid hash/);
     const notImage = await run(['image', 'info', join(ROOT, 'package.json')]);
     expect(notImage.code).toBe(64);
@@ -85,7 +85,7 @@ describe('image info / verify', () => {
     bytes[0x40] ^= 0xff;
     writeFileSync(join(dir, 'bad.bin'), bytes);
     const bad = await run(['image', 'verify', '-k', key, join(dir, 'bad.bin')]);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(64);
     expect(bad.stderr).toMatch(/invalid hash/);
     // Signing an unpadded payload without --pad-header is a usage error.
     expect((await run(['image', 'sign', '--version', '1.0.0', join(IMAGES, 'payload.bin'), join(dir, 'x.bin')])).code).toBe(64);

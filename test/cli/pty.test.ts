@@ -30,7 +30,8 @@ describe('mcumgr over a pseudo-terminal', () => {
     const img = createImage(new Uint8Array(5000).fill(7), { version: '1.5.0', padHeader: true });
     const hex = join(dir, 'app.hex');
     writeFileSync(hex, binaryToIhex(0x10000, img));
-    expect(await run([...serial, 'image', 'upload', hex])).toMatchObject({ code: 0, stdout: 'Done\n' });
+    const upload = await run([...serial, 'image', 'upload', hex]);
+    expect(upload, upload.stderr).toMatchObject({ code: 0, stdout: 'Done\n' });
     const listed = JSON.parse((await run([...serial, '--json', 'image', 'list'])).stdout) as { images: { slot: number; version: string }[] };
     expect(listed.images.find((i) => i.slot === 1)?.version).toBe('1.5.0');
 

@@ -77,7 +77,7 @@ for (const framing of ['console', 'raw'] as const) {
 
     it('does not send a confirm without a hash, and says why', async () => {
       const r = await run([...conn, 'image', 'confirm']);
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(64);
       expect(r.stderr).toContain('permanent-swap request');
       expect(r.stderr).toContain('mcumgr reset');
     });

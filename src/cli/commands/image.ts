@@ -2,7 +2,6 @@
 import type { Command } from 'commander';
 import { image } from '../../groups/index.js';
 import { inSerialRecovery } from '../../client/bootloader.js';
-import { SmpError } from '../../protocol/errors.js';
 import { parseHash, parseUint } from '../args.js';
 import { act, queryCommand } from '../ctx.js';
 import { formatImageList, formatSlotInfo } from '../format.js';
@@ -68,7 +67,7 @@ export function registerImageCommands(program: Command): void {
       act(async (ctx, hash?: string) => {
         const req = hash ? { hash: parseHash(hash), confirm: true } : { confirm: true };
         const c = await ctx.client();
-        if (!hash && (await inSerialRecovery(c))) throw new SmpError(RECOVERY_CONFIRM);
+        if (!hash && (await inSerialRecovery(c))) throw new UsageError(RECOVERY_CONFIRM);
         const r = await c.call(image.setState, req);
         ctx.emit(r, formatImageList(r));
       }),

@@ -28,7 +28,8 @@ export async function bootForMode(flash: Flash, images: number, mode: number, va
       continue;
     }
     secondary.fill(0xff, flash.slotSize - flash.trailerSize);
-    flash.replace(2 * n, secondary);
+    flash.erase(2 * n);
+    flash.write(2 * n, 0, secondary);
     flash.writeTrailer(2 * n, { magic: true, copyDone: true, imageOk: true });
     flash.erase(2 * n + 1);
     events.push({ image: n, action: 'perm' });

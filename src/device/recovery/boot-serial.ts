@@ -116,7 +116,7 @@ export class BootSerial {
 
   /** bs_list: every slot holding a valid image, with only the flags that are true. */
   private async list(): Promise<Record<string, unknown>> {
-    const { flash, images, config, mode } = this.target;
+    const { images, config, mode } = this.target;
     const entries: Record<string, unknown>[] = [];
     for (let n = 0; n < images; n++) {
       const valid = [await this.validImage(2 * n), await this.validImage(2 * n + 1)];

@@ -4,6 +4,7 @@
  */
 import { StreamSerialTransport } from '../../transport/stream-serial.js';
 import type { SmpTransport } from '../../transport/transport.js';
+import { deviceSerialOptions } from '../config.js';
 import type { VirtualDevice } from '../device.js';
 import { ConsoleInput, encodeConsoleResponse } from './console-input.js';
 import { RawInput } from './raw-input.js';
@@ -34,7 +35,7 @@ export function serveSerialLine(device: VirtualDevice, line: SerialLine, options
   let toApplication: (bytes: Uint8Array) => void = () => undefined;
   const transport = new StreamSerialTransport(
     { write: (bytes: Uint8Array) => line.write(bytes), onData: (cb) => (toApplication = cb), onClose: (cb) => line.onClose(cb), close: () => line.close() },
-    { mtu: device.config.bufSize, maxReceivePacket: device.config.maxRequestSize ?? device.config.bufSize - 4, raw: options.raw },
+    { ...deviceSerialOptions(device.config), raw: options.raw },
   );
   // Zephyr's raw UART transport has its UART to itself (the console is elsewhere): no boot banner on this line.
   const console = options.raw ? async () => undefined : (text: Uint8Array) => line.write(text);
