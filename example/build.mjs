@@ -8,7 +8,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const EXAMPLE_DIST = join(here, 'dist');
 const sources = [here, join(here, '../src')];
 
-function newestSourceTime(dir) {
+export function newestSourceTime(dir) {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (entry.name === 'dist' || entry.name === 'node_modules') continue;

@@ -7,14 +7,21 @@ import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXAMPLE_DIST } from './build.mjs';
 
-const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.map': 'application/json' };
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.map': 'application/json',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.webmanifest': 'application/manifest+json',
+};
 
-/** Resolves with the listening server and its URL. */
-export function serveExample(port = 0) {
+/** Resolves with the listening server and its URL; `root` is the folder served (the web app's build too). */
+export function serveExample(port = 0, root = EXAMPLE_DIST) {
   const server = createServer(async (req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    const file = normalize(join(EXAMPLE_DIST, path === '/' ? 'index.html' : path));
-    const found = file.startsWith(EXAMPLE_DIST + sep) && (await stat(file).then((s) => s.isFile(), () => false));
+    const file = normalize(join(root, path === '/' ? 'index.html' : path));
+    const found = file.startsWith(root + sep) && (await stat(file).then((s) => s.isFile(), () => false));
     if (!found) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;

@@ -52,7 +52,7 @@ export async function fileUpload(client: SmpClient, name: string, bytes: Uint8Ar
 }
 
 /** True when the device's SHA-256 (or CRC32) of `name` is that of `bytes`, or when the device computes neither. */
-async function deviceFileMatches(client: SmpClient, name: string, bytes: Uint8Array, signal: AbortSignal | undefined): Promise<boolean> {
+export async function deviceFileMatches(client: SmpClient, name: string, bytes: Uint8Array, signal: AbortSignal | undefined): Promise<boolean> {
   for (const type of ['sha256', 'crc32'] as const) {
     let rsp;
     try {

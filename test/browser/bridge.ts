@@ -47,8 +47,24 @@ class Mailbox<T> {
   }
 }
 
-/** Gives the page a navigator.serial whose port is the pseudo-terminal `ptyPath`. Returns a closer. */
-export async function bridgeWebSerial(page: Page, ptyPath: string): Promise<{ baudRates: number[]; close(): Promise<void> }> {
+/**
+ * Where the USB device is for the page: plugged in, unplugged, or back with another identity (another product id
+ * or no serial number after a reset), which the browser lists no more until the user picks it again.
+ */
+type Presence = 'plugged-in' | 'unplugged' | 'new-identity';
+
+export interface SerialBridge {
+  baudRates: number[];
+  close(): Promise<void>;
+  /** The device goes away (as a USB CDC ACM device does during a reset): the open port is lost, opening fails. */
+  unplug(): Promise<void>;
+  /** The device is back; with `newIdentity` the browser needs a new pick (requestPort) before it lists it. */
+  plugIn(options?: { newIdentity?: boolean }): void;
+}
+
+/** Gives the page a navigator.serial whose port is the pseudo-terminal `ptyPath`. */
+export async function bridgeWebSerial(page: Page, ptyPath: string): Promise<SerialBridge> {
+  let presence: Presence = 'plugged-in';
   let port: SerialPort | undefined;
   let received = new Mailbox<number>();
   const baudRates: number[] = [];
@@ -60,7 +76,12 @@ export async function bridgeWebSerial(page: Page, ptyPath: string): Promise<{ ba
       if (!p?.isOpen) return resolve();
       p.close(() => resolve());
     });
+  await page.exposeFunction('__serialListed', () => presence === 'plugged-in');
+  await page.exposeFunction('__serialPicked', () => {
+    if (presence === 'new-identity') presence = 'plugged-in';
+  });
   await page.exposeFunction('__serialOpen', async (baudRate: number) => {
+    if (presence !== 'plugged-in') throw new Error('The device has been lost.');
     baudRates.push(baudRate);
     received = new Mailbox<number>();
     const opened = new SerialPort({ path: ptyPath, baudRate, autoOpen: false });
@@ -83,7 +104,17 @@ export async function bridgeWebSerial(page: Page, ptyPath: string): Promise<{ ba
   );
   await page.exposeFunction('__serialClose', closePort);
   await page.addInitScript({ path: join(PAGE_SCRIPTS, 'fake-web-serial.js') });
-  return { baudRates, close: closePort };
+  return {
+    baudRates,
+    close: closePort,
+    async unplug() {
+      presence = 'unplugged';
+      await closePort();
+    },
+    plugIn(options = {}) {
+      presence = options.newIdentity ? 'new-identity' : 'plugged-in';
+    },
+  };
 }
 
 /** Gives the page a navigator.bluetooth whose one device's SMP characteristic is `peer`. */

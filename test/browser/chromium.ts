@@ -8,6 +8,8 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { buildExample, exampleIsStale } from '../../example/build.mjs';
 // @ts-expect-error plain JavaScript build scripts of the example page
 import { serveExample } from '../../example/serve.mjs';
+// @ts-expect-error plain JavaScript build script of the web app
+import { buildWebApp, webAppIsStale, WEB_DIST } from '../../web/build.mjs';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
@@ -42,10 +44,14 @@ export interface ExamplePage {
   close(): Promise<void>;
 }
 
-/** Builds the example page when stale, serves it on 127.0.0.1 and opens a fresh Chromium profile on it. */
-export async function openBrowser(): Promise<ExamplePage & { context: BrowserContext }> {
-  if (exampleIsStale()) await buildExample();
-  const { server, url } = (await serveExample(0)) as { server: Server; url: string };
+/**
+ * Builds the example page (or with `site: 'web'` the web device manager) when stale, serves it on 127.0.0.1 and
+ * opens a fresh Chromium profile on it.
+ */
+export async function openBrowser(options: { site?: 'example' | 'web' } = {}): Promise<ExamplePage & { context: BrowserContext }> {
+  const web = options.site === 'web';
+  if (web ? webAppIsStale() : exampleIsStale()) await (web ? buildWebApp() : buildExample());
+  const { server, url } = (await serveExample(0, web ? WEB_DIST : undefined)) as { server: Server; url: string };
   const profile = mkdtempSync(join(tmpdir(), 'mcumgr-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,

@@ -36,6 +36,14 @@
 
   const port = new FakeSerialPort();
   Object.defineProperty(navigator, 'serial', {
-    value: { requestPort: async () => port, getPorts: async () => [port] },
+    value: {
+      // The user picks the port in the chooser: from then on the browser knows it (bridge.ts: plugIn/unplug).
+      requestPort: async () => {
+        await window.__serialPicked?.();
+        return port;
+      },
+      // The permitted ports that are plugged in now.
+      getPorts: async () => ((await window.__serialListed?.()) === false ? [] : [port]),
+    },
   });
 })();

@@ -1,0 +1,51 @@
+/** A uPlot line chart that follows its container's width; `data-points` tells how many points it holds. */
+import { useEffect, useRef } from 'preact/hooks';
+import uPlot from 'uplot';
+
+export interface ChartProps {
+  id: string;
+  label: string;
+  /** Series names, one per data row after the x row (time in seconds). */
+  series: string[];
+  data: number[][];
+  height?: number;
+  yLabel?: string;
+}
+
+const COLORS = ['#1f4f82', '#c2410c', '#15803d', '#7c3aed', '#b91c1c', '#0e7490', '#a16207', '#be185d'];
+
+export function Chart({ id, label, series, data, height = 180, yLabel }: ChartProps) {
+  const box = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | undefined>(undefined);
+  const key = series.join('\u0000');
+
+  useEffect(() => {
+    const el = box.current!;
+    const opts: uPlot.Options = {
+      width: Math.max(200, el.clientWidth),
+      height,
+      scales: { x: { time: false } },
+      series: [{ label: 'time (s)' }, ...series.map((s, i) => ({ label: s, stroke: COLORS[i % COLORS.length], width: 2 }))],
+      axes: [{ label: 'seconds' }, { label: yLabel ?? '', size: 60 }],
+      legend: { live: false },
+    };
+    const chart = new uPlot(opts, data as uPlot.AlignedData, el);
+    plot.current = chart;
+    const resize = new ResizeObserver(() => {
+      if (el.clientWidth > 0) chart.setSize({ width: el.clientWidth, height });
+    });
+    resize.observe(el);
+    return () => {
+      resize.disconnect();
+      chart.destroy();
+      plot.current = undefined;
+    };
+    // The chart is rebuilt when its series change; data goes in through setData below.
+  }, [key, height]);
+
+  useEffect(() => {
+    plot.current?.setData(data as uPlot.AlignedData);
+  }, [data]);
+
+  return <div class="chart" id={id} ref={box} role="img" aria-label={label} data-points={String(data[0]?.length ?? 0)} />;
+}
