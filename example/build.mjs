@@ -22,7 +22,7 @@ export function newestSourceTime(dir) {
 export function exampleIsStale() {
   let built;
   try {
-    built = Math.min(statSync(join(EXAMPLE_DIST, 'main.js')).mtimeMs, statSync(join(EXAMPLE_DIST, 'index.html')).mtimeMs);
+    built = Math.min(...['main.js', 'index.html', 'sign.js', 'sign.html'].map((f) => statSync(join(EXAMPLE_DIST, f)).mtimeMs));
   } catch {
     return true;
   }
@@ -32,8 +32,8 @@ export function exampleIsStale() {
 export async function buildExample() {
   mkdirSync(EXAMPLE_DIST, { recursive: true });
   await build({
-    entryPoints: [join(here, 'main.ts')],
-    outfile: join(EXAMPLE_DIST, 'main.js'),
+    entryPoints: [join(here, 'main.ts'), join(here, 'sign.ts')],
+    outdir: EXAMPLE_DIST,
     bundle: true,
     format: 'esm',
     // A Node module reaching the bundle (node:fs, node:crypto ...) is an error here, not a runtime surprise.
@@ -45,7 +45,7 @@ export async function buildExample() {
     keepNames: true,
     logLevel: 'warning',
   });
-  copyFileSync(join(here, 'index.html'), join(EXAMPLE_DIST, 'index.html'));
+  for (const page of ['index.html', 'sign.html']) copyFileSync(join(here, page), join(EXAMPLE_DIST, page));
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -28,13 +28,21 @@ export function preprocess(argv: string[]): string[] {
   // `fs hash ... -t TYPE`: -t is the global timeout elsewhere.
   const hi = out.findIndex((a, i) => a === 'fs' && out[i + 1] === 'hash');
   if (hi >= 0) for (let i = hi + 2; i < out.length; i++) if (out[i] === '-t') out[i] = '--type';
-  // `image sign --version X`: --version is the global version flag elsewhere.
+  // `image sign -v/--version X`, `-c`: the global version and connection-profile flags elsewhere; imgtool's
+  // `--custom-tlv TAG VALUE` and `--custom-tlv-file TAG FILE` take two words.
   const ii = out.findIndex((a, i) => a === 'image' && out[i + 1] === 'sign');
   if (ii >= 0) {
     for (let i = ii + 2; i < out.length && out[i] !== '--'; i++) {
-      if (out[i] === '--version') out[i] = '--image-version';
+      if (out[i] === '--version' || out[i] === '-v') out[i] = '--image-version';
       else if (out[i]!.startsWith('--version=')) out[i] = `--image-version=${out[i]!.slice(10)}`;
+      else if (out[i] === '-c') out[i] = '--clear';
+      else if ((out[i] === '--custom-tlv' || out[i] === '--custom-tlv-file') && i + 2 < out.length && !out[i + 1]!.includes('=')) {
+        out.splice(i + 1, 2, `${out[i + 1]}=${out[i + 2]}`);
+      }
     }
   }
+  // `image keygen -t TYPE`: -t is the global timeout elsewhere.
+  const ki = out.findIndex((a, i) => a === 'image' && out[i + 1] === 'keygen');
+  if (ki >= 0) for (let i = ki + 2; i < out.length; i++) if (out[i] === '-t') out[i] = '--type';
   return out;
 }

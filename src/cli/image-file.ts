@@ -21,6 +21,15 @@ export function readLocalFile(path: string): Uint8Array {
   }
 }
 
+/** A text file (a PEM key, a base64 signature); `what` names it in the error. */
+export function readTextFile(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    throw new UsageError(`cannot read the ${what} ${path}`);
+  }
+}
+
 function describe(bytes: Uint8Array): string {
   const b = bytes;
   const ascii = (n: number): string => String.fromCharCode(...b.subarray(0, n));
@@ -30,11 +39,17 @@ function describe(bytes: Uint8Array): string {
   return 'not an MCUboot image';
 }
 
-/** An Intel HEX file holding one contiguous image becomes that image's bytes; any other file stays as it is. */
-export function binaryFromFile(path: string, file: Uint8Array): Uint8Array {
+/** Largest slot an Intel HEX image may span once the gap before a padded image's trailer is filled as erased flash. */
+const MAX_HEX_IMAGE = 64 * 1024 * 1024;
+
+/**
+ * An Intel HEX file holding one contiguous image becomes that image's bytes; any other file stays as it is. With
+ * `fillGaps`, a gap (imgtool's padded .hex has only the trailer at the slot's end) is read as erased flash.
+ */
+export function binaryFromFile(path: string, file: Uint8Array, fillGaps = false): Uint8Array {
   if (file.length === 0 || file[0] !== 0x3a) return file;
   try {
-    return ihexToBinary(new TextDecoder().decode(file)).data;
+    return ihexToBinary(new TextDecoder().decode(file), fillGaps ? { fill: 0xff, maxSize: MAX_HEX_IMAGE } : undefined).data;
   } catch (err) {
     throw new UsageError(`${path} is an Intel HEX file that cannot be converted: ${(err as Error).message}`);
   }

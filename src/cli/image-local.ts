@@ -1,28 +1,30 @@
 /** `mcumgr image info`, `verify`, `sign` and `keygen`: MCUboot image files on this computer, no device involved. */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import {
-  createImage,
+  decryptImage,
+  isEncryptedImage,
   formatVersion,
-  generateKey,
   parseImage,
   parseVersion,
   tlvTypeName,
+  parseTrailer,
+  trailerOffsets,
   verifyImage,
-  type KeyType,
   type McubootImage,
 } from '../image/node.js';
 import { UsageError } from './connect.js';
-import { binaryFromFile, readLocalFile } from './image-file.js';
+import { binaryFromFile, readLocalFile, readTextFile } from './image-file.js';
+import { registerSignCommand } from './image-sign.js';
+import { registerKeyCommands } from './image-keys.js';
 import { toHex } from './format.js';
 
-/** An image file, .bin or Intel HEX (as `image upload` takes them). */
-function readImageFile(path: string): Uint8Array {
-  return binaryFromFile(path, readLocalFile(path));
+/** An image file, .bin or Intel HEX (also imgtool's padded .hex, whose gap is erased flash). */
+function imageBytes(path: string): Uint8Array {
+  return binaryFromFile(path, readLocalFile(path), true);
 }
 
 function load(path: string): { bytes: Uint8Array; image: McubootImage } {
-  const bytes = readImageFile(path);
+  const bytes = imageBytes(path);
   try {
     return { bytes, image: parseImage(bytes) };
   } catch (err) {
@@ -49,14 +51,67 @@ function describe(image: McubootImage, bytes: Uint8Array) {
   };
 }
 
+/** imgtool dumpinfo's document (what its `-o FILE` writes as YAML): header, TLV areas, trailer of a padded image. */
+function dumpinfo(image: McubootImage, bytes: Uint8Array) {
+  const h = image.header;
+  const area = (a: { magic: number; size: number }) => ({ magic: a.magic, tlv_tot: a.size });
+  const tlvs = (list: McubootImage['tlvs']) => list.map((t) => ({ type: t.type, len: t.value.length, data: toHex(t.value) }));
+  const v = h.version;
+  const doc: Record<string, unknown> = {
+    header: {
+      magic: h.magic, load_addr: h.loadAddr, hdr_size: h.hdrSize, protected_tlv_size: h.protectTlvSize, img_size: h.imgSize, flags: h.flags,
+      version: `${v.major}.${v.minor}.${v.revision}+${v.build}`,
+    },
+    tlv_area: {
+      ...(image.protectedArea ? { tlv_hdr_prot: area(image.protectedArea), tlvs_prot: tlvs(image.protectedArea.tlvs) } : {}),
+      tlv_hdr: area(image.unprotectedArea),
+      tlvs: tlvs(image.unprotectedArea.tlvs),
+    },
+  };
+  if (image.paddingSize >= 16 + 4 * 8) {
+    const t = parseTrailer(bytes);
+    const o = trailerOffsets(bytes.length);
+    doc.trailer = {
+      swap_size: t.swapSize, swap_info: t.swapInfo, copy_done: bytes[o.copyDone], image_ok: bytes[o.imageOk],
+      boot_magic: toHex(bytes.subarray(o.magic, o.magic + 16)),
+    };
+  }
+  return doc;
+}
+
+/** Numbers as they are; a string plain when YAML reads it back as that string (a word with a letter), else quoted. */
+function yamlScalar(v: unknown): string {
+  if (typeof v !== 'string') return String(v);
+  return /^[0-9A-Za-z][0-9A-Za-z.+_-]*$/.test(v) && /[A-Za-z]/.test(v) && !/^(true|false|null|yes|no|on|off)$/i.test(v) ? v : JSON.stringify(v);
+}
+
+/** Block-style YAML of plain objects, arrays of objects, numbers and strings (as PyYAML's dump lays them out). */
+function toYaml(value: unknown, indent = ''): string {
+  let out = '';
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (Array.isArray(v)) {
+      out += `${indent}${k}:${v.length === 0 ? ' []' : ''}\n`;
+      for (const item of v) out += toYaml(item, `${indent}  `).replace(new RegExp(`^${indent}  `), `${indent}- `);
+    } else if (typeof v === 'object' && v !== null) out += `${indent}${k}:\n${toYaml(v, `${indent}  `)}`;
+    else out += `${indent}${k}: ${yamlScalar(v)}\n`;
+  }
+  return out;
+}
+
 export function registerLocalImageCommands(img: Command): void {
   img
     .command('info')
     .description('Show the header and TLVs of an MCUboot image file (no device needed)')
+    .addOption(new Option('-f, --format <fmt>', "imgtool dumpinfo's fields, as JSON or YAML").choices(['json', 'yaml']))
     .argument('<file>', 'MCUboot image (.bin or Intel HEX)')
-    .action((file: string, _o: unknown, cmd: Command) => {
+    .action((file: string, o: { format?: 'json' | 'yaml' }, cmd: Command) => {
       {
         const { bytes, image } = load(file);
+        if (o.format) {
+          const doc = dumpinfo(image, bytes);
+          process.stdout.write(o.format === 'json' ? `${JSON.stringify(doc, null, 2)}\n` : toYaml(doc));
+          return;
+        }
         const d = describe(image, bytes);
         if (json(cmd)) {
           process.stdout.write(`${JSON.stringify(d, null, 2)}\n`);
@@ -72,18 +127,12 @@ export function registerLocalImageCommands(img: Command): void {
     .command('verify')
     .description('Check the hash and signature of an MCUboot image file (no device needed)')
     .option('-k, --key <pem>', 'public or private key (PEM) to check the signature with')
+    .option('--decrypt-key <pem>', 'private key (PEM) to decrypt an encrypted image with first, as MCUboot does')
     .argument('<file>', 'MCUboot image (.bin or Intel HEX)')
-    .action(async (file: string, o: { key?: string }, cmd: Command) => {
+    .action(async (file: string, o: { key?: string; decryptKey?: string }, cmd: Command) => {
       {
-        const bytes = readImageFile(file);
-        let key: string | undefined;
-        if (o.key) {
-          try {
-            key = readFileSync(o.key, 'utf8');
-          } catch {
-            throw new UsageError(`cannot read the key file ${o.key}`);
-          }
-        }
+        const bytes = plaintextImage(file, imageBytes(file), o.decryptKey);
+        const key = o.key ? readTextFile(o.key, 'key file') : undefined;
         const r = await verifyImage(bytes, key ? { key } : {});
         const doc = {
           ok: r.ok,
@@ -99,103 +148,26 @@ export function registerLocalImageCommands(img: Command): void {
           process.stdout.write(`Image was correctly validated\n    hash: ${doc.hash}\n    signature: ${r.signatureChecked ? 'valid' : 'not checked (no key given and none in the image)'}\n` +
               (r.keyMatch !== undefined ? `    key match: ${r.keyMatch ? 'yes' : 'no'}\n` : ''));
         }
-        if (!r.ok) throw new UsageError(`${file} failed verification: ${r.error?.message ?? 'the image is not valid'}`);
+        if (!r.ok) {
+          const encrypted = r.image && isEncryptedImage(r.image.header.flags) && !o.decryptKey;
+          throw new UsageError(`${file} failed verification: ${r.error?.message ?? 'the image is not valid'}${encrypted ? ' (the image is encrypted: give --decrypt-key PRIVATE.pem)' : ''}`);
+        }
       }
     });
 
-  img
-    .command('sign')
-    .description('Build a signed MCUboot image from a raw .bin or Intel HEX payload, like `imgtool sign` (no device needed)')
-    .option('-k, --key <pem>', 'private key (PEM); without it the image carries only a SHA-256 hash')
-    .requiredOption('--image-version <ver>', 'image version, e.g. 1.2.3+4 (also accepted as --version)')
-    .option('-H, --header-size <n>', 'header size (e.g. 0x200)', '0x20')
-    .option('--pad-header', 'prepend the header space to the payload')
-    .option('--align <n>', 'flash write alignment', '1')
-    .option('-S, --slot-size <n>', 'slot size (needed with --pad/--confirm)')
-    .option('--pad', 'pad to the slot size and write the trailer magic')
-    .option('--confirm', 'mark the image confirmed (implies --pad)')
-    .option('-s, --security-counter <n>', 'security counter (protected SEC_CNT TLV)')
-    .addOption(new Option('--public-key-format <fmt>', 'embed the key hash or the full public key').choices(['hash', 'full']).default('hash'))
-    .argument('<input>', 'payload: raw .bin or Intel HEX')
-    .argument('<output>', 'signed image to write')
-    .action((input: string, output: string, o: SignOpts, cmd: Command) => {
-      const payload = readImageFile(input);
-      try {
-        parseVersion(o.imageVersion);
-      } catch (err) {
-        throw new UsageError(`invalid version "${o.imageVersion}": ${(err as Error).message} (e.g. 1.2.3+4)`);
-      }
-      const key = o.key ? readKey(o.key) : undefined;
-      let bytes: Uint8Array;
-      try {
-        bytes = createImage(payload, {
-          version: o.imageVersion,
-          headerSize: num(o.headerSize, 'header size'),
-          padHeader: Boolean(o.padHeader),
-          align: num(o.align, 'alignment'),
-          ...(o.slotSize !== undefined ? { slotSize: num(o.slotSize, 'slot size') } : {}),
-          pad: Boolean(o.pad),
-          confirm: Boolean(o.confirm),
-          ...(o.securityCounter !== undefined ? { securityCounter: num(o.securityCounter, 'security counter') } : {}),
-          ...(key !== undefined ? { key } : {}),
-          publicKeyFormat: o.publicKeyFormat,
-        });
-      } catch (err) {
-        if (err instanceof UsageError) throw err;
-        throw new UsageError(`cannot sign ${input}: ${(err as Error).message}`);
-      }
-      try {
-        writeFileSync(output, bytes);
-      } catch (err) {
-        throw new UsageError(`cannot write ${output}: ${(err as Error).message}`);
-      }
-      const image = parseImage(bytes);
-      const doc = { output, size: bytes.length, version: formatVersion(image.header.version), hash: image.hash ? toHex(image.hash) : undefined, signed: Boolean(key) };
-      if (json(cmd)) process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-      else process.stdout.write(`Wrote ${output}\n    version: ${doc.version}\n    size: ${doc.size} bytes\n    hash: ${doc.hash ?? 'none'}\n    signed: ${doc.signed ? 'yes' : 'no (hash only)'}\n`);
-    });
-  img
-    .command('keygen')
-    .description('Generate an MCUboot signing key (PEM, PKCS#8) (no device needed)')
-    .addOption(new Option('--type <type>', 'key type').choices(KEY_TYPES).makeOptionMandatory())
-    .requiredOption('-k, --key <out.pem>', 'file to write the private key to')
-    .action((o: { type: KeyType; key: string }, cmd: Command) => {
-      const pem = generateKey(o.type);
-      try {
-        writeFileSync(o.key, pem, { mode: 0o600 });
-      } catch (err) {
-        throw new UsageError(`cannot write ${o.key}: ${(err as Error).message}`);
-      }
-      if (json(cmd)) process.stdout.write(`${JSON.stringify({ type: o.type, key: o.key }, null, 2)}\n`);
-      else process.stdout.write(`Wrote ${o.type} private key to ${o.key}\n`);
-    });
+  registerSignCommand(img);
+  registerKeyCommands(img);
 }
 
-const KEY_TYPES: KeyType[] = ['ed25519', 'ecdsa-p256', 'ecdsa-p384', 'rsa-2048', 'rsa-3072'];
 
-interface SignOpts {
-  key?: string;
-  imageVersion: string;
-  headerSize: string;
-  padHeader?: boolean;
-  align: string;
-  slotSize?: string;
-  pad?: boolean;
-  confirm?: boolean;
-  securityCounter?: string;
-  publicKeyFormat: 'hash' | 'full';
-}
-
-function num(text: string, what: string): number {
-  const n = Number(text);
-  if (text.trim() === '' || !Number.isInteger(n) || n < 0) throw new UsageError(`invalid ${what} "${text}" (a whole number, decimal or 0x hex)`);
-  return n;
-}
-
-function readKey(path: string): string {
+/** The image as MCUboot validates it: decrypted with `keyFile` when given. */
+function plaintextImage(file: string, bytes: Uint8Array, keyFile: string | undefined): Uint8Array {
+  if (keyFile === undefined) return bytes;
   try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    throw new UsageError(`cannot read the key file ${path}`);
+    return decryptImage(bytes, readTextFile(keyFile, 'key file'));
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`cannot decrypt ${file}: ${(err as Error).message}`);
   }
 }
+

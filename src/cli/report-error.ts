@@ -1,6 +1,7 @@
 /** Prints an error the way its kind deserves (Go format for device errors, JSON with --json) and picks the exit status. */
 import { SmpAbortError, SmpDeviceError, SmpError, SmpRequestTooLargeError, SmpTimeoutError } from '../protocol/errors.js';
 import { TransportError } from '../transport/transport.js';
+import { ImageError } from '../image/errors.js';
 import { UsageError } from './connect.js';
 import { EXIT, lastCtx } from './ctx.js';
 
@@ -37,6 +38,12 @@ export function reportError(err: unknown): number {
     if (json) jsonErr({ kind: 'usage', message });
     else process.stderr.write(`Error: ${message}\n`);
     return EXIT.USAGE;
+  }
+  if (err instanceof ImageError && (err.code === 'signer-failed' || err.code === 'signer-unavailable')) {
+    // A signer that fails is like a device that refuses (2); a missing optional package is like a missing radio (3).
+    if (json) jsonErr({ kind: 'signer', message: err.message });
+    else process.stderr.write(`Error: ${err.message}\n`);
+    return err.code === 'signer-failed' ? EXIT.DEVICE : EXIT.TRANSPORT;
   }
   if (err instanceof SmpAbortError) {
     process.stderr.write('Error: interrupted\n');

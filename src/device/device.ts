@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { join } from 'node:path';
 import { basic } from '../groups/basic.js';
 import { allValidators, completeInterruptedSwaps, mcubootValidator, type BootEvent, type BootValidator } from './boot.js';
+import { bootWithDecryption, type ResetEvent } from './encrypted-image.js';
 import { resolveConfig, type DeviceConfig, type DeviceConfigInput } from './config.js';
 import { Flash } from './flash.js';
 import { registerEnum } from './groups/enum.js';
@@ -56,7 +57,7 @@ export class VirtualDevice {
   bootCount = 0;
   private bootTime = performance.now();
   private resetTimer: ReturnType<typeof setTimeout> | undefined;
-  private resetListeners: ((events: BootEvent[]) => void)[] = [];
+  private resetListeners: ((events: ResetEvent[]) => void)[] = [];
   /** Links a reboot drops (BLE connections). */
   private readonly connections = new Set<SmpTransport>();
   /** Serial consoles that show the boot banner. */
@@ -215,7 +216,7 @@ export class VirtualDevice {
   }
 
   /** Registers a listener told after every (virtual) reboot, once the device answers again, with what the bootloader did. */
-  onReset(listener: (events: BootEvent[]) => void): void {
+  onReset(listener: (events: ResetEvent[]) => void): void {
     this.resetListeners.push(listener);
   }
 
@@ -254,7 +255,7 @@ export class VirtualDevice {
    * state is lost), MCUboot runs (swap, revert, or refuse an invalid image), and `bootTimeMs` later the
    * application is up: serial consoles print the boot banner, requests are answered again, listeners are told.
    */
-  async reset(): Promise<BootEvent[]> {
+  async reset(): Promise<ResetEvent[]> {
     this.server.offline = true;
     this.server.goesDownAt = undefined;
     for (const link of this.connections) void link.close().catch(() => undefined);
@@ -262,7 +263,9 @@ export class VirtualDevice {
     this.fsTransfer = undefined;
     this.setUpload(undefined);
     this.recovery?.leave();
-    const events = await bootForMode(this.flash, this.config.images, this.config.mcubootMode, this.validator());
+    const events = await bootWithDecryption(this.flash, this.config.images, this.config.encryptionKey, () =>
+      bootForMode(this.flash, this.config.images, this.config.mcubootMode, this.validator()),
+    );
     this.bootEvents = events;
     const bootMode = this.nextBootMode;
     this.nextBootMode = undefined;

@@ -16,7 +16,7 @@
 import { lstatSync, symlinkSync, unlinkSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { BootEvent } from './boot.js';
+import type { ResetEvent } from './encrypted-image.js';
 import { loadSimConfig } from './config.js';
 import { emulateLink, parseLinkSpec, type LinkEmulation } from './link/emulate.js';
 import { VirtualDevice } from './device.js';
@@ -145,7 +145,8 @@ async function main(): Promise<void> {
     closers.push(() => usb.close());
   }
   if (device.recovery?.active) process.stdout.write('mode: MCUboot serial recovery\n');
-  const describe = (events: BootEvent[]) => events.map((e) => `image ${e.image} ${e.action}${e.resumed ? ' (resumed after a power cut)' : ''}`).join(', ');
+  const describe = (events: ResetEvent[]) =>
+    events.map((e) => `image ${e.image} ${e.action}${e.resumed ? ' (resumed after a power cut)' : ''}${e.reason ? ` (${e.reason})` : ''}`).join(', ');
   if (device.bootEvents.some((e) => e.action !== 'none')) process.stderr.write(`boot: ${describe(device.bootEvents)}\n`);
   device.onReset((events) => {
     const mode = device.recovery?.active ? ' (MCUboot serial recovery)' : '';

@@ -1,11 +1,9 @@
-// Signing and key generation with node:crypto (Node only; verification is in crypto-web.ts).
+// Keys with node:crypto: reading, imgtool's public key bytes, generation (Node only; verification is in crypto-web.ts).
 import {
   createHash,
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
-  sign as nodeSign,
-  constants,
   type KeyObject,
 } from 'node:crypto';
 import type { HashAlg, KeyType } from './crypto-web.js';
@@ -23,7 +21,7 @@ export interface LoadedKey {
   privateKey?: KeyObject;
 }
 
-function keyTypeOf(pub: KeyObject): KeyType {
+export function keyTypeOf(pub: KeyObject): KeyType {
   const t = pub.asymmetricKeyType;
   const d = pub.asymmetricKeyDetails ?? {};
   if (t === 'rsa') {
@@ -40,20 +38,22 @@ function keyTypeOf(pub: KeyObject): KeyType {
   throw new ImageError('bad-key', `unsupported key type ${t}`);
 }
 
-/** Load a PEM (private or public) key. */
-export function loadKey(pem: string): LoadedKey {
-  let privateKey: KeyObject | undefined;
-  let publicKey: KeyObject;
+/** The key pair of a private key PEM, or the public key of a public one; `what` names the key in errors. */
+export function readPemKey(pem: string, what = 'key'): { publicKey: KeyObject; privateKey?: KeyObject } {
   try {
     if (/PRIVATE KEY-----/.test(pem)) {
-      privateKey = createPrivateKey(pem);
-      publicKey = createPublicKey(privateKey);
-    } else {
-      publicKey = createPublicKey(pem);
+      const privateKey = createPrivateKey(pem);
+      return { privateKey, publicKey: createPublicKey(privateKey) };
     }
+    return { publicKey: createPublicKey(pem) };
   } catch (e) {
-    throw new ImageError('bad-key', `cannot read key: ${(e as Error).message}`);
+    throw new ImageError('bad-key', `cannot read ${what}: ${(e as Error).message}`);
   }
+}
+
+/** Load a PEM (private or public) key. */
+export function loadKey(pem: string): LoadedKey {
+  const { publicKey, privateKey } = readPemKey(pem);
   return { type: keyTypeOf(publicKey), publicKey, privateKey };
 }
 
@@ -65,36 +65,11 @@ export function publicKeyBytes(k: LoadedKey): Uint8Array {
   return new Uint8Array(der);
 }
 
-/** Image hash algorithm used with a key type (P-384 uses SHA-384, as newer imgtool does). */
-export function hashAlgFor(type: KeyType | undefined): HashAlg {
-  return type === 'ecdsa-p384' ? 'sha384' : 'sha256';
-}
+/** Key types `image keygen` makes: the signing types, and X25519 for ECIES-X25519 encryption. */
+export type KeygenType = KeyType | 'x25519';
 
-function rsaOpts(key: KeyObject) {
-  return { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 };
-}
-
-/**
- * Sign like imgtool: RSA-PSS / ECDSA over the signed region (hashed by the
- * signature scheme), Ed25519 over the image digest.
- */
-export function signImage(k: LoadedKey, region: Uint8Array, imageDigest: Uint8Array): Uint8Array {
-  if (!k.privateKey) throw new ImageError('bad-key', 'signing needs a private key');
-  switch (k.type) {
-    case 'rsa-2048':
-    case 'rsa-3072':
-      return new Uint8Array(nodeSign('sha256', region, rsaOpts(k.privateKey)));
-    case 'ecdsa-p256':
-      return new Uint8Array(nodeSign('sha256', region, k.privateKey));
-    case 'ecdsa-p384':
-      return new Uint8Array(nodeSign('sha384', region, k.privateKey));
-    case 'ed25519':
-      return new Uint8Array(nodeSign(null, imageDigest, k.privateKey));
-  }
-}
-
-/** Generate a signing key; returns the PKCS#8 PEM private key. */
-export function generateKey(type: KeyType): string {
+/** Generate a signing (or X25519 encryption) key; returns the PKCS#8 PEM private key. */
+export function generateKey(type: KeygenType): string {
   let kp: { privateKey: KeyObject };
   switch (type) {
     case 'rsa-2048':
@@ -111,6 +86,9 @@ export function generateKey(type: KeyType): string {
       break;
     case 'ed25519':
       kp = generateKeyPairSync('ed25519');
+      break;
+    case 'x25519':
+      kp = generateKeyPairSync('x25519');
       break;
     default:
       throw new ImageError('bad-key', `unknown key type ${String(type)}`);

@@ -12,7 +12,11 @@ export type ImageErrorCode =
   | 'bad-version'
   | 'bad-option'
   | 'bad-key'
-  | 'too-large';
+  | 'too-large'
+  /** A signer (command, PKCS#11 module) failed or refused. */
+  | 'signer-failed'
+  /** The optional package a signer needs is not installed. */
+  | 'signer-unavailable';
 
 /** An error about an MCUboot image, with a machine-readable code and a one-line message. */
 export class ImageError extends Error {

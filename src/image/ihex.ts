@@ -20,8 +20,10 @@ export interface IhexResult {
 /**
  * Convert Intel HEX text to one contiguous binary. Data must be contiguous
  * (records in ascending order, no gaps); otherwise an IhexError is thrown.
+ * With `gaps`, forward gaps are filled with `gaps.fill` as long as the result stays within `gaps.maxSize`
+ * (an imgtool image padded to its slot has only its trailer's magic at the slot's end).
  */
-export function ihexToBinary(text: string): IhexResult {
+export function ihexToBinary(text: string, gaps?: { fill: number; maxSize: number }): IhexResult {
   const lines = text.split(/\r?\n/);
   let base = 0;
   let start: number | undefined;
@@ -56,6 +58,9 @@ export function ihexToBinary(text: string): IhexResult {
         const addr = base + offset;
         if (next === undefined) {
           first = addr;
+        } else if (addr > next && gaps && total + (addr - next) + len <= gaps.maxSize) {
+          chunks.push(new Uint8Array(addr - next).fill(gaps.fill));
+          total += addr - next;
         } else if (addr !== next) {
           throw new IhexError(ln, `non-contiguous data: record at 0x${addr.toString(16)}, expected 0x${next.toString(16)}`);
         }
@@ -96,6 +101,11 @@ export function ihexToBinary(text: string): IhexResult {
 
 /** Encode binary data as Intel HEX (16-byte records, type 04 records as needed). */
 export function binaryToIhex(address: number, data: Uint8Array, recordSize = 16): string {
+  return segmentsToIhex([{ address, data }], recordSize);
+}
+
+/** Encode separate runs of data (ascending addresses) as one Intel HEX file. */
+export function segmentsToIhex(segments: { address: number; data: Uint8Array }[], recordSize = 16): string {
   const out: string[] = [];
   const rec = (type: number, off: number, d: Uint8Array) => {
     const b = [d.length, (off >> 8) & 0xff, off & 0xff, type, ...d];
@@ -103,16 +113,18 @@ export function binaryToIhex(address: number, data: Uint8Array, recordSize = 16)
     out.push(':' + [...b, cs].map((x) => x.toString(16).padStart(2, '0').toUpperCase()).join(''));
   };
   let upper = -1;
-  for (let i = 0; i < data.length; ) {
-    const addr = address + i;
-    const hi = addr >>> 16;
-    if (hi !== upper) {
-      rec(0x04, 0, new Uint8Array([(hi >> 8) & 0xff, hi & 0xff]));
-      upper = hi;
+  for (const { address, data } of segments) {
+    for (let i = 0; i < data.length; ) {
+      const addr = address + i;
+      const hi = addr >>> 16;
+      if (hi !== upper) {
+        rec(0x04, 0, new Uint8Array([(hi >> 8) & 0xff, hi & 0xff]));
+        upper = hi;
+      }
+      const n = Math.min(recordSize, data.length - i, 0x10000 - (addr & 0xffff));
+      rec(0x00, addr & 0xffff, data.subarray(i, i + n));
+      i += n;
     }
-    const n = Math.min(recordSize, data.length - i, 0x10000 - (addr & 0xffff));
-    rec(0x00, addr & 0xffff, data.subarray(i, i + n));
-    i += n;
   }
   rec(0x01, 0, new Uint8Array(0));
   return out.join('\n') + '\n';

@@ -29,5 +29,17 @@ export {
 export { parseImage, isMcubootImage, findTlv, toHex, type McubootImage } from './image.js';
 export { verifyImage, assertImageValid, type VerifyOptions, type VerifyResult } from './verify.js';
 export { importPemKey, importPublicKeyDer, type KeyType, type VerifyKey } from './crypto-web.js';
+export {
+  signatureHash,
+  signatureTlvTypeFor,
+  ecdsaRawToDer,
+  webCryptoSigner,
+  webCryptoPublicKeyBytes,
+  type ImageSigner,
+  type SignRequest,
+  type SignatureKeyType,
+  type ImageHashAlgorithm,
+} from './signer.js';
+export { addSignature } from './sign-web.js';
 export { BOOT_MAGIC, bootMagic, trailerOffsets, trailerSize, parseTrailer, encodeTrailerByte, type Trailer, type MagicState, type FlagState } from './trailer.js';
-export { ihexToBinary, binaryToIhex, IhexError, type IhexResult } from './ihex.js';
+export { ihexToBinary, binaryToIhex, segmentsToIhex, IhexError, type IhexResult } from './ihex.js';

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { ihexToBinary, binaryToIhex, IhexError, ImageError, parseImage } from '../../src/image/node.js';
+import { ihexToBinary, binaryToIhex, segmentsToIhex, IhexError, ImageError, parseImage } from '../../src/image/node.js';
 import { fx } from './fixtures.js';
 
 const errOf = (text: string) => {
@@ -61,5 +61,13 @@ describe('Intel HEX', () => {
   it('no data', () => {
     const e = errOf(':00000001FF\n');
     expect(e).toBeInstanceOf(ImageError);
+  });
+  it('gaps are filled when asked, within a size bound', () => {
+    const text = segmentsToIhex([{ address: 0x1000, data: new Uint8Array([1, 2]) }, { address: 0x1005, data: new Uint8Array([3]) }]);
+    expect(() => ihexToBinary(text)).toThrow(/non-contiguous data: record at 0x1005, expected 0x1002/);
+    expect([...ihexToBinary(text, { fill: 0xff, maxSize: 6 }).data]).toEqual([1, 2, 0xff, 0xff, 0xff, 3]);
+    expect(() => ihexToBinary(text, { fill: 0xff, maxSize: 5 })).toThrow(/non-contiguous/);
+    const backwards = segmentsToIhex([{ address: 0x1005, data: new Uint8Array([3]) }, { address: 0x1000, data: new Uint8Array([1]) }]);
+    expect(() => ihexToBinary(backwards, { fill: 0, maxSize: 100 })).toThrow(/non-contiguous/);
   });
 });

@@ -125,7 +125,8 @@ describe('createImage options', () => {
     };
     expect(code(() => createImage(payload, { headerSize: 0x20 }))).toBe('bad-option'); // no header room
     expect(code(() => createImage(payload, { padHeader: true, pad: true }))).toBe('bad-option'); // no slot size
-    expect(code(() => createImage(payload, { padHeader: true, pad: true, slotSize: 0x3000 }))).toBe('too-large');
+    // 0x2848 bytes of image + imgtool's 0x1b0-byte trailer (align 1, 128 sectors) > 0x29f0
+    expect(code(() => createImage(payload, { padHeader: true, pad: true, slotSize: 0x29f0 }))).toBe('too-large');
     expect(code(() => createImage(payload, { padHeader: true, slotSize: 0x1000 }))).toBe('too-large');
     expect(code(() => createImage(payload, { padHeader: true, align: 3 }))).toBe('bad-option');
     expect(code(() => createImage(payload, { padHeader: true, version: '1.x' }))).toBe('bad-version');

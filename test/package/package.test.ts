@@ -1,7 +1,7 @@
 /**
  * The package as users get it: `npm pack` of the built tree (npm test builds first), installed from the tarball into
  * fresh projects under the system temp directory, where nothing of this checkout can be resolved. One install with
- * the optional dependencies, one without.
+ * the optional native packages (serialport, node-pty: optional peer dependencies), one as a web project gets it.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -49,8 +49,8 @@ async function installTarball(tarball: string, extraArgs: string[]): Promise<str
 }
 
 let work: string;
-let app: string; // installed with optional dependencies
-let lean: string; // installed with --omit=optional
+let app: string; // installed with serialport and node-pty beside it
+let lean: string; // installed alone, as a web project would
 let sim: ChildProcess;
 let simAddress: string;
 
@@ -61,8 +61,8 @@ beforeAll(async () => {
   const [{ filename }] = JSON.parse(packed.stdout) as [{ filename: string }];
   const tarball = join(work, filename);
   // Sequential: two npm installs at once would compete for the same cache and the machine's two cores.
-  app = await installTarball(tarball, []);
-  lean = await installTarball(tarball, ['--omit=optional']);
+  app = await installTarball(tarball, ['serialport', 'node-pty']);
+  lean = await installTarball(tarball, []);
 
   sim = spawn('npx', ['--no-install', 'mcumgr-sim', '--udp', '127.0.0.1:0', '--state', join(work, 'sim-state')], {
     cwd: app,
@@ -102,7 +102,7 @@ describe('the packed tarball', () => {
   });
 });
 
-describe('installed with its optional dependencies', () => {
+describe('installed with serialport and node-pty', () => {
   it('npx mcumgr --help', async () => {
     const r = await npx(['mcumgr', '--help'], app);
     expect(r.code, r.stderr).toBe(0);
@@ -175,7 +175,7 @@ describe('installed with its optional dependencies', () => {
   });
 });
 
-describe('installed with --omit=optional', () => {
+describe('installed alone (no optional native package)', () => {
   it('has no native addon, and the CLI still works over UDP', async () => {
     for (const pkg of ['serialport', 'node-pty', '@serialport/bindings-cpp']) expect(existsSync(join(lean, 'node_modules', pkg))).toBe(false);
     const echo = await npx(['mcumgr', '--conntype', 'udp', '--connstring', simAddress, 'echo', 'lean'], lean);
