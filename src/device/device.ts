@@ -5,7 +5,8 @@ import { allValidators, bootAll, mcubootValidator, type BootEvent } from './boot
 import { resolveConfig, type DeviceConfig, type DeviceConfigInput } from './config.js';
 import { Flash } from './flash.js';
 import { registerEnum } from './groups/enum.js';
-import { registerFs, resolveFsPath, type FsTransfer } from './groups/fs.js';
+import { resolveFsPath } from './fs-sandbox.js';
+import { registerFs, type FsTransfer } from './groups/fs.js';
 import { registerImage, type UploadState } from './groups/image.js';
 import { registerOs } from './groups/os.js';
 import { registerSettings } from './groups/settings.js';
