@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+// The unit tests StrykerJS runs (stryker.config.mjs): they need no build, so no global setup; the seeded
+// fuzz tests run fewer cases, since every mutant they cover runs them again.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    env: { FUZZ_RUNS: '2000' },
+  },
+});
