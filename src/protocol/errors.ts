@@ -73,10 +73,12 @@ export const GroupId = {
   ZEPHYR_BASIC: 63,
 } as const;
 
+// Stryker disable all: data transcribed from Zephyr's MGMT_GROUP_ID_* enum, not logic (TESTING.md)
 export const GROUP_NAMES: Record<number, string> = {
   0: 'os', 1: 'image', 2: 'stat', 3: 'settings', 4: 'log', 5: 'crash', 6: 'split', 7: 'run', 8: 'fs',
   9: 'shell', 10: 'enum', 11: 'transport', 63: 'zephyr basic',
 };
+// Stryker restore all
 
 /** Group error codes and their SMP v1 translations, per Zephyr's `*_mgmt_err_code_t` enums. */
 // Stryker disable all: data transcribed from Zephyr's *_mgmt_err_code_t enums and Kconfig names, not logic (TESTING.md)
