@@ -27,9 +27,13 @@ export const modules = {
   },
 };
 
-const name = process.env.MUTATE_MODULE ?? 'protocol';
-const module = modules[name];
-if (!module) throw new Error(`unknown module ${name}: one of ${Object.keys(modules).join(', ')}`);
+export function selectedModule() {
+  const name = process.env.MUTATE_MODULE ?? 'protocol';
+  const module = modules[name];
+  if (!module) throw new Error(`unknown module ${name}: one of ${Object.keys(modules).join(', ')}`);
+  return { name, ...module };
+}
+const { name, ...module } = selectedModule();
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
@@ -38,14 +42,15 @@ export default {
   coverageAnalysis: 'perTest',
   concurrency: Number(process.env.MUTATE_CONCURRENCY ?? 1),
   mutate: module.mutate,
-  testFiles: module.testFiles,
+  // The module's tests are chosen by vitest.mutate.config.ts, not by Stryker's `testFiles`: with `testFiles`
+  // Stryker 9 activates static mutants (module-level code) only after the module has loaded, so none is killed.
   // A loaded machine: a mutant is a timeout only when it takes much longer than the clean run.
   timeoutMS: 10_000,
   timeoutFactor: 3,
   ignorePatterns: ['dist', 'reports', 'example/dist', '.tmp', 'bench-*.json'],
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
-  reporters: ["clear-text", "progress-append-only", "html", "json"],
+  reporters: ['clear-text', 'progress-append-only', 'html', 'json'],
   htmlReporter: { fileName: `reports/mutation/${name}.html` },
   jsonReporter: { fileName: `reports/mutation/${name}.json` },
   clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true, reportMutants: true },

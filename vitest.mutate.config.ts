@@ -1,10 +1,11 @@
 import { defineConfig } from 'vitest/config';
+import { selectedModule } from './stryker.config.mjs';
 
-// The unit tests StrykerJS runs (stryker.config.mjs): they need no build, so no global setup; the seeded
-// fuzz tests run fewer cases, since every mutant they cover runs them again.
+// The unit tests StrykerJS runs for the module in MUTATE_MODULE (stryker.config.mjs): they need no build, so no
+// global setup; the seeded fuzz tests run fewer cases, since every mutant they cover runs them again.
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    include: selectedModule().testFiles,
     testTimeout: 60_000,
     hookTimeout: 60_000,
     env: { FUZZ_RUNS: '2000' },
