@@ -11,7 +11,7 @@ export const modules = {
   },
   window: {
     mutate: ['src/client/window.ts'],
-    testFiles: ['test/transfer/window.test.ts'],
+    testFiles: ['test/transfer/window-state.test.ts', 'test/transfer/window.test.ts'],
   },
   boot: {
     mutate: ['src/device/boot.ts'],

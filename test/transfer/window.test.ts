@@ -338,6 +338,45 @@ describe('runWindow', () => {
     expect(most).toBeLessThan(8);
   });
 
+  it('aborting the transfer aborts the requests in flight', async () => {
+    const controller = new AbortController();
+    const signals: AbortSignal[] = [];
+    const run = runWindow({
+      total: 10_000, start: 1000, window: 3, retries: 1, timeoutMs: 60_000, signal: controller.signal,
+      send: (at, _timeoutMs, signal) => {
+        signals.push(signal);
+        // A device that never answers: only the abort ends these requests.
+        const reply = new Promise<number>((_, reject) => signal.addEventListener('abort', () => reject(new SmpAbortError('request aborted'))));
+        return { end: at + 1000, reply };
+      },
+    });
+    await Promise.resolve();
+    expect(signals).toHaveLength(3);
+    controller.abort();
+    await expect(run).rejects.toThrow(SmpAbortError);
+    expect(signals.every((s) => s.aborted)).toBe(true);
+  });
+
+  it('requests still on their way when the device has everything are cancelled, and the first chunk gets the full timeout', async () => {
+    const signals: AbortSignal[] = [];
+    const timeouts = new Map<number, number | undefined>();
+    const r = await runWindow({
+      total: 3000, start: 0, window: 3, retries: 1, timeoutMs: 4000,
+      send: (at, timeoutMs, signal) => {
+        signals.push(signal);
+        timeouts.set(at, timeoutMs);
+        // The answer to the chunk at 1000 acknowledges everything (the device had the rest); the last one never answers.
+        const reply = at === 0 ? Promise.resolve(1000) : at === 1000 ? Promise.resolve(3000) : new Promise<number>(() => undefined);
+        return { end: at + 1000, reply };
+      },
+    });
+    expect(r.off).toBe(3000);
+    expect(timeouts.get(0)).toBe(4000);
+    expect(timeouts.get(1000)).toBeLessThan(4000);
+    expect(signals).toHaveLength(3);
+    expect(signals[2]!.aborted).toBe(true);
+  });
+
   it('stops at once when aborted from a progress callback while nothing is in flight', async () => {
     const controller = new AbortController();
     const sent: number[] = [];
