@@ -5,7 +5,8 @@ import { selectedModule } from './stryker.config.mjs';
 // global setup; the seeded fuzz tests run fewer cases, since every mutant they cover runs them again.
 export default defineConfig({
   test: {
-    include: selectedModule().testFiles,
+    // MUTATE_TESTS (comma-separated globs) narrows a re-run of the surviving mutants to the tests written for them.
+    include: process.env.MUTATE_TESTS?.split(',') ?? selectedModule().testFiles,
     testTimeout: 60_000,
     hookTimeout: 60_000,
     env: { FUZZ_RUNS: '2000' },
