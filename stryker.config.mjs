@@ -19,7 +19,7 @@ export const modules = {
   },
   'fs-sandbox': {
     mutate: ['src/device/fs-sandbox.ts'],
-    testFiles: ['test/device/fs-sandbox.test.ts'],
+    testFiles: ['test/device/fs-path.test.ts', 'test/device/fs-sandbox.test.ts'],
   },
   'image-verify': {
     mutate: ['src/image/verify.ts'],

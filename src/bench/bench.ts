@@ -14,6 +14,7 @@ import { SMP_HEADER_SIZE } from '../protocol/header.js';
 import { encodeCbor } from '../protocol/cbor.js';
 import { BLE_LINK_PROFILES } from '../transport/ble-link.js';
 import { LINK_PROFILES, TYPICAL_FLASH } from '../transport/link.js';
+import { defaultWindowCap } from '../client/params.js';
 import { transferLimit } from './limits.js';
 import { connect, deviceBuffers, type BenchProfile, type Impairment } from './setup.js';
 
@@ -39,21 +40,28 @@ function goMtuOut(p: BenchProfile): number {
   return p.link.name.startsWith('uart') ? 371 : 2027;
 }
 
+/** What `mcumgr` uses without -w on this link (serial: the device's buffer count). */
+function cliWindow(p: BenchProfile): number | undefined {
+  return defaultWindowCap(p.kind === 'ble' ? 'ble' : p.link.name.startsWith('uart') ? 'serial' : 'udp', undefined);
+}
+
 interface Job {
   label: string;
   op: 'upload' | 'download';
-  window?: number;
+  window?: number | ((p: BenchProfile) => number | undefined);
   chunkSize?: number;
   maxPacketSize?: (p: BenchProfile) => number;
   bad?: Impairment;
 }
 
 const JOBS: Job[] = [
+  { label: 'mcumgr, no options', op: 'upload', window: cliWindow },
   { label: 'mcumgr-ts (tuned)', op: 'upload', window: TUNED_WINDOW.upload },
   { label: 'stop-and-wait, 128 B', op: 'upload', window: 1, chunkSize: 128 },
   { label: 'Go strategy (w=5, MTU chunks)', op: 'upload', window: 5, maxPacketSize: goMtuOut },
   { label: 'stop-and-wait, full chunks', op: 'upload', window: 1 },
   { label: 'tuned, 5% loss + 1% corrupt', op: 'upload', window: TUNED_WINDOW.upload, bad: LOSSY },
+  { label: 'mcumgr, no options', op: 'download', window: cliWindow },
   { label: 'mcumgr-ts (tuned)', op: 'download', window: TUNED_WINDOW.download },
   { label: 'stop-and-wait', op: 'download', window: 1 },
   { label: 'tuned, 5% loss + 1% corrupt', op: 'download', window: TUNED_WINDOW.download, bad: LOSSY },
@@ -77,7 +85,8 @@ async function runJob(p: BenchProfile, job: Job, seed: number): Promise<Row> {
   const s = await connect(p, dir, seed, job.bad);
   try {
     const start = performance.now();
-    const common = { window: job.window, timeoutMs: 2000, retries: 50 };
+    const jobWindow = typeof job.window === 'function' ? job.window(p) : job.window;
+    const common = { window: jobWindow, timeoutMs: 2000, retries: 50 };
     let chunk: number;
     let window: number;
     if (job.op === 'upload') {
@@ -92,7 +101,7 @@ async function runJob(p: BenchProfile, job: Job, seed: number): Promise<Row> {
       const data = await fileDownload(s.client, '/lfs/big.bin', { ...common, onProgress: (q) => (first ||= q.done) });
       if (Buffer.compare(Buffer.from(data), Buffer.from(file)) !== 0) throw new Error(`${job.label}: the downloaded file differs`);
       chunk = first;
-      window = job.window ?? deviceBuffers(p).bufCount;
+      window = jobWindow ?? deviceBuffers(p).bufCount;
     }
     const seconds = (performance.now() - start) / 1000;
     return { label: job.label, op: job.op, lossy: !!job.bad, bytesPerSecond: SIZE / seconds, seconds, chunk, window };
@@ -162,19 +171,20 @@ function report(p: BenchProfile, rows: Row[]): void {
   console.log(`${p.link.name}: ${p.link.description}`);
   for (const op of ['upload', 'download'] as const) {
     const mine = rows.filter((r) => r.op === op);
-    const tuned = mine[0]!;
+    const headline = mine[0]!;
+    const tuned = mine.find((r) => r.label === 'mcumgr-ts (tuned)')!;
     const saw = mine.find((r) => r.label.startsWith('stop-and-wait') && (op === 'download' || r.label.includes('full')))!;
     const rtt = (saw.seconds * 1000) / Math.ceil(SIZE / saw.chunk);
     const sizes = op === 'upload' ? uploadSizes(tuned.chunk) : downloadSizes(tuned.chunk);
     // Downloads: the response carries the data, so the link's busy direction is the device's.
     const limit = transferLimit(p, SIZE, sizes, rtt, op === 'upload' ? { roundTrips: 1, flash: TYPICAL_FLASH } : { roundTrips: 2 });
     console.log(`  ${op} limit ${kib(limit.bytesPerSecond).trim()} = ${limit.formula}`);
-    const baselines = mine.filter((r) => r !== tuned && !r.lossy && !r.label.includes('full'));
+    const baselines = mine.filter((r) => r !== headline && r !== tuned && !r.lossy && !r.label.includes('full'));
     for (const r of mine) {
       const pct = `${((100 * r.bytesPerSecond) / limit.bytesPerSecond).toFixed(0).padStart(3)}% of limit`;
       let note = '';
-      if (r === tuned) note = baselines.map((b) => `×${(tuned.bytesPerSecond / b.bytesPerSecond).toFixed(2)} vs ${b.label}`).join(', ');
-      if (r.lossy) note = `${((100 * r.bytesPerSecond) / tuned.bytesPerSecond).toFixed(0)}% of the loss-free speed`;
+      if (r === headline || r === tuned) note = baselines.map((b) => `×${(r.bytesPerSecond / b.bytesPerSecond).toFixed(2)} vs ${b.label}`).join(', ');
+      if (r.lossy) note = `${((100 * r.bytesPerSecond) / tuned.bytesPerSecond).toFixed(0)}% of the tuned loss-free speed`;
       // Uploads report the most chunks that were in flight; downloads the window's limit.
       const shape = `chunk ${String(r.chunk).padStart(4)} B, window ${op === 'download' ? '≤ ' : ''}${r.window}`;
       console.log(`  ${op.padEnd(8)} ${r.label.padEnd(30)} ${kib(r.bytesPerSecond)} ${pct}  ${shape}  ${note}`);

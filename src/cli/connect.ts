@@ -1,5 +1,7 @@
 /** Opens the transport named by the global options / connection profile. */
+import { SERIAL_MAX_PACKET } from '../transport/serial-framing.js';
 import type { SmpTransport } from '../transport/transport.js';
+import { findUsbPort, identityOf, mayBeUsb, parseUsbId, preferredPortPath, systemPorts, type PortsProvider, type UsbIdentity } from './ports.js';
 import { readProfiles } from './profiles.js';
 
 /** An error in what the user typed (exit status 64). */
@@ -40,24 +42,75 @@ export function resolveConnection(o: ConnOptions): ConnSpec {
 }
 
 export interface SerialParams {
+  /** The port's path (`/dev/ttyACM0`, `COM3`, `/dev/cu.usbmodem1101`); empty when `usb` chooses it. */
   dev: string;
   baud: number;
-  mtu: number;
+  /** Largest request; without it, requests fill the buffer the device reports (`os params`). */
+  mtu?: number;
+  /** `usb=VID:PID[,serial=SN]`: the port of that USB device, whatever its path. */
+  usb?: UsbIdentity;
+  /** Modem lines set once the port is open (some boards reset or enter their bootloader on them). */
+  dtr?: boolean;
+  rts?: boolean;
+  /** `framing=raw`: bare SMP packets (Zephyr's raw UART transport, MCUboot's raw recovery protocol). */
+  raw?: boolean;
 }
 
-/** `dev=/dev/ttyACM0,baud=115200,mtu=512`; a bare token is the device path. */
+function parseLine(key: string, value: string): boolean {
+  if (/^(1|on|true|high)$/i.test(value)) return true;
+  if (/^(0|off|false|low)$/i.test(value)) return false;
+  throw new UsageError(`Invalid ${key} "${value}" in connstring (on or off)`);
+}
+
+/** `dev=/dev/ttyACM0,baud=115200,mtu=512` or `usb=2fe3:0100,serial=SN` (and `framing=console|raw`); a bare token is the device path. */
 export function parseSerialConnstring(s: string): SerialParams {
-  const out: SerialParams = { dev: '', baud: 115200, mtu: 512 };
-  for (const [key, value] of connstringPairs(s, 'serial', ['dev', 'baud', 'mtu'], 'dev')) {
+  const out: SerialParams = { dev: '', baud: 115200 };
+  let usb: string | undefined;
+  let serialNumber: string | undefined;
+  for (const [key, value] of connstringPairs(s, 'serial', ['dev', 'baud', 'mtu', 'usb', 'serial', 'dtr', 'rts', 'framing'], 'dev')) {
     if (key === 'dev') out.dev = value;
+    else if (key === 'framing') {
+      if (value !== 'console' && value !== 'raw') throw new UsageError(`Invalid framing "${value}" in connstring (console or raw)`);
+      out.raw = value === 'raw';
+    }
+    else if (key === 'usb') usb = value;
+    else if (key === 'serial') serialNumber = value;
+    else if (key === 'dtr' || key === 'rts') out[key] = parseLine(key, value);
     else {
       const n = Number(value);
       if (!Number.isInteger(n) || n <= 0) throw new UsageError(`Invalid ${key} "${value}" in connstring`);
       out[key as 'baud' | 'mtu'] = n;
     }
   }
-  if (!out.dev) throw new UsageError('Serial connstring lacks a device path: use --connstring dev=/dev/ttyACM0');
+  if (serialNumber !== undefined && usb === undefined) throw new UsageError('serial= in the connstring needs usb=VID:PID (e.g. usb=2fe3:0100,serial=SN)');
+  if (usb !== undefined) {
+    if (out.dev) throw new UsageError('Give dev= or usb= in the connstring, not both');
+    out.usb = parseUsbId(usb, serialNumber);
+  }
+  if (!out.dev && !out.usb) throw new UsageError('Serial connstring lacks a device: use --connstring dev=/dev/ttyACM0 (or usb=VID:PID, see `mcumgr ports`)');
   return out;
+}
+
+/**
+ * The USB identity of the board a command talks to, learnt when its port is first opened: a later open (after
+ * a reset that re-enumerated the board) looks the board up by it instead of the path it had.
+ */
+export interface SerialSession {
+  usb?: UsbIdentity;
+}
+
+/** The path to open for `p`; finds a `usb=` board, or a board seen before, in the port list. */
+export async function serialPath(p: SerialParams, session: SerialSession = {}, ports: PortsProvider = systemPorts): Promise<string> {
+  const id = session.usb ?? p.usb;
+  if (!id) {
+    const dev = preferredPortPath(p.dev);
+    if (mayBeUsb(dev)) session.usb = await identityOf(ports, dev).catch(() => undefined);
+    return dev;
+  }
+  const port = await findUsbPort(ports, id);
+  // Remember what the port says of itself: with its serial number a bootloader under another PID is found too.
+  session.usb = { vendorId: port.vendorId!, ...(port.productId ? { productId: port.productId } : {}), ...((port.serialNumber ?? id.serialNumber) ? { serialNumber: port.serialNumber ?? id.serialNumber } : {}) };
+  return preferredPortPath(port.path);
 }
 
 /** Splits `key=value,key=value` (a bare token becomes `bareKey`), rejecting keys not in `known`. */
@@ -115,7 +168,7 @@ export function parseBleConnstring(s: string): BleParams {
   return out;
 }
 
-export async function openTransport(spec: ConnSpec, o: { timeoutMs: number }): Promise<SmpTransport> {
+export async function openTransport(spec: ConnSpec, o: { timeoutMs: number; serial?: SerialSession }): Promise<SmpTransport> {
   switch (spec.type) {
     case 'udp': {
       if (!spec.connstring) throw new UsageError('UDP connstring must be host:port, e.g. --connstring 192.168.1.10:1337');
@@ -125,7 +178,8 @@ export async function openTransport(spec: ConnSpec, o: { timeoutMs: number }): P
     case 'serial': {
       const p = parseSerialConnstring(spec.connstring);
       const { SerialTransport } = await import('../transport/serial.js');
-      return SerialTransport.open({ path: p.dev, baudRate: p.baud, mtu: p.mtu });
+      const path = await serialPath(p, o.serial);
+      return SerialTransport.open({ path, baudRate: p.baud, mtu: p.mtu ?? SERIAL_MAX_PACKET, ...(p.dtr !== undefined ? { dtr: p.dtr } : {}), ...(p.rts !== undefined ? { rts: p.rts } : {}), raw: p.raw ?? false });
     }
     case 'ble': {
       const p = parseBleConnstring(spec.connstring);

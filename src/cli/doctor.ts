@@ -7,7 +7,8 @@ import type { Command } from 'commander';
 import type { SmpClient } from '../client/client.js';
 import { DEFAULT_BUF_SIZE, isMessageTooLarge, maxPacketFor, readBufferParams } from '../client/params.js';
 import { os } from '../groups/os.js';
-import { SmpDeviceError, SmpTimeoutError } from '../protocol/errors.js';
+import { inSerialRecovery, MCUBOOT_RECEIVE_SIZE } from '../client/bootloader.js';
+import { SmpDeviceError, SmpShapeError, SmpTimeoutError } from '../protocol/errors.js';
 import { resolveConnection } from './connect.js';
 import { act } from './ctx.js';
 
@@ -31,6 +32,8 @@ export interface DoctorReport {
   echo: { largest: number; dropped: boolean; bytesPerSecond: number; inFlight: number };
   /** Stack of the SMP work queue thread, when task statistics report it. */
   smpStack?: { size: number; used: number };
+  /** The device is MCUboot in serial recovery: its options are MCUboot's, and its echo replies are capped. */
+  serialRecovery?: boolean;
   recommendations: Recommendation[];
 }
 
@@ -42,7 +45,7 @@ const BURST = 8;
 async function echoTime(client: SmpClient, text: string, timeoutMs: number): Promise<number> {
   const start = performance.now();
   const r = await client.call(os.echo, { d: text }, { timeoutMs, tries: 1 });
-  if (r.r !== text) throw new Error('the device echoed something else');
+  if (r.r !== text) throw new SmpShapeError('the device echoed something else');
   return performance.now() - start;
 }
 
@@ -164,8 +167,36 @@ export function recommend(r: Omit<DoctorReport, 'recommendations'>): Recommendat
   return out;
 }
 
+/**
+ * MCUboot's serial recovery answers echoes only up to its ~200-byte reply buffer and has no application options:
+ * the round trip, and MCUboot's own options (boot_serial.c).
+ */
+async function diagnoseRecovery(client: SmpClient, transport: string, timeoutMs: number, params: DoctorReport['params']): Promise<DoctorReport> {
+  const rtts: number[] = [];
+  for (let i = 0; i < RTT_ECHOES; i++) rtts.push(await echoTime(client, 'doctor', timeoutMs));
+  rtts.sort((a, b) => a - b);
+  const maxPacket = Math.min(client.transport.mtu, (params?.bufSize ?? MCUBOOT_RECEIVE_SIZE) - client.transport.framingOverhead);
+  const recommendations: Recommendation[] = [
+    {
+      option: 'CONFIG_BOOT_ERASE_PROGRESSIVELY=y (MCUboot)',
+      why: 'without it the first upload chunk erases the whole slot before MCUboot answers, which takes seconds on large slots',
+    },
+  ];
+  if (!params) {
+    recommendations.push({
+      option: `CONFIG_BOOT_SERIAL_MAX_RECEIVE_SIZE (MCUboot, default ${MCUBOOT_RECEIVE_SIZE})`,
+      why: `this MCUboot does not report its receive buffer, so requests are sized for the default; a larger buffer (and a client mtu to match) means fewer chunks`,
+    });
+  }
+  return {
+    transport, ...(params ? { params } : {}), maxPacket, rttMs: rtts[Math.floor(rtts.length / 2)]!,
+    echo: { largest: 0, dropped: false, bytesPerSecond: 0, inFlight: 1 }, serialRecovery: true, recommendations,
+  };
+}
+
 export async function diagnose(client: SmpClient, transport: string, timeoutMs: number): Promise<DoctorReport> {
   const params = await readBufferParams(client);
+  if (await inSerialRecovery(client, timeoutMs)) return diagnoseRecovery(client, transport, timeoutMs, params);
   const maxPacket = maxPacketFor(client, params?.bufSize ?? DEFAULT_BUF_SIZE);
   const rtts: number[] = [];
   for (let i = 0; i < RTT_ECHOES; i++) rtts.push(await echoTime(client, 'doctor', timeoutMs));
@@ -183,14 +214,18 @@ export async function diagnose(client: SmpClient, transport: string, timeoutMs: 
 
 export function formatDoctor(r: DoctorReport): string {
   const lines: string[] = [];
-  lines.push(
+  if (r.serialRecovery) lines.push('Device: MCUboot in serial recovery (one request at a time; application options do not apply)');
+  if (r.serialRecovery && !r.params) lines.push(`Receive buffer: not reported; assuming MCUboot's default ${MCUBOOT_RECEIVE_SIZE} bytes`);
+  else lines.push(
     r.params
       ? `SMP buffers: ${r.params.bufCount} × ${r.params.bufSize} bytes (CONFIG_MCUMGR_TRANSPORT_NETBUF_COUNT × _SIZE)`
       : `SMP buffers: not reported (os params unsupported); assuming ${DEFAULT_BUF_SIZE} bytes`,
   );
-  lines.push(`Largest request: ${r.maxPacket} bytes; largest echo answered: ${r.echo.largest} bytes of text`);
+  lines.push(`Largest request: ${r.maxPacket} bytes${r.serialRecovery ? '' : `; largest echo answered: ${r.echo.largest} bytes of text`}`);
   lines.push(`Round trip: ${r.rttMs.toFixed(1)} ms (median of ${RTT_ECHOES} echoes)`);
-  lines.push(`Echo throughput: ${(r.echo.bytesPerSecond / 1024).toFixed(1)} KiB/s (${BURST} echoes of ${r.echo.largest} bytes, ${r.echo.inFlight} in flight)`);
+  if (!r.serialRecovery) {
+    lines.push(`Echo throughput: ${(r.echo.bytesPerSecond / 1024).toFixed(1)} KiB/s (${BURST} echoes of ${r.echo.largest} bytes, ${r.echo.inFlight} in flight)`);
+  }
   if (r.smpStack) lines.push(`SMP work queue stack: ${r.smpStack.used} of ${r.smpStack.size} words used`);
   lines.push('', 'Recommendations (device Kconfig):');
   for (const rec of r.recommendations) lines.push(`  ${rec.option}`, `      ${rec.why}`);

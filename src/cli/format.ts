@@ -1,17 +1,15 @@
 /** Human output in the exact formats of the Go mcumgr tool (reference §5.8). */
-import type { CommandDef } from '../groups/define.js';
+import type { ResponseOf } from '../groups/define.js';
 import type { ImageStateList, slotInfo } from '../groups/image.js';
 import type { TaskStat } from '../groups/os.js';
+import { toHex } from '../protocol/hex.js';
+import { UsageError } from './connect.js';
 
-export function toHex(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
-  return s;
-}
+export { toHex };
 
 export function fromHex(text: string): Uint8Array {
   const t = text.trim();
-  if (t.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(t)) throw new Error(`invalid hex string "${text}"`);
+  if (t.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(t)) throw new UsageError(`invalid hex string "${text}"`);
   const out = new Uint8Array(t.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(t.slice(i * 2, i * 2 + 2), 16);
   return out;
@@ -42,7 +40,9 @@ export function formatImageList(s: ImageStateList): string {
     out += `    flags: ${flags.join(' ')}\n`;
     out += `    hash: ${img.hash && img.hash.length > 0 ? toHex(img.hash) : 'Unavailable'}\n`;
   }
-  const split = s.splitStatus ?? 0;
+  // MCUboot's serial recovery sends no split status.
+  if (s.splitStatus === undefined) return out;
+  const split = s.splitStatus;
   out += `Split status: ${SPLIT[split] ?? 'Unknown!'} (${split})\n`;
   return out;
 }
@@ -81,8 +81,6 @@ export function formatMpstat(pools: Record<string, { blksiz?: number; nblks: num
   }
   return out;
 }
-
-type ResponseOf<C> = C extends CommandDef<unknown, infer Rsp> ? Rsp : never;
 
 export function formatSlotInfo(r: ResponseOf<typeof slotInfo>): string {
   let text = '';

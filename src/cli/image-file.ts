@@ -1,9 +1,7 @@
 /** Reads an MCUboot image file and refuses anything else with a clear message. */
 import { readFileSync } from 'node:fs';
 import { UsageError } from './connect.js';
-import { formatVersion, ihexToBinary, parseImage, type McubootImage } from '../image/index.js';
-
-export const IMAGE_MAGIC = 0x96f3b83d;
+import { formatVersion, IMAGE_MAGIC, ihexToBinary, parseImage, type McubootImage } from '../image/index.js';
 
 export interface ImageFileInfo {
   bytes: Uint8Array;
@@ -32,8 +30,9 @@ function describe(bytes: Uint8Array): string {
   return 'not an MCUboot image';
 }
 
-/** An Intel HEX file holding one contiguous MCUboot image becomes that image's bytes. */
-function fromIntelHex(path: string, file: Uint8Array): Uint8Array {
+/** An Intel HEX file holding one contiguous image becomes that image's bytes; any other file stays as it is. */
+export function binaryFromFile(path: string, file: Uint8Array): Uint8Array {
+  if (file.length === 0 || file[0] !== 0x3a) return file;
   try {
     return ihexToBinary(new TextDecoder().decode(file)).data;
   } catch (err) {
@@ -47,7 +46,7 @@ export function parseImageFile(path: string): ImageFileInfo {
 
 /** The contents of `path` as an MCUboot image (Intel HEX converted), or a UsageError saying what the file is instead. */
 export function parseImageBytes(path: string, file: Uint8Array): ImageFileInfo {
-  const bytes = file.length > 0 && file[0] === 0x3a ? fromIntelHex(path, file) : file;
+  const bytes = binaryFromFile(path, file);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < 32 || dv.getUint32(0, true) !== IMAGE_MAGIC) {
     throw new UsageError(

@@ -5,20 +5,24 @@ import {
   createImage,
   formatVersion,
   generateKey,
-  ihexToBinary,
   parseImage,
   parseVersion,
   tlvTypeName,
   verifyImage,
   type KeyType,
   type McubootImage,
-} from '../image/index.js';
+} from '../image/node.js';
 import { UsageError } from './connect.js';
-import { readLocalFile } from './image-file.js';
+import { binaryFromFile, readLocalFile } from './image-file.js';
 import { toHex } from './format.js';
 
+/** An image file, .bin or Intel HEX (as `image upload` takes them). */
+function readImageFile(path: string): Uint8Array {
+  return binaryFromFile(path, readLocalFile(path));
+}
+
 function load(path: string): { bytes: Uint8Array; image: McubootImage } {
-  const bytes = readLocalFile(path);
+  const bytes = readImageFile(path);
   try {
     return { bytes, image: parseImage(bytes) };
   } catch (err) {
@@ -49,7 +53,7 @@ export function registerLocalImageCommands(img: Command): void {
   img
     .command('info')
     .description('Show the header and TLVs of an MCUboot image file (no device needed)')
-    .argument('<file>', 'MCUboot image (.bin)')
+    .argument('<file>', 'MCUboot image (.bin or Intel HEX)')
     .action((file: string, _o: unknown, cmd: Command) => {
       {
         const { bytes, image } = load(file);
@@ -68,10 +72,10 @@ export function registerLocalImageCommands(img: Command): void {
     .command('verify')
     .description('Check the hash and signature of an MCUboot image file (no device needed)')
     .option('-k, --key <pem>', 'public or private key (PEM) to check the signature with')
-    .argument('<file>', 'MCUboot image (.bin)')
-    .action((file: string, o: { key?: string }, cmd: Command) => {
+    .argument('<file>', 'MCUboot image (.bin or Intel HEX)')
+    .action(async (file: string, o: { key?: string }, cmd: Command) => {
       {
-        const bytes = readLocalFile(file);
+        const bytes = readImageFile(file);
         let key: string | undefined;
         if (o.key) {
           try {
@@ -80,7 +84,7 @@ export function registerLocalImageCommands(img: Command): void {
             throw new UsageError(`cannot read the key file ${o.key}`);
           }
         }
-        const r = verifyImage(bytes, key ? { key } : {});
+        const r = await verifyImage(bytes, key ? { key } : {});
         const doc = {
           ok: r.ok,
           hash: r.computedHash ? toHex(r.computedHash) : undefined,
@@ -95,7 +99,7 @@ export function registerLocalImageCommands(img: Command): void {
           process.stdout.write(`Image was correctly validated\n    hash: ${doc.hash}\n    signature: ${r.signatureChecked ? 'valid' : 'not checked (no key given and none in the image)'}\n` +
               (r.keyMatch !== undefined ? `    key match: ${r.keyMatch ? 'yes' : 'no'}\n` : ''));
         }
-        if (!r.ok) throw new Error(r.error?.message ?? 'the image is not valid');
+        if (!r.ok) throw new UsageError(`${file} failed verification: ${r.error?.message ?? 'the image is not valid'}`);
       }
     });
 
@@ -115,15 +119,7 @@ export function registerLocalImageCommands(img: Command): void {
     .argument('<input>', 'payload: raw .bin or Intel HEX')
     .argument('<output>', 'signed image to write')
     .action((input: string, output: string, o: SignOpts, cmd: Command) => {
-      const file = readLocalFile(input);
-      let payload = file;
-      if (file.length > 0 && file[0] === 0x3a) {
-        try {
-          payload = ihexToBinary(new TextDecoder().decode(file)).data;
-        } catch (err) {
-          throw new UsageError(`${input} is an Intel HEX file that cannot be converted: ${(err as Error).message}`);
-        }
-      }
+      const payload = readImageFile(input);
       try {
         parseVersion(o.imageVersion);
       } catch (err) {

@@ -1,7 +1,8 @@
-/** Connection profiles in the Go tool's format: `$HOME/.mcumgr.cp.json`, a JSON array sorted by name, 4-space indent. */
+/** Connection profiles in the Go tool's format and place (`~/.mcumgr.cp.json`), a JSON array sorted by name, 4-space indent. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { posix, win32 } from 'node:path';
+import { UsageError } from './connect.js';
 
 export interface Profile {
   MyName: string;
@@ -11,8 +12,15 @@ export interface Profile {
 
 export const KNOWN_CONNTYPES = ['serial', 'ble', 'bhd', 'udp', 'oic_serial', 'oic_ble', 'oic_bhd', 'oic_udp', 'oic_mtech'];
 
-export function profilePath(): string {
-  return join(process.env.HOME || homedir(), '.mcumgr.cp.json');
+/**
+ * Where the Go tool keeps its profiles: `filepath.Join(homedir.Dir(), ".mcumgr.cp.json")`, and go-homedir takes
+ * $HOME on every system first; on Windows then %USERPROFILE%, then %HOMEDRIVE%%HOMEPATH%; elsewhere the
+ * account's home directory (which os.homedir() also finds).
+ */
+export function profilePath(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+  let dir = env.HOME;
+  if (!dir && platform === 'win32') dir = env.USERPROFILE || (env.HOMEDRIVE && env.HOMEPATH ? env.HOMEDRIVE + env.HOMEPATH : undefined);
+  return (platform === 'win32' ? win32 : posix).join(dir || homedir(), '.mcumgr.cp.json');
 }
 
 export function readProfiles(): Profile[] {
@@ -24,8 +32,13 @@ export function readProfiles(): Profile[] {
     throw err;
   }
   if (text.trim() === '' || text.trim() === 'null') return [];
-  const data = JSON.parse(text) as unknown;
-  if (!Array.isArray(data)) throw new Error(`${profilePath()} is not a JSON array of connection profiles`);
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${profilePath()} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(data)) throw new UsageError(`${profilePath()} is not a JSON array of connection profiles`);
   return data.map((p: Record<string, unknown>) => ({
     MyName: String(p.MyName ?? ''),
     MyType: String(p.MyType ?? 'none'),

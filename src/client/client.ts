@@ -2,16 +2,23 @@ import { decodeCborMap, encodeCbor } from '../protocol/cbor.js';
 import {
   GroupId,
   SmpAbortError,
+  SmpCborError,
   SmpDeviceError,
   SmpError,
+  SmpRequestTooLargeError,
   SmpShapeError,
   SmpTimeoutError,
 } from '../protocol/errors.js';
 import { decodePacket, encodePacket, Op, responseOp, SmpVersion, type SmpHeader } from '../protocol/header.js';
 import type { SmpTransport } from '../transport/transport.js';
-import type { CommandDef } from '../groups/define.js';
+import { check, type CommandDef } from '../groups/define.js';
 
 export type TraceDirection = 'tx' | 'rx';
+
+/** MGMT_ERR_ENOTSUP. */
+const MGMT_ENOTSUP = 8;
+/** The SMP header's payload length is 16 bits. */
+const MAX_PAYLOAD = 0xffff;
 
 export interface ClientOptions {
   /** Per-try response timeout in milliseconds (default 10 000, as the Go tool's 10 s). */
@@ -24,6 +31,11 @@ export interface ClientOptions {
   firstSeq?: number;
   /** Called with every packet sent and received, for `-l debug`. */
   onTrace?: (direction: TraceDirection, packet: Uint8Array) => void;
+  /**
+   * SMP v2 only: when the device answers a v2 request with nothing or "not supported" before it ever answered one
+   * properly, ask again in v1, and keep v1 for the rest of this client's life if that works. Default false.
+   */
+  fallbackToV1?: boolean;
 }
 
 export interface RequestOptions {
@@ -52,6 +64,10 @@ interface Pending {
 export class SmpClient {
   readonly transport: SmpTransport;
   private readonly options: Required<Omit<ClientOptions, 'onTrace' | 'firstSeq'>> & Pick<ClientOptions, 'onTrace'>;
+  /** A v2 request was answered properly: no falling back to v1 any more. */
+  private v2Answered = false;
+  /** No request leaves before this time (performance.now()): the device's input timeout after a lost answer. */
+  private quietUntil = 0;
   private readonly pending = new Map<number, Pending>();
   private nextSeq: number;
   private closedError: Error | undefined;
@@ -64,6 +80,7 @@ export class SmpClient {
       timeoutMs: options.timeoutMs ?? 10_000,
       tries: Math.max(1, options.tries ?? 1),
       version: options.version ?? SmpVersion.V2,
+      fallbackToV1: options.fallbackToV1 ?? false,
       onTrace: options.onTrace,
     };
     this.nextSeq = (options.firstSeq ?? Math.floor(Math.random() * 256)) & 0xff;
@@ -90,21 +107,42 @@ export class SmpClient {
   async call<Req, Rsp>(cmd: CommandDef<Req, Rsp>, request: Req, options: RequestOptions = {}): Promise<Rsp> {
     const { body } = await this.send(cmd.group, cmd.id, cmd.op, encodeCbor(request ?? {}), options);
     throwIfDeviceError(body, cmd.group, cmd.id);
-    const parsed = cmd.response.safeParse(body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new SmpShapeError(
-        `unexpected response to ${cmd.name}: ${issue ? `${issue.path.join('.') || 'payload'}: ${issue.message}` : 'invalid shape'}`,
-      );
-    }
-    return parsed.data;
+    const parsed = check(cmd.response, body);
+    if (!parsed.ok) throw new SmpShapeError(`unexpected response to ${cmd.name}: ${parsed.problem}`);
+    return parsed.value;
   }
 
   /** Sends a raw request and returns the decoded response map without interpreting errors. */
-  send(group: number, id: number, op: number, payload: Uint8Array, options: RequestOptions = {}): Promise<RawResponse> {
+  async send(group: number, id: number, op: number, payload: Uint8Array, options: RequestOptions = {}): Promise<RawResponse> {
+    const version = this.options.version;
+    if (version !== SmpVersion.V2 || !this.options.fallbackToV1 || this.v2Answered) return this.sendAs(version, group, id, op, payload, options);
+    let v2: RawResponse;
+    try {
+      v2 = await this.sendAs(version, group, id, op, payload, options);
+    } catch (err) {
+      if (!(err instanceof SmpTimeoutError) || this.v2Answered) throw err;
+      const v1 = await this.sendAs(SmpVersion.V1, group, id, op, payload, options);
+      this.options.version = SmpVersion.V1;
+      return v1;
+    }
+    if (v2.body.rc !== MGMT_ENOTSUP) {
+      this.v2Answered = true;
+      return v2;
+    }
+    const v1 = await this.sendAs(SmpVersion.V1, group, id, op, payload, options);
+    if (v1.body.rc !== MGMT_ENOTSUP) this.options.version = SmpVersion.V1;
+    return v1;
+  }
+
+  private sendAs(version: number, group: number, id: number, op: number, payload: Uint8Array, options: RequestOptions): Promise<RawResponse> {
     if (this.closedError) return Promise.reject(this.closedError);
+    if (payload.length > MAX_PAYLOAD) {
+      return Promise.reject(
+        new SmpRequestTooLargeError(`${describeCommand(group, id)} is ${payload.length} bytes; an SMP packet carries at most ${MAX_PAYLOAD}`),
+      );
+    }
     const seq = this.allocateSeq();
-    const packet = encodePacket({ op, version: this.options.version, flags: 0, group, seq, id }, payload);
+    const packet = encodePacket({ op, version, flags: 0, group, seq, id }, payload);
     const tries = Math.max(1, options.tries ?? this.options.tries);
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
     const signal = options.signal;
@@ -122,6 +160,11 @@ export class SmpClient {
         reject(new SmpAbortError('request aborted'));
       };
       const attemptSend = (): void => {
+        const wait = this.quietUntil - performance.now();
+        if (wait > 0) {
+          timer = setTimeout(attemptSend, wait);
+          return;
+        }
         attempt++;
         this.options.onTrace?.('tx', packet);
         this.transport.send(packet).catch((err: Error) => {
@@ -129,6 +172,8 @@ export class SmpClient {
           reject(err);
         });
         timer = setTimeout(() => {
+          // The request or its answer was lost: a device with an input timeout may still hold part of it.
+          if (this.transport.resendQuietMs) this.quietUntil = performance.now() + this.transport.resendQuietMs;
           if (attempt < tries) attemptSend();
           else {
             cleanup();
@@ -179,19 +224,25 @@ export class SmpClient {
 
   private receive(bytes: Uint8Array): void {
     this.options.onTrace?.('rx', bytes);
-    let header: SmpHeader;
-    let body: Record<string, unknown>;
+    let packet: ReturnType<typeof decodePacket>;
     try {
-      const packet = decodePacket(bytes);
-      header = packet.header;
-      body = packet.payload.length === 0 ? {} : decodeCborMap(packet.payload, { rejectDuplicateKeys: false });
+      packet = decodePacket(bytes);
     } catch {
       this.droppedResponses++;
       return;
     }
+    const { header } = packet;
     const p = this.pending.get(header.seq);
     if (!p || p.group !== header.group || p.id !== header.id || p.op !== header.op) {
       this.droppedResponses++;
+      return;
+    }
+    let body: Record<string, unknown>;
+    try {
+      body = packet.payload.length === 0 ? {} : decodeCborMap(packet.payload, { rejectDuplicateKeys: false });
+    } catch (err) {
+      // The answer to this request, but unusable: say why rather than wait for a timeout.
+      p.reject(new SmpCborError(`the answer to ${describeCommand(header.group, header.id)} is not usable: ${(err as Error).message}`));
       return;
     }
     p.resolve({ header, body });

@@ -5,6 +5,7 @@ import type { SmpClient } from './client.js';
 import { fitChunk, transferLimits, windowFor } from './params.js';
 import { sha256, type TransferProgress } from './upload.js';
 import { runWindow } from './window.js';
+import { crc32 } from '../protocol/crc32.js';
 
 export interface FileTransferOptions {
   /** Data bytes per upload chunk; default: computed from the device's buffer size and the transport MTU. */
@@ -15,6 +16,8 @@ export interface FileTransferOptions {
   /** Unanswered rounds in a row before giving up. Default 3. */
   retries?: number;
   onProgress?: (p: TransferProgress) => void;
+  /** Sending went back to this offset (see WindowOptions.onRetry). */
+  onRetry?: (off: number, reason: 'timeout' | 'missing') => void;
   /** Called with the `off` of every response (the Go tool prints them). */
   onResponse?: (off: number) => void;
   signal?: AbortSignal;
@@ -66,16 +69,6 @@ async function deviceFileMatches(client: SmpClient, name: string, bytes: Uint8Ar
   return true;
 }
 
-/** CRC-32 (IEEE 802.3, as zlib and Zephyr's crc32_ieee compute it). */
-function crc32(bytes: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (const byte of bytes) {
-    crc ^= byte;
-    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
-  }
-  return (crc ^ 0xffffffff) >>> 0;
-}
-
 async function writeFile(
   client: SmpClient,
   name: string,
@@ -118,6 +111,7 @@ async function writeFile(
       return { end: Math.max(off + n, 1), reply };
     },
     onAck: (off) => options.onProgress?.({ done: Math.min(off, total), total }),
+    onRetry: options.onRetry,
   });
   return { result: { bytes: total, chunkSize, window: Math.max(1, run.maxWindow) }, firstChunkResent: firstChunkSends > 1 };
 }
@@ -133,6 +127,10 @@ function linkPace(sentAt: number, shortAnswerAt: number, fullAnswerAt: number): 
   const roundTripMs = fullAnswerAt - sentAt;
   return { roundTripMs, window: roundTripMs / chunkMs };
 }
+
+/** Zephyr's fs_mgmt lengths and offsets are 32-bit. */
+const MAX_FILE_LENGTH = 0xffff_ffff;
+const INITIAL_BUFFER = 64 * 1024;
 
 /** Reads the device file `name` completely. */
 export async function fileDownload(client: SmpClient, name: string, options: FileTransferOptions = {}): Promise<Uint8Array> {
@@ -160,10 +158,17 @@ export async function fileDownload(client: SmpClient, name: string, options: Fil
     if (first && tries === 0) firstRead = { sentAt, answeredAt: performance.now() };
   }
   const total = first.len ?? first.data.length;
-  const out = new Uint8Array(total);
+  if (total > MAX_FILE_LENGTH) throw new SmpError(`the device declares a file of ${total} bytes, more than a device file can hold (${MAX_FILE_LENGTH})`);
+  // Grown with the data received, never allocated at the length the device declares.
+  let out = new Uint8Array(Math.min(total, INITIAL_BUFFER));
   const have = new Map<number, number>(); // offset → length of the pieces received
   const store = (off: number, data: Uint8Array): void => {
     if (off + data.length > total) throw new SmpError(`the device sent data past the file's length (${total})`);
+    if (off + data.length > out.length) {
+      const grown = new Uint8Array(Math.min(total, Math.max(off + data.length, 2 * out.length)));
+      grown.set(out);
+      out = grown;
+    }
     out.set(data, off);
     have.set(off, data.length);
   };
@@ -203,6 +208,7 @@ export async function fileDownload(client: SmpClient, name: string, options: Fil
       return { end: Math.min(total, off + chunk), reply };
     },
     onAck: (off) => options.onProgress?.({ done: off, total }),
+    onRetry: options.onRetry,
   });
   return out;
 }

@@ -31,7 +31,9 @@ export async function readBufferParams(
 
 /**
  * Largest SMP packet we may send: the transport's MTU and the device's buffer less the transport's framing
- * overhead kept in it (serial: length and CRC).
+ * overhead kept in it. Serial: Zephyr's mcumgr_serial.c decodes a frame's base64 into one SMP buffer, the
+ * 2-byte length (pulled from the buffer's head) and the 2-byte CRC included, so a 1024-byte buffer takes a
+ * 1020-byte packet, as the recorded Zephyr 3.4 device does.
  */
 export function maxPacketFor(client: SmpClient, bufSize: number): number {
   const t = client.transport;
@@ -54,6 +56,21 @@ export async function transferLimits(client: SmpClient, signal?: AbortSignal): P
 export function windowFor(limit: number | undefined, bufCount: number | undefined): { start: number; max: number } {
   const max = Math.max(1, limit ?? bufCount ?? 1);
   return { start: Math.min(bufCount ?? max, max), max };
+}
+
+/**
+ * Default cap of chunks in flight; the window grows up to it only while answers do not queue. `npm run bench`
+ * (BENCHMARKS.md) shows where it stops: uploads use about 14 on a 20 ms UDP link, downloads up to 20.
+ */
+export const DEFAULT_MAX_WINDOW = 20;
+
+/**
+ * The window cap for a link: the user's limit; else DEFAULT_MAX_WINDOW, except on serial, where the device drops
+ * what arrives while its buffers are full and the last such chunk costs a timeout: undefined, which windowFor turns
+ * into the device's buffer count.
+ */
+export function defaultWindowCap(conntype: string, userMax: number | undefined): number | undefined {
+  return userMax ?? (conntype === 'serial' ? undefined : DEFAULT_MAX_WINDOW);
 }
 
 /** MGMT_ERR_EMSGSIZE: the device refused a request because the answer would not fit its buffer. */

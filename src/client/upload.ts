@@ -8,6 +8,7 @@
 import { SmpError, SmpTimeoutError } from '../protocol/errors.js';
 import { image } from '../groups/image.js';
 import type { SmpClient } from './client.js';
+import { BOOTLOADER_CHUNK_ALIGN } from './bootloader.js';
 import { DEFAULT_BUF_SIZE, fitChunk, isMessageTooLarge, maxPacketFor, transferLimits, windowFor } from './params.js';
 import { runWindow } from './window.js';
 
@@ -32,9 +33,18 @@ export interface ImageUploadOptions {
   maxPacketSize?: number;
   /** Per-chunk timeout in ms (default: the client's timeout). */
   timeoutMs?: number;
+  /** Timeout of a first chunk (offset 0), which may erase a whole slot first (default `timeoutMs`). */
+  firstChunkTimeoutMs?: number;
+  /**
+   * Chunk data in multiples of this many bytes (except the last chunk), for a device that writes only whole flash
+   * units. Default 1; an upload that finds MCUboot's serial recovery on the other end uses 32 from its second chunk.
+   */
+  alignment?: number;
   /** How many times a timed-out chunk is resent (from the device's last offset) before giving up. Default 3. */
   retries?: number;
   onProgress?: (p: TransferProgress) => void;
+  /** Sending went back to this offset (see WindowOptions.onRetry). */
+  onRetry?: (off: number, reason: 'timeout' | 'missing') => void;
   signal?: AbortSignal;
 }
 
@@ -46,6 +56,8 @@ export interface ImageUploadResult {
   window: number;
   /** Offset the device already had when the upload started (0 unless resumed). */
   resumedFrom: number;
+  /** The device answered like MCUboot's serial recovery (an `rc` with every offset): one chunk at a time. */
+  bootloader: boolean;
   /** The device's `match` on the last response, when it sent one. */
   match?: boolean;
 }
@@ -82,11 +94,17 @@ export async function imageUpload(
   }
 
   let match: boolean | undefined;
+  let alignment = Math.max(1, options.alignment ?? 1);
+  let bootloader = false;
   const sendChunk = (off: number, timeoutMs: number | undefined, sig: AbortSignal | undefined) => {
-    const n = off === 0 ? firstChunk() : Math.min(chunkSize, total - off);
+    let n = off === 0 ? firstChunk() : Math.min(chunkSize, total - off);
+    if (off + n < total && n > alignment) n -= n % alignment;
     const req = off === 0 ? { ...firstFields, data: bytes.subarray(0, n) } : { image: imageNum, off, data: bytes.subarray(off, off + n) };
-    const reply = client.call(image.upload, req, { signal: sig, timeoutMs, tries: 1 }).then((r) => {
+    // A device that handles one request at a time loses a resend that arrives early: wait the whole timeout there.
+    const timeout = off === 0 ? (options.firstChunkTimeoutMs ?? timeoutMs) : bootloader ? options.timeoutMs : timeoutMs;
+    const reply = client.call(image.upload, req, { signal: sig, timeoutMs: timeout, tries: 1 }).then((r) => {
       if (r.match !== undefined) match = r.match;
+      if (r.rc !== undefined) bootloader = true;
       return r.off;
     });
     return { end: off + n, reply };
@@ -132,7 +150,10 @@ export async function imageUpload(
       }
     }
   }
-  const window = windowFor(options.window, negotiated?.bufCount);
+  // MCUboot's serial recovery handles one request at a time and writes whole flash units only: a pipelined chunk
+  // would arrive at an offset it no longer expects, so it goes chunk by chunk, in aligned chunks.
+  if (bootloader) alignment = Math.max(alignment, options.alignment ?? BOOTLOADER_CHUNK_ALIGN);
+  const window = bootloader ? { start: 1, max: 1 } : windowFor(options.window, negotiated?.bufCount);
   // A fresh upload acknowledges exactly the first chunk; more means the device resumed a previous upload.
   const resumedFrom = acked > firstEnd ? acked : 0;
   options.onProgress?.({ done: Math.min(acked, total), total, ...(resumedFrom ? { resumedFrom } : {}) });
@@ -147,7 +168,8 @@ export async function imageUpload(
     signal,
     send: sendChunk,
     onAck: (off) => options.onProgress?.({ done: off, total }),
+    onRetry: options.onRetry,
   });
   if (match === false) throw new SmpError('the device reports that the uploaded image does not match its SHA-256');
-  return { bytes: total, sha256: sha, chunkSize, window: Math.max(1, run.maxWindow), resumedFrom, ...(match !== undefined ? { match } : {}) };
+  return { bytes: total, sha256: sha, chunkSize, window: Math.max(1, run.maxWindow), resumedFrom, bootloader, ...(match !== undefined ? { match } : {}) };
 }

@@ -72,6 +72,8 @@ export interface WindowOptions {
    */
   skip?(off: number): number;
   onAck?(off: number): void;
+  /** Sending goes back to `off`: a chunk went unanswered ('timeout'), or the device lacks data there ('missing'). */
+  onRetry?(off: number, reason: 'timeout' | 'missing'): void;
 }
 
 /**
@@ -247,6 +249,7 @@ export class WindowState {
     for (const g of this.flights) g.gone = true;
     this.congestion.shrink();
     this.rewind(this.acked);
+    this.options.onRetry?.(this.acked, 'timeout');
     return 'resend';
   }
 
@@ -262,6 +265,7 @@ export class WindowState {
       this.restart();
       return 'restart';
     }
+    if (off > this.options.total) throw new SmpError(`the device acknowledged offset ${off}, past the end of the ${this.options.total} bytes sent`);
     if (off > this.acked) {
       this.rewindsWithoutProgress = 0;
       this.acked = Math.min(off, this.options.total);
@@ -276,6 +280,7 @@ export class WindowState {
       // Data is missing at `off` and no chunk carrying it is still on its way: send it again.
       if (this.options.backOff !== 'on-queueing' || ms > 2 * this.fastest) this.congestion.shrink();
       this.rewind(off);
+      this.options.onRetry?.(off, 'missing');
       return 'resend';
     }
     // Growing while answers take twice the shortest round trip would only lengthen the queue they wait in.

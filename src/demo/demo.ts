@@ -15,7 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VirtualDevice } from '../device/device.js';
 import { UdpSmpServer } from '../device/udp-server.js';
-import { createImage, formatVersion, generateKey, parseImage, toHex, verifyImage } from '../image/index.js';
+import { createImage, formatVersion, generateKey, parseImage, toHex, verifyImage } from '../image/node.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = join(REPO, 'bin', 'mcumgr.js');
@@ -26,10 +26,6 @@ let stepNo = 0;
 function step(title: string): void {
   stepNo++;
   process.stdout.write(`\n== Step ${stepNo}: ${title} ==\n`);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** Runs the real CLI; must be async (not spawnSync) so the in-process device keeps serving. */
@@ -74,10 +70,10 @@ async function main(): Promise<number> {
 
     step('build and sign two images (v1.1.0 and v1.2.0, ed25519)');
     const key = generateKey('ed25519');
-    const build = (version: string, file: string): { path: string; hash: string } => {
+    const build = async (version: string, file: string): Promise<{ path: string; hash: string }> => {
       const payload = new Uint8Array(randomBytes(48 * 1024));
       const img = createImage(payload, { version, key, padHeader: true, slotSize: device!.config.slotSize });
-      const v = verifyImage(img, { key });
+      const v = await verifyImage(img, { key });
       if (!v.ok) throw new StepError(`step ${stepNo} failed: image ${version} does not verify: ${v.error?.message ?? 'unknown'}`);
       const path = join(dir, file);
       writeFileSync(path, img);
@@ -88,8 +84,8 @@ async function main(): Promise<number> {
       );
       return { path, hash };
     };
-    const v110 = build('1.1.0', 'app-1.1.0.signed.bin');
-    build('1.2.0', 'app-1.2.0.signed.bin');
+    const v110 = await build('1.1.0', 'app-1.1.0.signed.bin');
+    await build('1.2.0', 'app-1.2.0.signed.bin');
     process.stdout.write('(v1.2.0 is only built and verified; v1.1.0 is the one we upgrade to)\n');
 
     step('list the images on the device (v1.0.0 running)');
@@ -106,7 +102,6 @@ async function main(): Promise<number> {
 
     step('reset the device (MCUboot swaps the slots)');
     await runCli(conn, ['reset']);
-    await sleep(1000);
 
     step('list the images (v1.1.0 active but not confirmed yet)');
     await runCli(conn, ['image', 'list']);

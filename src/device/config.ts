@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import type { RecoveryConfig } from './recovery/config.js';
 
 /** Configuration of the virtual device; every field optional, defaults look like a default smp_svr build. */
 export interface StatGroupConfig {
@@ -29,12 +30,28 @@ export interface FsConfig {
   accessHook?: (op: 'upload' | 'download' | 'status' | 'hash', path: string) => number | undefined;
 }
 
+/**
+ * Where a recording exists (test/fixtures/zephyr-3.4-smp) the device answers as recorded. Behaviours no recording
+ * backs follow the source named on each field ("Not recorded: ..."). The recordings come from native_sim without
+ * a bootloader, so nothing about swaps, reboots or MCUboot is recorded.
+ */
 export interface DeviceConfig {
   bufSize: number;
   bufCount: number;
-  /** Serial-like limit: requests larger than this get no answer (undefined = no limit). */
+  /**
+   * Requests larger than this are dropped without an answer. Default `bufSize`: Zephyr's UDP transport reads a
+   * datagram into a buffer of CONFIG_MCUMGR_TRANSPORT_UDP_MTU (smp_udp.c). The serial transport holds 4 bytes
+   * less (its length field and CRC share the buffer): the recorded device dropped a 1021-byte request silently
+   * with 1024-byte buffers (os_echo_oversize_1007_v1 in the vectors' index); see `serialMaxRequest`.
+   */
   maxRequestSize?: number;
+  /** Not recorded (one image): multi-image slots and `image` numbers follow Zephyr img_mgmt.c (img_mgmt_state.c). */
   images: number;
+  /**
+   * Not recorded: flash of 4 KiB sectors; MCUboot's swap using move with its swap status in the primary trailer,
+   * resumed after a power cut (mcu-tools/mcuboot boot/bootutil/src/swap_move.c, swap_misc.c, loader.c,
+   * bootutil_public.c for the swap-type table); see src/device/boot.ts.
+   */
   slotSize: number;
   /** Version of the image seeded into slot 0 on first start. */
   seedVersion: string;
@@ -47,9 +64,13 @@ export interface DeviceConfig {
   verificationKey?: string;
   /** `match` on the last upload chunk and immediate completion when the slot already holds the data. */
   imageCheck: boolean;
+  /** Reported by `os bootloader info` (recorded: 3); the swap itself is always swap-using-move (boot.ts). */
   mcubootMode: number;
+  /** Not recorded: refusal of an older `upgrade` image follows Zephyr img_mgmt.c (IMG_MGMT_ERR_IMAGE_VERSION_DOWNGRADE). */
   noDowngrade: boolean;
+  /** Not recorded (the recorded build has no datetime): follows Zephyr os_mgmt.c (os_mgmt_datetime_read/write). */
   datetime: boolean;
+  /** Recorded without stack info; with it, fields follow Zephyr os_mgmt.c (os_mgmt_taskstat_encode_stack_info). */
   taskstatStackInfo: boolean;
   info: {
     kernel: string;
@@ -65,18 +86,30 @@ export interface DeviceConfig {
   };
   stats: StatGroupConfig[];
   fs: FsConfig;
+  /** Not recorded (disabled on the recorded build): follows Zephyr settings_mgmt.c. */
   settings: boolean;
+  /** Recorded (shell exec); the `fs ls`/`fs read` commands print as Zephyr subsys/fs/shell.c. */
   shell: boolean;
+  /** Not recorded (disabled on the recorded build): follows Zephyr enum_mgmt.c. */
   enumGroup: boolean;
+  /** Not recorded (disabled on the recorded build): erase storage follows Zephyr basic_mgmt.c. */
   basicGroup: boolean;
-  /** Delay between the answer to `os reset` and the reboot. */
+  /**
+   * Not recorded (the recorded native_sim process exited at reset): the answer comes first and the reboot
+   * after, as Zephyr os_mgmt.c's reset work item (CONFIG_MCUMGR_GRP_OS_RESET_MS) does.
+   */
   resetDelayMs: number;
-  /** How long a reboot takes (MCUboot + kernel start): requests meanwhile get no answer. */
+  /**
+   * Not recorded: a reboot runs MCUboot (boot.ts) and the kernel; meanwhile nothing answers, BLE links drop,
+   * and the serial console prints the kernel's boot banner (zephyr kernel/banner.c).
+   */
   bootTimeMs: number;
   /** Commands to leave out, by definition name (e.g. `"os.params"` for a build without MCUMGR_GRP_OS_MCUMGR_PARAMS). */
   disabledCommands?: string[];
   /** SMP v1 translation overrides (see ServerOptions.legacyOverrides). */
   legacyOverrides?: Record<number, number | Record<number, number>>;
+  /** MCUboot's serial recovery as built (recovery/config.ts), or false for a bootloader without it. */
+  recovery?: Partial<RecoveryConfig> | false;
 }
 
 export type DeviceConfigInput = Partial<Omit<DeviceConfig, 'info' | 'fs'>> & {
@@ -123,6 +156,8 @@ export function defaultConfig(): DeviceConfig {
     basicGroup: true,
     resetDelayMs: 250,
     bootTimeMs: 200,
+    // Recorded (fs_status_missing_file_v1 and every fs error over SMP v1): Zephyr 3.4's fs group answers rc 1.
+    legacyOverrides: { 8: 1 },
   };
 }
 
@@ -131,7 +166,6 @@ export function zephyr34SmpSvrConfig(): DeviceConfigInput {
   return {
     bufSize: 1024,
     bufCount: 4,
-    maxRequestSize: 1020,
     seedVersion: '1.2.3+4',
     imageCheck: false,
     mcubootMode: 3,
@@ -153,7 +187,8 @@ export function zephyr34SmpSvrConfig(): DeviceConfigInput {
 
 export function resolveConfig(input: DeviceConfigInput = {}): DeviceConfig {
   const d = defaultConfig();
-  return { ...d, ...input, info: { ...d.info, ...input.info }, fs: { ...d.fs, ...input.fs } } as DeviceConfig;
+  const bufSize = input.bufSize ?? d.bufSize;
+  return { ...d, maxRequestSize: bufSize, ...input, info: { ...d.info, ...input.info }, fs: { ...d.fs, ...input.fs } } as DeviceConfig;
 }
 
 /**
@@ -168,4 +203,17 @@ export function loadSimConfig(file: string): DeviceConfigInput {
     config.verificationKey = readFileSync(resolve(dirname(file), verificationKeyFile), 'utf8');
   }
   return config;
+}
+
+/** Largest request the serial (shell) transport takes: its net_buf also holds the frame's length and CRC. */
+export function serialMaxRequest(config: DeviceConfig): number {
+  return Math.min(config.maxRequestSize ?? config.bufSize, config.bufSize - 4);
+}
+
+/**
+ * How the device's serial transport reads: packets up to `serialMaxRequest`, each frame's base64 decoded on its
+ * own (Zephyr smp_shell.c / serial_util.c, and the recorded frame_split_not_multiple_of_4 case).
+ */
+export function deviceSerialOptions(config: DeviceConfig): { mtu: number; maxReceivePacket: number; framesDecodedAlone: true } {
+  return { mtu: config.bufSize, maxReceivePacket: serialMaxRequest(config), framesDecodedAlone: true };
 }

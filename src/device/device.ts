@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { basic } from '../groups/basic.js';
-import { allValidators, bootAll, mcubootValidator, type BootEvent } from './boot.js';
+import { allValidators, completeInterruptedSwaps, mcubootValidator, type BootEvent, type BootValidator } from './boot.js';
 import { resolveConfig, type DeviceConfig, type DeviceConfigInput } from './config.js';
 import { Flash } from './flash.js';
 import { registerEnum } from './groups/enum.js';
@@ -12,8 +12,11 @@ import { registerOs } from './groups/os.js';
 import { registerSettings } from './groups/settings.js';
 import { defaultShellCommands, registerShell, type ShellCommand } from './groups/shell.js';
 import { registerStat } from './groups/stat.js';
+import { GroupError } from './errors.js';
 import { buildImage } from './firmware.js';
 import { overwriteRecord, readJson, writeJson } from './persist.js';
+import { bootForMode } from './recovery/boot-modes.js';
+import { RecoveryPersonality } from './recovery/personality.js';
 import { SmpServer } from './server.js';
 import type { SmpTransport } from '../transport/transport.js';
 
@@ -23,6 +26,8 @@ export interface CreateDeviceOptions {
   config?: DeviceConfigInput;
   /** First slot-0 image to seed instead of the generated one. */
   seedImage?: Uint8Array;
+  /** Start in MCUboot's serial recovery (`mcumgr-sim --recovery`). */
+  recovery?: boolean;
 }
 
 interface Meta {
@@ -44,6 +49,10 @@ export class VirtualDevice {
   readonly shellCommands: Map<string, ShellCommand> = defaultShellCommands();
   fsTransfer: FsTransfer | undefined;
   upload: UploadState | undefined;
+  /** MCUboot's serial recovery, when the bootloader is built with it. */
+  readonly recovery: RecoveryPersonality | undefined;
+  /** The retention boot mode `os reset` left for the bootloader. */
+  private nextBootMode: number | undefined;
   clockOffsetMs = 0;
   bootCount = 0;
   private bootTime = performance.now();
@@ -54,6 +63,8 @@ export class VirtualDevice {
   /** Serial consoles that show the boot banner. */
   private readonly consoles = new Set<(text: Uint8Array) => Promise<void>>();
   private closed = false;
+  /** What MCUboot did at the last boot. */
+  bootEvents: BootEvent[];
 
   private constructor(opts: CreateDeviceOptions) {
     this.config = resolveConfig(opts.config);
@@ -67,12 +78,34 @@ export class VirtualDevice {
     this.bootCount = (meta?.bootCount ?? 0) + 1;
     this.clockOffsetMs = meta?.clockOffsetMs ?? 0;
     if (firstStart) this.seed(opts.seedImage);
+    // A start after a kill is a power-on in the middle of a reset: MCUboot finishes the swap it was doing.
+    this.bootEvents = completeInterruptedSwaps(this.flash, this.config.images);
     for (const m of this.config.fs.mounts) mkdirSync(join(this.fsRoot, m.slice(1)), { recursive: true });
     this.upload = readJson<UploadState>(join(this.stateDir, 'upload.json'));
     const settings = readJson<Record<string, string>>(join(this.stateDir, 'settings.json')) ?? {};
     for (const [k, v] of Object.entries(settings)) this.settings.set(k, new Uint8Array(Buffer.from(v, 'base64')));
     this.saveMeta();
     this.registerGroups();
+    this.recovery = this.config.recovery === false ? undefined : new RecoveryPersonality({
+      flash: this.flash,
+      images: this.config.images,
+      mode: this.config.mcubootMode,
+      validate: this.validator(),
+      scheduleReset: () => this.scheduleReset(),
+    }, this.config.recovery);
+    if (opts.recovery) this.enterRecovery();
+  }
+
+  /** MCUboot's image check: the hash, the signature when a key is configured, and the configured extra check. */
+  private validator(): BootValidator {
+    return allValidators(mcubootValidator(this.config.verificationKey), this.config.validateImage);
+  }
+
+  /** The device is MCUboot in serial recovery from now on, until a reset boots an application. */
+  enterRecovery(): void {
+    if (!this.recovery) throw new Error('this device has no serial recovery (config "recovery": false)');
+    this.recovery.enter();
+    this.server.offline = true;
   }
 
   static async create(opts: CreateDeviceOptions): Promise<VirtualDevice> {
@@ -108,6 +141,7 @@ export class VirtualDevice {
     if (this.config.enumGroup) registerEnum(this);
     if (this.config.basicGroup) {
       this.server.setGroupName(63, 'zephyr basic mgmt');
+      // basic_mgmt.c (Zephyr 4.1): erases storage_partition, answers {} (or a group-63 error).
       this.server.register(basic.eraseStorage, () => {
         rmSync(this.fsRoot, { recursive: true, force: true });
         for (const m of this.config.fs.mounts) mkdirSync(join(this.fsRoot, m.slice(1)), { recursive: true });
@@ -156,17 +190,29 @@ export class VirtualDevice {
     writeJson(join(this.stateDir, 'device.json'), { bootCount: this.bootCount, clockOffsetMs: this.clockOffsetMs } satisfies Meta);
   }
 
-  /** Lists a directory of the device file system (shell `fs ls`). */
+  /**
+   * Lists a directory of the device file system (shell `fs ls`). Errors name the device path only, with
+   * the messages of Zephyr's subsys/fs/shell.c (a negative errno), never a host path.
+   */
   fsList(path: string): string[] {
     const cfg = this.config.fs;
     if (path === '/' || path === '') return cfg.mounts.map((m) => `${m.slice(1)}/`);
     const mount = cfg.mounts.find((m) => path === m || path === `${m}/`);
-    const host = mount ? join(this.fsRoot, mount.slice(1)) : resolveFsPath(this, path, false);
-    return readdirSync(host).map((e) => (statSync(join(host, e)).isDirectory() ? `${e}/` : e));
+    try {
+      const host = mount ? join(this.fsRoot, mount.slice(1)) : resolveFsPath(this, path, false);
+      return readdirSync(host).map((e) => (statSync(join(host, e)).isDirectory() ? `${e}/` : e));
+    } catch (err) {
+      throw new Error(`Unable to open ${path} (err ${-errnoOf(err)})`);
+    }
   }
 
+  /** Reads a file of the device file system (shell `fs read`). */
   fsRead(path: string): Uint8Array {
-    return readFileSync(resolveFsPath(this, path, false));
+    try {
+      return readFileSync(resolveFsPath(this, path, false));
+    } catch (err) {
+      throw new Error(`Failed to obtain file ${path} (err: ${-errnoOf(err)})`);
+    }
   }
 
   /** Registers a listener told after every (virtual) reboot, once the device answers again, with what the bootloader did. */
@@ -193,9 +239,11 @@ export class VirtualDevice {
     return `*** Booting Zephyr OS build ${this.config.info.release || `v${this.config.info.version}`} ***\r\n`;
   }
 
-  /** Answers first, reboots `resetDelayMs` later (os reset). */
-  scheduleReset(): void {
+  /** Answers first, reboots `resetDelayMs` later (os reset; `bootMode` 1 asks MCUboot for serial recovery). */
+  scheduleReset(bootMode?: number): void {
     if (this.resetTimer) return;
+    this.nextBootMode = bootMode;
+    this.server.goesDownAt = performance.now() + this.config.resetDelayMs;
     this.resetTimer = setTimeout(() => {
       this.resetTimer = undefined;
       if (!this.closed) void this.reset();
@@ -209,15 +257,26 @@ export class VirtualDevice {
    */
   async reset(): Promise<BootEvent[]> {
     this.server.offline = true;
+    this.server.goesDownAt = undefined;
     for (const link of this.connections) void link.close().catch(() => undefined);
     if (this.fsTransfer?.timer) clearTimeout(this.fsTransfer.timer);
     this.fsTransfer = undefined;
     this.setUpload(undefined);
-    const events = bootAll(this.flash, this.config.images, allValidators(mcubootValidator(this.config.verificationKey), this.config.validateImage));
+    this.recovery?.leave();
+    const events = await bootForMode(this.flash, this.config.images, this.config.mcubootMode, this.validator());
+    this.bootEvents = events;
+    const bootMode = this.nextBootMode;
+    this.nextBootMode = undefined;
     this.bootCount++;
     this.saveMeta();
     await new Promise((resolve) => setTimeout(resolve, this.config.bootTimeMs));
     if (this.closed) return events;
+    if (this.recovery && (await this.recovery.shouldEnter(bootMode))) {
+      // MCUboot stays in serial recovery: the application does not start, its SMP server stays silent.
+      this.recovery.enter();
+      for (const l of this.resetListeners) l(events);
+      return events;
+    }
     const banner = new TextEncoder().encode(this.bootBanner());
     await Promise.all([...this.consoles].map((write) => write(banner).catch(() => undefined)));
     this.bootTime = performance.now();
@@ -232,4 +291,10 @@ export class VirtualDevice {
     if (this.fsTransfer?.timer) clearTimeout(this.fsTransfer.timer);
     for (const t of this.server.attachedTransports()) await t.close().catch(() => undefined);
   }
+}
+
+/** The errno Zephyr's file system API would return for a failure of ours: ENOENT, ENOTDIR, EISDIR or EINVAL. */
+function errnoOf(err: unknown): number {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOTDIR' ? 20 : code === 'EISDIR' ? 21 : code === 'ENOENT' || err instanceof GroupError ? 2 : 22;
 }

@@ -1,5 +1,5 @@
 /** Sample application images for the virtual device: what it seeds slot 0 with, and what tests upload. */
-import { createImage, parseImage, TLV_TYPES } from '../image/index.js';
+import { createImage, parseImage, TLV_TYPES } from '../image/node.js';
 
 export interface BuildImageOptions {
   /** `1.2.3`, `1.2.3+4` or `1.2.3.4`. */

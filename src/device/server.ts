@@ -1,8 +1,7 @@
-import type { z } from 'zod';
 import { decodeCborMap, encodeCborIndefinite } from '../protocol/cbor.js';
 import { legacyCodeFor } from '../protocol/errors.js';
 import { decodeHeader, encodeHeader, Op, SMP_HEADER_SIZE, type SmpHeader } from '../protocol/header.js';
-import type { CommandDef } from '../groups/define.js';
+import { check, hasFields, type CommandDef, type Schema } from '../groups/define.js';
 import type { SmpTransport } from '../transport/transport.js';
 import { GroupError, MgmtError } from './errors.js';
 
@@ -18,7 +17,7 @@ export interface HandlerContext {
 
 export type Handler<Req, Rsp> = (req: Req, ctx: HandlerContext) => Rsp | Promise<Rsp>;
 
-export interface RegisterOptions {
+export interface RegisterOptions<Req = unknown> {
   /**
    * How the payload is read: 'map' (default when the request schema has fields): it must be a CBOR map
    * valid for the schema, else `{"rc": 3}`; 'ignore' (default for commands without request fields):
@@ -26,14 +25,14 @@ export interface RegisterOptions {
    */
   payload?: 'map' | 'ignore' | 'optional';
   /** Replaces the command's request schema (handlers that validate fields themselves, with group errors). */
-  request?: z.ZodType<unknown>;
+  request?: Schema<Req>;
 }
 
 interface Entry {
   cmd: CommandDef;
   handler: Handler<unknown, unknown>;
   payload: 'map' | 'ignore' | 'optional';
-  request: z.ZodType<unknown>;
+  request: Schema<unknown>;
 }
 
 export interface ServerOptions {
@@ -46,6 +45,11 @@ export interface ServerOptions {
    * Default: `legacyCodeFor` (Zephyr's per-group tables). Zephyr 3.4's fs group answers 1 for everything.
    */
   legacyOverrides?: Record<number, number | Record<number, number>>;
+  /**
+   * Requests waiting per link; more are dropped unanswered. Default 64: a bound on memory, above Zephyr's
+   * net buffer count (CONFIG_MCUMGR_TRANSPORT_NETBUF_COUNT), so that clients' windows are not cut short.
+   */
+  maxQueuedRequests?: number;
 }
 
 /** Raised when `handlePacket` meets a handler that answered with a Promise. */
@@ -74,17 +78,21 @@ export class SmpServer {
   readonly options: ServerOptions;
   /** While true, requests are dropped without an answer (the device is rebooting). */
   offline = false;
+  /** When set, the device stops answering at this `performance.now()` time even if its reboot timer runs late. */
+  goesDownAt: number | undefined;
 
   constructor(options: ServerOptions = {}) {
     this.options = options;
   }
 
+  private get maxQueued(): number {
+    return this.options.maxQueuedRequests ?? 64;
+  }
+
   /** Registers (or replaces) the handler of one command. */
-  register<Req, Rsp>(cmd: CommandDef<Req, Rsp>, handler: Handler<Req, Rsp>, options: RegisterOptions = {}): void {
-    const request = (options.request ?? cmd.request) as z.ZodType<unknown>;
-    const shape = (cmd.request as unknown as { shape?: Record<string, unknown> }).shape;
-    const hasFields = shape === undefined || Object.keys(shape).length > 0;
-    const payload = options.payload ?? (options.request || hasFields ? 'map' : 'ignore');
+  register<Req, Rsp, HandlerReq = Req>(cmd: CommandDef<Req, Rsp>, handler: Handler<HandlerReq, Rsp>, options: RegisterOptions<HandlerReq> = {}): void {
+    const request = (options.request ?? cmd.request) as Schema<unknown>;
+    const payload = options.payload ?? (options.request || hasFields(cmd.request) ? 'map' : 'ignore');
     this.handlers.set(key(cmd.group, cmd.id, cmd.op), {
       cmd: cmd as CommandDef,
       handler: handler as Handler<unknown, unknown>,
@@ -155,7 +163,7 @@ export class SmpServer {
   private *process(bytes: Uint8Array, link: object): Generator<Promise<unknown>, Uint8Array[], Settled> {
     const responses: Uint8Array[] = [];
     let pos = 0;
-    if (this.offline) return responses;
+    if (this.offline || (this.goesDownAt !== undefined && performance.now() >= this.goesDownAt)) return responses;
     if (this.options.maxRequestSize !== undefined && bytes.length > this.options.maxRequestSize) return responses;
     while (bytes.length - pos >= SMP_HEADER_SIZE) {
       const header = decodeHeader(bytes, pos);
@@ -227,9 +235,9 @@ export class SmpServer {
       if (entry.payload === 'optional') return { req: {} };
       return { error: 3 };
     }
-    const parsed = entry.request.safeParse(map);
-    if (!parsed.success) return entry.payload === 'optional' ? { req: {} } : { error: 3 };
-    return { req: parsed.data };
+    const parsed = check(entry.request, map);
+    if (!parsed.ok) return entry.payload === 'optional' ? { req: {} } : { error: 3 };
+    return { req: parsed.value };
   }
 
   private encodeResponse(req: SmpHeader, version: number, body: Record<string, unknown>): Uint8Array {
@@ -253,9 +261,14 @@ export class SmpServer {
   attach(transport: SmpTransport): () => void {
     this.transports.add(transport);
     let queue = Promise.resolve();
+    let queued = 0;
     let attached = true;
     transport.onPacket((packet) => {
+      // A peer sending faster than the device answers loses what does not fit, as a device out of buffers does.
+      if (queued >= this.maxQueued) return;
+      queued++;
       queue = queue.then(async () => {
+        queued--;
         if (!attached) return;
         let responses: Uint8Array[];
         try {

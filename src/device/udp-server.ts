@@ -11,6 +11,8 @@ export interface UdpServerOptions {
   wrap?: (peer: SmpTransport) => SmpTransport;
   /** A peer silent this long is forgotten (every CLI run comes from a new port). Default 10 minutes. */
   idleMs?: number;
+  /** Peers remembered at most; a new one makes the server forget the one heard from longest ago. Default 64. */
+  maxPeers?: number;
 }
 
 /** One client (address and port): its datagrams, and the answers sent back to it. */
@@ -66,16 +68,24 @@ export class UdpSmpServer {
     const addr = socket.address();
     const udp = new UdpSmpServer(socket, addr.address, addr.port);
     const idleMs = options.idleMs ?? 600_000;
+    const maxPeers = options.maxPeers ?? 64;
     socket.on('message', (msg, rinfo) => {
       const key = `${rinfo.address}:${rinfo.port}`;
       let peer = udp.peers.get(key);
-      if (!peer) {
+      if (peer) udp.peers.delete(key);
+      else {
+        // Zephyr answers each datagram to its source and keeps no table: forgetting a peer loses nothing.
+        const oldest = udp.peers.size >= maxPeers ? udp.peers.values().next().value : undefined;
+        if (oldest) void oldest.close();
         const created = new UdpPeer(socket, rinfo.address, rinfo.port);
-        udp.peers.set(key, created);
-        created.onClose(() => udp.peers.delete(key));
+        created.onClose(() => {
+          if (udp.peers.get(key) === created) udp.peers.delete(key);
+        });
         server.attach(options.wrap ? options.wrap(created) : created);
         peer = created;
       }
+      // Map order is the order peers were last heard from.
+      udp.peers.set(key, peer);
       peer.heardFrom(idleMs);
       peer.deliver(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength));
     });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as v from 'valibot';
 import { Op } from '../protocol/header.js';
 
 /**
@@ -13,9 +13,12 @@ export interface CommandDef<Req = unknown, Rsp = unknown> {
   /** `group.command`, e.g. `os.echo`. */
   name: string;
   summary: string;
-  request: z.ZodType<Req>;
-  response: z.ZodType<Rsp>;
+  request: Schema<Req>;
+  response: Schema<Rsp>;
 }
+
+/** A schema of one request or response (valibot: small and tree-shaken, see the README). */
+export type Schema<T> = v.GenericSchema<T>;
 
 export function command<Req, Rsp>(def: CommandDef<Req, Rsp>): CommandDef<Req, Rsp> {
   return def;
@@ -26,11 +29,27 @@ export type ResponseOf<C> = C extends CommandDef<unknown, infer Rsp> ? Rsp : nev
 
 /** CBOR field types as Zephyr's decoder checks them. */
 export const cbor = {
-  uint: () => z.number().int().nonnegative(),
-  int: () => z.number().int(),
-  tstr: () => z.string(),
-  bstr: () => z.custom<Uint8Array>((v) => v instanceof Uint8Array, { message: 'expected a byte string' }),
-  bool: () => z.boolean(),
+  uint: () => v.pipe(v.number(), v.integer(), v.minValue(0)),
+  int: () => v.pipe(v.number(), v.integer()),
+  tstr: () => v.string(),
+  bstr: () => v.custom<Uint8Array>((x) => x instanceof Uint8Array, 'expected a byte string'),
+  bool: () => v.boolean(),
 };
 
-export const empty = z.object({});
+export const empty = v.object({});
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; problem: string };
+
+/** Validates `input` against a schema: the value (unknown map keys dropped), or the first problem as "path: message". */
+export function check<T>(schema: Schema<T>, input: unknown): Checked<T> {
+  const r = v.safeParse(schema, input);
+  if (r.success) return { ok: true, value: r.output };
+  const issue = r.issues[0];
+  return { ok: false, problem: `${v.getDotPath(issue) || 'payload'}: ${issue.message}` };
+}
+
+/** True unless the schema is an object schema without fields (a command whose request carries nothing). */
+export function hasFields(schema: Schema<unknown>): boolean {
+  const entries = (schema as { entries?: Record<string, unknown> }).entries;
+  return entries === undefined || Object.keys(entries).length > 0;
+}

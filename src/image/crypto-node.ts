@@ -1,18 +1,17 @@
-// All node:crypto use of the image tooling lives here.
+// Signing and key generation with node:crypto (Node only; verification is in crypto-web.ts).
 import {
   createHash,
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
   sign as nodeSign,
-  verify as nodeVerify,
   constants,
   type KeyObject,
 } from 'node:crypto';
+import type { HashAlg, KeyType } from './crypto-web.js';
 import { ImageError } from './errors.js';
 
-export type HashAlg = 'sha256' | 'sha384' | 'sha512';
-export type KeyType = 'rsa-2048' | 'rsa-3072' | 'ecdsa-p256' | 'ecdsa-p384' | 'ed25519';
+export type { HashAlg, KeyType };
 
 export function digest(alg: HashAlg, data: Uint8Array): Uint8Array {
   return new Uint8Array(createHash(alg).update(data).digest());
@@ -58,22 +57,6 @@ export function loadKey(pem: string): LoadedKey {
   return { type: keyTypeOf(publicKey), publicKey, privateKey };
 }
 
-/** Load a public key from the bytes of a PUBKEY TLV (as imgtool encodes them). */
-export function loadPublicKeyDer(der: Uint8Array): LoadedKey {
-  const buf = Buffer.from(der);
-  let publicKey: KeyObject;
-  try {
-    publicKey = createPublicKey({ key: buf, format: 'der', type: 'spki' });
-  } catch {
-    try {
-      publicKey = createPublicKey({ key: buf, format: 'der', type: 'pkcs1' });
-    } catch (e) {
-      throw new ImageError('bad-key', `cannot read PUBKEY TLV: ${(e as Error).message}`);
-    }
-  }
-  return { type: keyTypeOf(publicKey), publicKey };
-}
-
 /** The public key bytes imgtool embeds/hashes: PKCS#1 RSAPublicKey DER for RSA, SubjectPublicKeyInfo DER otherwise. */
 export function publicKeyBytes(k: LoadedKey): Uint8Array {
   const der = k.type.startsWith('rsa')
@@ -107,24 +90,6 @@ export function signImage(k: LoadedKey, region: Uint8Array, imageDigest: Uint8Ar
       return new Uint8Array(nodeSign('sha384', region, k.privateKey));
     case 'ed25519':
       return new Uint8Array(nodeSign(null, imageDigest, k.privateKey));
-  }
-}
-
-export function verifySignature(k: LoadedKey, region: Uint8Array, imageDigest: Uint8Array, sig: Uint8Array): boolean {
-  try {
-    switch (k.type) {
-      case 'rsa-2048':
-      case 'rsa-3072':
-        return nodeVerify('sha256', region, rsaOpts(k.publicKey), sig);
-      case 'ecdsa-p256':
-        return nodeVerify('sha256', region, k.publicKey, sig);
-      case 'ecdsa-p384':
-        return nodeVerify('sha384', region, k.publicKey, sig);
-      case 'ed25519':
-        return nodeVerify(null, imageDigest, k.publicKey, sig);
-    }
-  } catch {
-    return false;
   }
 }
 

@@ -2,6 +2,8 @@ import { ImageError, hex } from './errors.js';
 import { parseHeader, IMAGE_MAGIC, IMAGE_HEADER_SIZE, type ImageHeader } from './header.js';
 import { parseTlvArea, TLV_TYPES, type Tlv, type TlvArea } from './tlv.js';
 
+export { toHex } from '../protocol/hex.js';
+
 export interface McubootImage {
   header: ImageHeader;
   /** Protected TLV area, if `protectTlvSize != 0`. */
@@ -83,10 +85,4 @@ export function isMcubootImage(bytes: Uint8Array): boolean {
 /** First TLV of a type, or undefined. */
 export function findTlv(img: McubootImage, type: number): Tlv | undefined {
   return img.tlvs.find((t) => t.type === type);
-}
-
-export function toHex(b: Uint8Array): string {
-  let s = "";
-  for (const x of b) s += x.toString(16).padStart(2, "0");
-  return s;
 }

@@ -1,3 +1,4 @@
+// Image parsing and verification: browser-safe (no Node API). Signing, key generation and DFU zips are in node.ts.
 export { ImageError, type ImageErrorCode } from './errors.js';
 export {
   IMAGE_MAGIC,
@@ -27,8 +28,6 @@ export {
 } from './tlv.js';
 export { parseImage, isMcubootImage, findTlv, toHex, type McubootImage } from './image.js';
 export { verifyImage, assertImageValid, type VerifyOptions, type VerifyResult } from './verify.js';
-export { createImage, type CreateImageOptions, type CustomTlv } from './sign.js';
-export { generateKey, publicKeyPem, type KeyType } from './crypto-node.js';
+export { importPemKey, importPublicKeyDer, type KeyType, type VerifyKey } from './crypto-web.js';
 export { BOOT_MAGIC, bootMagic, trailerOffsets, trailerSize, parseTrailer, encodeTrailerByte, type Trailer, type MagicState, type FlagState } from './trailer.js';
 export { ihexToBinary, binaryToIhex, IhexError, type IhexResult } from './ihex.js';
-export { readZip, readDfuPackage, type ZipEntry, type DfuPackage, type PackageImage } from './package.js';

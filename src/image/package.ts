@@ -1,5 +1,5 @@
 // Reading Zephyr's dfu_application.zip (manifest.json + signed images; image_index says which image each file is).
-import { inflateRawSync } from 'node:zlib';
+import { crc32, inflateRawSync } from 'node:zlib';
 import { ImageError } from './errors.js';
 import { parseImage, type McubootImage } from './image.js';
 
@@ -8,8 +8,17 @@ export interface ZipEntry {
   data: Uint8Array;
 }
 
-/** Minimal ZIP reader (stored and deflate entries, via the central directory). */
-export function readZip(bytes: Uint8Array): ZipEntry[] {
+/** Largest entry a DFU package may inflate to, and all its entries together (images are a few MiB at most). */
+export const ZIP_LIMITS = { entryBytes: 64 * 1024 * 1024, totalBytes: 128 * 1024 * 1024 };
+
+const ZIP64_LOCATOR = 0x07064b50;
+const MAX_32 = 0xffffffff;
+
+/**
+ * Minimal ZIP reader (stored and deflate entries, via the central directory). Untrusted input: each entry inflates
+ * to at most its declared size, within ZIP_LIMITS, and must match its CRC-32; ZIP64 archives are refused.
+ */
+export function readZip(bytes: Uint8Array, limits = ZIP_LIMITS): ZipEntry[] {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let eocd = -1;
   for (let i = bytes.length - 22; i >= Math.max(0, bytes.length - 22 - 0xffff); i--) {
@@ -21,29 +30,59 @@ export function readZip(bytes: Uint8Array): ZipEntry[] {
   if (eocd < 0) throw new ImageError('truncated', 'not a ZIP file: end of central directory not found');
   const count = dv.getUint16(eocd + 10, true);
   let p = dv.getUint32(eocd + 16, true);
+  if ((eocd >= 20 && dv.getUint32(eocd - 20, true) === ZIP64_LOCATOR) || count === 0xffff || p === MAX_32) {
+    throw new ImageError('bad-option', 'ZIP64 archives are not supported (a DFU package is far smaller than 4 GiB)');
+  }
   const dec = new TextDecoder();
-  const out: ZipEntry[] = [];
+  const entries: { name: string; method: number; crc: number; csize: number; size: number; local: number }[] = [];
   for (let n = 0; n < count; n++) {
     if (p + 46 > bytes.length || dv.getUint32(p, true) !== 0x02014b50) throw new ImageError('truncated', 'ZIP central directory is damaged');
-    const method = dv.getUint16(p + 10, true);
-    const csize = dv.getUint32(p + 20, true);
     const nameLen = dv.getUint16(p + 28, true);
-    const extraLen = dv.getUint16(p + 30, true);
-    const commentLen = dv.getUint16(p + 32, true);
-    const local = dv.getUint32(p + 42, true);
-    const name = dec.decode(bytes.subarray(p + 46, p + 46 + nameLen));
-    p += 46 + nameLen + extraLen + commentLen;
+    const entry = {
+      name: dec.decode(bytes.subarray(p + 46, p + 46 + nameLen)),
+      method: dv.getUint16(p + 10, true),
+      crc: dv.getUint32(p + 16, true),
+      csize: dv.getUint32(p + 20, true),
+      size: dv.getUint32(p + 24, true),
+      local: dv.getUint32(p + 42, true),
+    };
+    p += 46 + nameLen + dv.getUint16(p + 30, true) + dv.getUint16(p + 32, true);
+    if (entry.csize === MAX_32 || entry.size === MAX_32 || entry.local === MAX_32) {
+      throw new ImageError('bad-option', `ZIP entry ${entry.name} uses ZIP64 sizes, which are not supported`);
+    }
+    if (entry.size > limits.entryBytes) {
+      throw new ImageError('too-large', `ZIP entry ${entry.name} declares ${entry.size} bytes, more than the ${limits.entryBytes} a DFU package entry may hold`);
+    }
+    entries.push(entry);
+  }
+  // Checked before anything is inflated; each entry then inflates to its declared size at most.
+  if (entries.reduce((sum, e) => sum + e.size, 0) > limits.totalBytes) throw new ImageError('too-large', `ZIP entries declare more than ${limits.totalBytes} bytes in all`);
+  const out: ZipEntry[] = [];
+  for (const { name, method, crc, csize, size, local } of entries) {
     if (local + 30 > bytes.length || dv.getUint32(local, true) !== 0x04034b50) throw new ImageError('truncated', `ZIP entry ${name}: bad local header`);
     const start = local + 30 + dv.getUint16(local + 26, true) + dv.getUint16(local + 28, true);
     if (start + csize > bytes.length) throw new ImageError('truncated', `ZIP entry ${name} is truncated`);
     const raw = bytes.subarray(start, start + csize);
     let data: Uint8Array;
     if (method === 0) data = raw.slice();
-    else if (method === 8) data = new Uint8Array(inflateRawSync(raw));
+    else if (method === 8) data = inflateAtMost(raw, size, name);
     else throw new ImageError('bad-option', `ZIP entry ${name} uses unsupported compression method ${method}`);
+    if (data.length !== size) throw new ImageError('truncated', `ZIP entry ${name} holds ${data.length} bytes, not the ${size} its directory declares`);
+    if (crc32(data) !== crc) throw new ImageError('hash-mismatch', `ZIP entry ${name} is damaged (CRC-32 mismatch)`);
     if (!name.endsWith('/')) out.push({ name, data });
   }
   return out;
+}
+
+/** Inflates at most `size` bytes: a deflate stream that would grow past its declared size is refused, not expanded. */
+function inflateAtMost(raw: Uint8Array, size: number, name: string): Uint8Array {
+  try {
+    // One byte more than declared, so that a stream longer than declared is caught by the size check.
+    return new Uint8Array(inflateRawSync(raw, { maxOutputLength: size + 1 }));
+  } catch (err) {
+    const tooLarge = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
+    throw new ImageError(tooLarge ? 'too-large' : 'truncated', tooLarge ? `ZIP entry ${name} inflates to more than the ${size} bytes it declares` : `ZIP entry ${name} is damaged: ${(err as Error).message}`);
+  }
 }
 
 export interface PackageImage {

@@ -1,7 +1,7 @@
 import { ImageError } from './errors.js';
 import { parseImage, type McubootImage } from './image.js';
 import { TLV_TYPES, type Tlv } from './tlv.js';
-import { digest, loadKey, loadPublicKeyDer, publicKeyBytes, verifySignature, type KeyType, type LoadedKey } from './crypto-node.js';
+import { digest, importPemKey, importPublicKeyDer, verifySignature, type HashAlg, type KeyType, type VerifyKey } from './crypto-web.js';
 
 export interface VerifyOptions {
   /** PEM key (private or public). Without it, only the hash is checked (and an embedded PUBKEY is used if present). */
@@ -38,12 +38,15 @@ function eq(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-/** Verify hash, and signature when a key is given (or a PUBKEY TLV is embedded). Never throws for image problems. */
-export function verifyImage(bytes: Uint8Array, opts: VerifyOptions = {}): VerifyResult {
+/**
+ * Verify hash, and signature when a key is given (or a PUBKEY TLV is embedded). Never rejects for image problems.
+ * Runs in browsers too (WebCrypto).
+ */
+export async function verifyImage(bytes: Uint8Array, opts: VerifyOptions = {}): Promise<VerifyResult> {
   const r: VerifyResult = { ok: false, hashOk: false, signatureChecked: false, signatureOk: false };
-  let key: LoadedKey | undefined;
+  let key: VerifyKey | undefined;
   try {
-    if (opts.key !== undefined) key = loadKey(opts.key);
+    if (opts.key !== undefined) key = await importPemKey(opts.key);
     const img = parseImage(bytes);
     r.image = img;
     const region = bytes.subarray(0, img.signedSize);
@@ -52,23 +55,23 @@ export function verifyImage(bytes: Uint8Array, opts: VerifyOptions = {}): Verify
     if (!img.hash || !img.hashAlgorithm) {
       throw new ImageError('no-hash', 'image has no SHA256/SHA384/SHA512 TLV');
     }
-    const computed = digest(img.hashAlgorithm, region);
+    const computed = await digest(img.hashAlgorithm, region);
     r.computedHash = computed;
     r.hashOk = eq(computed, img.hash);
     if (!r.hashOk) throw new ImageError('hash-mismatch', 'image has an invalid hash: computed digest differs from the hash TLV');
 
     const keyHashTlv = img.unprotectedArea.tlvs.find((t) => t.type === TLV_TYPES.KEYHASH);
     const pubKeyTlv = img.unprotectedArea.tlvs.find((t) => t.type === TLV_TYPES.PUBKEY);
-    if (!key && pubKeyTlv) key = loadPublicKeyDer(pubKeyTlv.value);
+    if (!key && pubKeyTlv) key = await importPublicKeyDer(pubKeyTlv.value);
     if (key) {
       if (!sigTlv) throw new ImageError('no-signature', 'no signature found: the image is not signed');
-      r.keyMatch = matchKey(key, img.hashAlgorithm, keyHashTlv, pubKeyTlv);
+      r.keyMatch = await matchKey(key, img.hashAlgorithm, keyHashTlv, pubKeyTlv);
       if (r.keyMatch === false || sigTlv.type !== SIG_TLV[key.type]) {
         r.keyMatch = false;
         throw new ImageError('wrong-key', `no signature found for the given ${key.type} key (image has ${sigTlv.name} signature)`);
       }
       r.signatureChecked = true;
-      r.signatureOk = verifySignature(key, region, computed, sigTlv.value);
+      r.signatureOk = await verifySignature(key, region, computed, sigTlv.value);
       if (!r.signatureOk) throw new ImageError('signature-mismatch', `${sigTlv.name} signature does not verify with the ${key.type} key`);
     }
     r.ok = true;
@@ -79,19 +82,19 @@ export function verifyImage(bytes: Uint8Array, opts: VerifyOptions = {}): Verify
   return r;
 }
 
-function matchKey(key: LoadedKey, alg: 'sha256' | 'sha384' | 'sha512', keyHash?: Tlv, pubKey?: Tlv): boolean | undefined {
-  const pub = publicKeyBytes(key);
+async function matchKey(key: VerifyKey, alg: HashAlg, keyHash?: Tlv, pubKey?: Tlv): Promise<boolean | undefined> {
+  const pub = key.publicKeyBytes;
   if (pubKey) return eq(pubKey.value, pub);
   if (keyHash) {
     // imgtool hashes the key with SHA-256; MCUboot with the image hash algorithm. Accept either.
-    return eq(keyHash.value, digest('sha256', pub)) || eq(keyHash.value, digest(alg, pub));
+    return eq(keyHash.value, await digest('sha256', pub)) || eq(keyHash.value, await digest(alg, pub));
   }
   return undefined;
 }
 
-/** Like verifyImage but throws the ImageError on failure. */
-export function assertImageValid(bytes: Uint8Array, opts: VerifyOptions = {}): VerifyResult {
-  const r = verifyImage(bytes, opts);
+/** Like verifyImage but rejects with the ImageError on failure. */
+export async function assertImageValid(bytes: Uint8Array, opts: VerifyOptions = {}): Promise<VerifyResult> {
+  const r = await verifyImage(bytes, opts);
   if (r.error) throw r.error;
   return r;
 }

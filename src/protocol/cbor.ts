@@ -66,6 +66,9 @@ function checkStructure(bytes: Uint8Array, maxDepth: number): void {
   let items = 0;
   while (!tokenizer.done()) {
     const token = tokenizer.next();
+    if ((token.type === Type.uint || token.type === Type.negint) && typeof token.value === 'bigint') {
+      throw new SmpCborError(`CBOR integer ${token.value} is beyond ±2^53, where numbers stop being exact`);
+    }
     if (token.type === Type.break) {
       if (remaining.length === 0 || remaining[remaining.length - 1] !== Infinity) {
         throw new SmpCborError('unexpected CBOR break');
@@ -97,7 +100,7 @@ function checkStructure(bytes: Uint8Array, maxDepth: number): void {
 
 /**
  * Decodes one CBOR item from untrusted bytes. Maps become plain objects with text keys,
- * byte strings `Uint8Array`, integers beyond 2^53 `bigint`. Every failure is an SmpCborError.
+ * byte strings `Uint8Array`; integers beyond ±2^53 are refused. Every failure is an SmpCborError.
  */
 export function decodeCbor(bytes: Uint8Array, limits: CborLimits = {}): unknown {
   const { maxDepth, maxBytes, rejectDuplicateKeys } = { ...DEFAULT_LIMITS, ...limits };

@@ -18,6 +18,11 @@ export class SmpShapeError extends SmpError {
   override name = 'SmpShapeError';
 }
 
+/** A request that no SMP packet can carry (its payload exceeds the header's 16-bit length field). */
+export class SmpRequestTooLargeError extends SmpError {
+  override name = 'SmpRequestTooLargeError';
+}
+
 /** No response came within the timeout, after all tries. */
 export class SmpTimeoutError extends SmpError {
   override name = 'SmpTimeoutError';

@@ -8,6 +8,8 @@
  * if the device was built with `CONFIG_MCUMGR_TRANSPORT_BT_REASSEMBLY`.
  */
 
+import { SMP_HEADER_SIZE } from '../protocol/header.js';
+
 /** SMP GATT service UUID (lower case, as Web Bluetooth and noble expect in their own forms). */
 export const SMP_SERVICE_UUID = '8d53dc1d-1db7-4cd3-868b-8a527460aa84';
 /** SMP characteristic UUID. */
@@ -19,9 +21,7 @@ export const SMP_CHARACTERISTIC_UUID_NOBLE = SMP_CHARACTERISTIC_UUID.replace(/-/
 /** ATT_MTU every LE link starts with before an MTU exchange. */
 export const DEFAULT_ATT_MTU = 23;
 /** Largest possible SMP packet: 8-byte header + 0xffff payload bytes. */
-export const MAX_SMP_PACKET = 8 + 0xffff;
-
-const SMP_HEADER_SIZE = 8;
+export const MAX_SMP_PACKET = SMP_HEADER_SIZE + 0xffff;
 
 /**
  * What the BLE transport needs from one connected SMP characteristic. Adapters:

@@ -18,7 +18,8 @@ export interface NoblePeripheral {
   id: string;
   address?: string;
   mtu?: number | null;
-  advertisement: { localName?: string };
+  rssi?: number;
+  advertisement: { localName?: string; serviceUuids?: string[] };
   connectAsync(): Promise<void>;
   disconnectAsync(): Promise<void>;
   once(event: 'disconnect', cb: (reason?: unknown) => void): void;
@@ -193,4 +194,38 @@ export async function connectNoble(options: NobleConnectOptions): Promise<BleTra
     disconnect: () => peripheral.disconnectAsync(),
   };
   return BleTransport.open(characteristic, options);
+}
+
+export interface AdvertisedDevice {
+  /** noble's id (the address without colons on Linux, a UUID on macOS). */
+  id: string;
+  address?: string;
+  name?: string;
+  rssi?: number;
+}
+
+/**
+ * Scans for `durationMs` and returns the devices whose advertising lists the SMP service UUID (smp_svr puts it in
+ * its advertising data), each once, strongest signal first.
+ */
+export async function scanSmpDevices(options: { hciDevice?: number; durationMs: number; timeoutMs?: number }): Promise<AdvertisedDevice[]> {
+  const noble = await loadNoble(options.hciDevice);
+  await poweredOn(noble, options.timeoutMs ?? 10_000);
+  const found = new Map<string, AdvertisedDevice>();
+  const onDiscover = (p: NoblePeripheral): void => {
+    if (!(p.advertisement.serviceUuids ?? []).some((u) => normalizeAddress(u) === SMP_SERVICE_UUID_NOBLE)) return;
+    const name = p.advertisement.localName ?? found.get(p.id)?.name;
+    found.set(p.id, { id: p.id, ...(p.address ? { address: p.address } : {}), ...(name ? { name } : {}), ...(p.rssi !== undefined ? { rssi: p.rssi } : {}) });
+  };
+  noble.on('discover', onDiscover);
+  try {
+    await noble.startScanningAsync([], true).catch((err: Error) => {
+      throw new TransportError(`BLE scan failed: ${err.message}`, { cause: err });
+    });
+    await new Promise((resolve) => setTimeout(resolve, options.durationMs));
+  } finally {
+    noble.removeListener('discover', onDiscover);
+    await noble.stopScanningAsync().catch(() => undefined);
+  }
+  return [...found.values()].sort((a, b) => (b.rssi ?? -999) - (a.rssi ?? -999));
 }

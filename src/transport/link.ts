@@ -42,6 +42,14 @@ export const LINK_PROFILES: Record<string, LinkProfile> = {
     name: 'uart-1M', description: 'UART at 1 Mbaud (100 000 bytes/s), SMP console framing',
     bytesPerSecond: 100_000, wireBytes: serialWireBytes, mtu: 1024, latencyMs: 1, framingOverhead: 4,
   },
+  'uart-115200-raw': {
+    name: 'uart-115200-raw', description: 'UART at 115200 baud, raw SMP packets (Zephyr CONFIG_MCUMGR_TRANSPORT_RAW_UART)',
+    bytesPerSecond: 11_520, wireBytes: (size) => size, mtu: 1024, latencyMs: 1, framingOverhead: 0,
+  },
+  'uart-1M-raw': {
+    name: 'uart-1M-raw', description: 'UART at 1 Mbaud, raw SMP packets (Zephyr CONFIG_MCUMGR_TRANSPORT_RAW_UART)',
+    bytesPerSecond: 100_000, wireBytes: (size) => size, mtu: 1024, latencyMs: 1, framingOverhead: 0,
+  },
   'udp-20ms': {
     name: 'udp-20ms', description: 'UDP over a 20 ms round-trip network at 10 Mbit/s (IP fragments above 1472 bytes)',
     bytesPerSecond: 1_250_000, wireBytes: (size) => size + 42 * Math.ceil((size + 8) / 1480), mtu: 2048, latencyMs: 10, jitterMs: 2,

@@ -3,6 +3,7 @@
  *
  * Pure module: Uint8Array only, no Node APIs, usable in browsers.
  */
+import { SMP_HEADER_SIZE } from '../protocol/header.js';
 import { TransportError } from './transport.js';
 
 // ---------------------------------------------------------------------------
@@ -235,6 +236,11 @@ export interface SerialFrameDecoderOptions {
   maxPacket?: number;
   /** Longest line kept while waiting for '\n'; longer lines are discarded. Default 8192. */
   maxLineLength?: number;
+  /**
+   * Decode each frame's base64 on its own, as Zephyr's shell transport does (serial_util.c,
+   * mcumgr_serial_process_frag): a frame whose text is not whole base64 quads drops the packet. Default false.
+   */
+  framesDecodedAlone?: boolean;
   /** Called for every dropped frame or packet. Never thrown. */
   onError?: (err: FramingError) => void;
 }
@@ -243,14 +249,15 @@ export interface SerialFrameDecoderOptions {
  * Streaming decoder for SMP serial framing. Feed it any chunks of the byte stream; it returns
  * completed SMP packets (CRC checked and stripped). Non-SMP lines (console/log text) and '\r' are ignored.
  *
- * Leniency beyond Zephyr: base64 text split at a non-multiple of 4 characters across lines is
- * carried over to the next line instead of being rejected, and the SMP marker may be preceded on
+ * Leniency beyond Zephyr (unless `framesDecodedAlone`): base64 text split at a non-multiple of 4 characters
+ * across lines is carried over to the next line instead of being rejected. The SMP marker may be preceded on
  * the same line by other text (an unterminated log line).
  */
 export class SerialFrameDecoder {
   readonly maxPacket: number;
   readonly maxLineLength: number;
   private readonly onError: ((err: FramingError) => void) | undefined;
+  private readonly framesDecodedAlone: boolean;
 
   private line = new ByteBuf(256);
   private discardingLine = false;
@@ -265,6 +272,7 @@ export class SerialFrameDecoder {
     this.maxPacket = options.maxPacket ?? SERIAL_MAX_PACKET;
     this.maxLineLength = options.maxLineLength ?? 8192;
     this.onError = options.onError;
+    this.framesDecodedAlone = options.framesDecodedAlone ?? false;
   }
 
   /** Bytes currently held (partial line + partial packet); bounded by maxLineLength + maxPacket + 8. */
@@ -363,6 +371,10 @@ export class SerialFrameDecoder {
   }
 
   private decodeText(line: Uint8Array, s: number, e: number, out: Uint8Array[]): void {
+    if (this.framesDecodedAlone && (e - s) % 4 !== 0) {
+      this.dropPacket('bad-base64', `a frame of ${e - s} base64 characters (not whole quads) cannot be decoded on its own`);
+      return;
+    }
     // Validate characters; '=' only at the very end.
     let padAt = -1;
     for (let i = s; i < e; i++) {
@@ -458,8 +470,6 @@ export class SerialFrameDecoder {
 
 // ---------------------------------------------------------------------------
 // Raw (unframed) decoder
-
-export const SMP_HEADER_SIZE = 8;
 
 export interface RawPacketDecoderOptions {
   /** Largest SMP packet (header + payload) accepted. Default 65535 + 8. */

@@ -9,6 +9,9 @@ export { StreamSerialTransport, type ByteChannel, type SerialFramingOptions } fr
 export interface SerialTransportOptions extends SerialFramingOptions {
   path: string;
   baudRate?: number;
+  /** DTR and RTS once the port is open (default: as the system opens it, usually both on). */
+  dtr?: boolean;
+  rts?: boolean;
 }
 
 function notFound(path: string): TransportError {
@@ -64,6 +67,15 @@ export class SerialTransport extends StreamSerialTransport {
         else reject(new TransportError(`Cannot open serial port ${path}: ${msg}`));
       });
     });
+    if (options.dtr !== undefined || options.rts !== undefined) {
+      const lines = { ...(options.dtr !== undefined ? { dtr: options.dtr } : {}), ...(options.rts !== undefined ? { rts: options.rts } : {}) };
+      await new Promise<void>((resolve, reject) =>
+        port.set(lines, (err) => (err ? reject(new TransportError(`Cannot set DTR/RTS on ${path}: ${err.message}`)) : resolve())),
+      ).catch(async (err: unknown) => {
+        await new Promise<void>((r) => port.close(() => r()));
+        throw err;
+      });
+    }
     return new SerialTransport(port, options);
   }
 

@@ -13,6 +13,11 @@ export interface SerialFramingOptions {
   mtu?: number;
   /** Raw UART mode: no base64/CRC framing, packets delimited by the SMP header. Default false. */
   raw?: boolean;
+  /**
+   * Raw mode: the device's input timeout, which a resend waits out (Zephyr's raw UART transport and MCUboot's
+   * CONFIG_BOOT_SERIAL_RAW_PROTOCOL_INPUT_TIMEOUT_MS; default 3000).
+   */
+  inputTimeoutMs?: number;
   /** Longest serial line, marker and '\n' included. Default 127. */
   lineLength?: number;
   /** Largest SMP packet accepted from the peer. Default 65533. */
@@ -21,6 +26,8 @@ export interface SerialFramingOptions {
   interFrameDelayMs?: number;
   /** Called for every dropped incoming frame (bad CRC, bad base64 ...). */
   onFramingError?: (err: FramingError) => void;
+  /** Decode each incoming frame's base64 on its own, as a Zephyr device does (see SerialFrameDecoder). */
+  framesDecodedAlone?: boolean;
 }
 
 /** Any byte channel: either `{write, onData, onClose?, close?}` or a Node-stream-like `{write, on('data')}`. */
@@ -40,6 +47,9 @@ export type ByteChannel =
       destroy?(): unknown;
     };
 
+/** Silence after which a partial raw packet is thrown away. */
+const RAW_STALE_MS = 500;
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** SMP over any byte stream using serial framing (or raw mode). */
@@ -48,6 +58,7 @@ export class StreamSerialTransport implements SmpTransport {
   /** The frame's length and CRC (none in raw mode). */
   readonly framingOverhead: number;
   readonly raw: boolean;
+  readonly resendQuietMs: number;
   readonly lineLength: number;
   private readonly interFrameDelayMs: number;
   private readonly decoder: SerialFrameDecoder | RawPacketDecoder;
@@ -55,6 +66,7 @@ export class StreamSerialTransport implements SmpTransport {
   private closeListeners: ((error?: Error) => void)[] = [];
   private closed = false;
   private sendChain: Promise<void> = Promise.resolve();
+  private lastReceiveAt = 0;
 
   constructor(
     private readonly channel: ByteChannel,
@@ -63,6 +75,7 @@ export class StreamSerialTransport implements SmpTransport {
     this.mtu = options.mtu ?? 512;
     this.raw = options.raw ?? false;
     this.framingOverhead = this.raw ? 0 : 4;
+    this.resendQuietMs = this.raw ? (options.inputTimeoutMs ?? 3000) : 0;
     this.lineLength = options.lineLength ?? 127;
     this.interFrameDelayMs = options.interFrameDelayMs ?? 0;
     const maxPacket = options.maxReceivePacket ?? SERIAL_MAX_PACKET;
@@ -72,6 +85,7 @@ export class StreamSerialTransport implements SmpTransport {
       : new SerialFrameDecoder({
           maxPacket,
           maxLineLength: Math.max(8192, this.lineLength * 2),
+          framesDecodedAlone: options.framesDecodedAlone ?? false,
           ...(onError ? { onError } : {}),
         });
     const onData = (bytes: Uint8Array) => this.receive(bytes);
@@ -88,6 +102,11 @@ export class StreamSerialTransport implements SmpTransport {
   /** Feeds bytes from the link (exposed for adapters). */
   receive(bytes: Uint8Array): void {
     if (this.closed) return;
+    const now = performance.now();
+    // Raw packets carry no start marker: a partial packet (garbage read as a header) that the line left alone for
+    // a while is dropped, so the next packet is read from its first byte. A device writes each packet at once.
+    if (this.raw && now - this.lastReceiveAt > RAW_STALE_MS) this.decoder.reset();
+    this.lastReceiveAt = now;
     const packets = this.decoder.push(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
     for (const p of packets) for (const l of this.packetListeners) l(p);
   }

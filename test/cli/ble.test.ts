@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { VirtualDevice } from '../../src/device/device.js';
-import { createImage, parseImage } from '../../src/image/index.js';
+import { createImage, parseImage } from '../../src/image/node.js';
 import { useNobleModule } from '../../src/transport/ble-noble.js';
 import { tempDir } from '../device/helpers.js';
 import { FakeNoble, FakePeripheral } from './fake-noble.js';
@@ -111,10 +111,42 @@ describe('mcumgr --conntype ble through noble', () => {
       expect(up.stdout).toBe('Done\n');
       expect(up.stderr).toMatch(/^The link was lost \(BLE peer disconnected[^\n]*\); reconnecting to resume the upload\nResuming the upload at offset [1-9]\d* /);
       expect(flaky.connects).toBe(2);
+      // --jsonl: the same story as events, the reconnect among them and the result last.
+      const device3 = await VirtualDevice.create({ stateDir: tempDir() });
+      const flaky3 = new FakePeripheral({ address: 'C0:FF:EE:00:00:04', localName: 'flaky3', device: device3, attMtu: 185, dropFirstLinkAfterNotifications: 12 });
+      useNobleModule(new FakeNoble([flaky3]));
+      try {
+        const jsonl = await mcumgr('--conntype', 'ble', '--connstring', 'peer_name=flaky3', '--jsonl', 'image', 'upload', file);
+        expect(jsonl).toMatchObject({ code: 0, stderr: '' });
+        const events = jsonl.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string });
+        expect(events.map((e) => e.event).filter((e) => e !== 'progress' && e !== 'retry')).toEqual(['start', 'reconnect', 'resume', 'result']);
+        expect(events.find((e) => e.event === 'reconnect')).toMatchObject({ operation: 'upload', reason: expect.stringMatching(/BLE peer disconnected/) });
+      } finally {
+        await device3.close();
+        useNobleModule(new FakeNoble([flaky]));
+      }
       const doc = JSON.parse((await mcumgr('--conntype', 'ble', '--connstring', 'peer_name=flaky', '--json', 'image', 'list')).stdout) as { images: { slot: number; hash: string }[] };
       expect(doc.images.find((i) => i.slot === 1)?.hash).toBe(hex(parseImage(bytes).hash!));
     } finally {
       await device2.close();
     }
+  });
+
+  it('ble scan lists the devices advertising the SMP service, strongest first; not the others', async () => {
+    const far = new FakePeripheral({ address: 'C0:FF:EE:00:00:03', localName: 'smp-far', device, rssi: -88 });
+    useNobleModule(new FakeNoble([bystander, far, noSmp, target]));
+    const r = await mcumgr('ble', 'scan', '--duration', '0.5');
+    expect(r).toEqual({ code: 0, stderr: '', stdout: 'c0:ff:ee:00:00:01  -60 dBm  smp-sim\nc0:ff:ee:00:00:03  -88 dBm  smp-far\n' });
+    const doc = JSON.parse((await mcumgr('--json', 'ble', 'scan', '--duration', '0.5')).stdout) as { devices: unknown[] };
+    expect(doc.devices).toEqual([
+      { id: 'c0ffee000001', address: 'c0:ff:ee:00:00:01', name: 'smp-sim', rssi: -60 },
+      { id: 'c0ffee000003', address: 'c0:ff:ee:00:00:03', name: 'smp-far', rssi: -88 },
+    ]);
+    useNobleModule(new FakeNoble([bystander]));
+    expect(await mcumgr('ble', 'scan', '--duration', '0.2')).toEqual({ code: 0, stderr: '', stdout: 'No device advertising the SMP service found in 0.2 s\n' });
+    useNobleModule(new FakeNoble([target], 'unsupported'));
+    const noAdapter = await mcumgr('ble', 'scan', '--duration', '0.2');
+    expect(noAdapter.code).toBe(3);
+    expect(noAdapter.stderr).toMatch(/no Bluetooth LE adapter found/);
   });
 });

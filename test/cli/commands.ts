@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createImage, parseImage } from '../../src/image/index.js';
+import { createImage, parseImage } from '../../src/image/node.js';
 import { hex, run, Simulator, tempDir, type ListedSlot, type RunResult } from './helpers.js';
 
 const IMAGE_LIST = /^Images:\n( image=\d+ slot=\d+\n    version: \S+\n    bootable: (true|false)\n    flags: ((active|confirmed|pending|permanent)( |(?=\n)))*\n    hash: ([0-9a-f]{64}|Unavailable)\n)+Split status: \S+ \(\d+\)\n$/;
@@ -109,7 +109,7 @@ export function describeEveryCommand(link: 'udp' | 'pty'): void {
         { args: ['--json', 'mpstat'], check: (r) => jsonDeviceError(r, 8, 'MGMT_ERR_ENOTSUP'), udpOnly: true },
       ]);
       await reset(['reset'], (r) => ok(r, 'Done\n'));
-      await reset(['--json', 'reset', '-f'], (r) => expect(doc(r)).toEqual({ ok: true }));
+      await reset(['--json', 'reset', '-f'], (r) => expect(doc(r)).toEqual({ ok: true, waited: true }));
     });
 
     it('datetime: get, set VALUE, now and set with the local zone offset', async () => {
@@ -198,6 +198,13 @@ export function describeEveryCommand(link: 'udp' | 'pty'): void {
         { args: ['fs', 'stat', remote], check: (r) => ok(r, `${remote}: 3000 bytes\n`) },
         { args: ['--json', 'fs', 'stat', remote], check: (r) => expect(doc(r)).toEqual({ name: remote, len: 3000 }), udpOnly: true },
         { args: ['fs', 'hash', remote], check: (r) => ok(r, `type: crc32\noff: 0\nlen: 3000\noutput: ${crc32(data).toString(16).padStart(8, '0')}\n`) },
+        { args: ['fs', 'hashtypes'], check: (r) => ok(r, 'crc32: 4 bytes, number\nsha256: 32 bytes, byte string\n') },
+        {
+          args: ['--json', 'fs', 'hashtypes'],
+          check: (r) => expect(doc(r)).toEqual({ types: { crc32: { format: 0, size: 4 }, sha256: { format: 1, size: 32 } } }),
+          udpOnly: true,
+        },
+        { args: ['fs', 'close'], check: (r) => ok(r, 'Done\n') },
         {
           args: ['--json', 'fs', 'hash', remote, '-t', 'sha256'],
           check: (r) => expect(doc(r)).toMatchObject({ name: remote, type: 'sha256', len: 3000, output: createHash('sha256').update(data).digest('hex') }),
@@ -222,6 +229,19 @@ export function describeEveryCommand(link: 'udp' | 'pty'): void {
         },
         { args: ['enum'], check: (r) => ok(r, /^Groups:\n    0 os mgmt \(9 handlers\)\n    1 img mgmt \(7 handlers\)\n[\s\S]*   10 enum mgmt \(4 handlers\)\n   63 zephyr basic mgmt \(1 handlers\)\n$/) },
         { args: ['--json', 'enum'], check: (r) => expect(doc<{ groups: unknown[] }>(r).groups).toContainEqual({ group: 8, name: 'fs mgmt', handlers: 5 }), udpOnly: true },
+      ]);
+    });
+
+    it('storage erase removes the files and settings', async () => {
+      const local = join(dir, 'gone.txt');
+      writeFileSync(local, 'soon gone');
+      ok(await cli(['fs', 'upload', local, '/lfs/gone.txt']), /Done\n$/);
+      ok(await cli(['settings', 'write', 'cli/gone', 'x']), 'Done\n');
+      ok(await cli(['storage', 'erase']), 'Done\n');
+      await steps([
+        { args: ['fs', 'stat', '/lfs/gone.txt'], check: (r) => expect(r.code).toBe(2) },
+        { args: ['settings', 'read', 'cli/gone'], check: (r) => deviceError(r, 3, 'SETTINGS_MGMT_ERR_KEY_NOT_FOUND (3): no such setting') },
+        { args: ['--json', 'storage', 'erase'], check: (r) => expect(doc(r)).toEqual({ ok: true }), udpOnly: true },
       ]);
     });
 

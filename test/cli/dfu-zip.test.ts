@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createImage, formatVersion, parseImage } from '../../src/image/index.js';
+import { createImage, formatVersion, parseImage } from '../../src/image/node.js';
 import { makeZip } from '../helpers/zip.js';
 import { hex, run, Simulator, tempDir, type ListedSlot } from './helpers.js';
 
@@ -111,9 +111,27 @@ describe('image upload of a dfu_application.zip', () => {
     const list = JSON.parse((await run([...sim.conn, '--json', 'image', 'list'])).stdout) as { images: ListedSlot[] };
     expect(list.images.find((i) => i.image === 0 && i.slot === 1)?.hash).toBe(appHash);
     const zip = join(dir, 'dfu_application.zip');
-    const [withN, upgrade] = await Promise.all([run([...sim.conn, 'image', 'upload', '-n', '1', zip]), run([...sim.conn, 'image', 'upgrade', zip])]);
+    const [withN, upgradeWithN] = await Promise.all([run([...sim.conn, 'image', 'upload', '-n', '1', zip]), run([...sim.conn, 'image', 'upgrade', '-n', '1', zip])]);
     expect(withN).toMatchObject({ code: 64, stdout: '', stderr: 'Error: -n does not apply to a dfu_application.zip: its manifest gives each image its number\n' });
-    expect(upgrade).toMatchObject({ code: 64, stdout: '' });
-    expect(upgrade.stderr).toContain('is a ZIP archive (`image upload` takes a dfu_application.zip)');
+    expect(upgradeWithN).toEqual(withN);
+  });
+
+  it('image upgrade of a dfu_application.zip uploads, tests, boots and confirms every image', async () => {
+    const app2 = createImage(new Uint8Array(randomBytes(12_000)), { version: '2.2.0', padHeader: true });
+    const net2 = createImage(new Uint8Array(randomBytes(7_000)), { version: '3.2.0', padHeader: true });
+    const zip = write('upgrade.zip', dfuZip([{ index: 0, name: 'zephyr.signed.bin', bytes: app2 }, { index: 1, name: 'net.signed.bin', bytes: net2 }]));
+    const r = await run([...sim.conn, '--json', 'image', 'upgrade', zip]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as { upgraded: boolean; steps: { step: string }[]; state: { images: ListedSlot[] } };
+    expect(doc.upgraded).toBe(true);
+    expect(doc.steps.map((s) => s.step)).toEqual(['upload', 'upload', 'test', 'test', 'reset', 'wait', 'confirm', 'confirm']);
+    const primary = (n: number) => doc.state.images.find((i) => (i.image ?? 0) === n && i.slot === 0);
+    expect(primary(0)).toMatchObject({ version: '2.2.0', hash: hex(parseImage(app2).hash!), confirmed: true, active: true });
+    expect(primary(1)).toMatchObject({ version: '3.2.0', hash: hex(parseImage(net2).hash!), confirmed: true });
+    // Both run now: a second upgrade has nothing to do.
+    const again = await run([...sim.conn, 'image', 'upgrade', zip]);
+    expect(again).toMatchObject({ code: 0, stderr: '' });
+    expect(again.stdout).toMatch(/is already running; nothing to do\n$/);
   });
 });

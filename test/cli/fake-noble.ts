@@ -35,6 +35,8 @@ export interface FakePeripheralOptions {
   attMtu?: number;
   /** Whether the GATT database has the SMP service (false: some other BLE product). */
   smp?: boolean;
+  /** Signal strength the scan reports (default -60 dBm). */
+  rssi?: number;
   /** On the first connection, the link drops after this many notifications (a device walking out of range). */
   dropFirstLinkAfterNotifications?: number;
 }
@@ -42,7 +44,8 @@ export interface FakePeripheralOptions {
 export class FakePeripheral extends EventEmitter implements NoblePeripheral {
   readonly id: string;
   readonly address: string;
-  readonly advertisement: { localName: string };
+  readonly advertisement: { localName: string; serviceUuids: string[] };
+  readonly rssi: number;
   mtu: number | null = null;
   connects = 0;
   /** The link of the last connection (for its counters). */
@@ -52,7 +55,9 @@ export class FakePeripheral extends EventEmitter implements NoblePeripheral {
     super();
     this.address = o.address.toLowerCase();
     this.id = this.address.replace(/:/g, ''); // noble's id on Linux
-    this.advertisement = { localName: o.localName };
+    // smp_svr advertises the SMP service UUID; a device without the service advertises none here.
+    this.advertisement = { localName: o.localName, serviceUuids: o.smp === false || !o.device ? [] : [SMP_SERVICE_UUID_NOBLE] };
+    this.rssi = o.rssi ?? -60;
   }
 
   async connectAsync(): Promise<void> {

@@ -157,6 +157,8 @@ export class Simulator {
     readonly address: string,
     readonly stateDir: string,
     readonly ptyPath?: string,
+    /** With `usb`: the port list the device keeps, as MCUMGR_PORTS_FILE reads it. */
+    readonly portsFile?: string,
   ) {}
 
 
@@ -164,9 +166,11 @@ export class Simulator {
    * Starts the simulator on UDP, and with `serial` also on a pseudo-terminal; `config` is written to a `--config`
    * file; `link` is passed as `--link`.
    */
-  static start(options: { serial?: boolean; config?: Record<string, unknown>; link?: string } = {}): Promise<Simulator> {
+  static start(options: { serial?: boolean; config?: Record<string, unknown>; link?: string; usb?: string } = {}): Promise<Simulator> {
     const stateDir = tempDir('mcumgr-sim-state-');
     const args = [SIM, '--udp', '127.0.0.1:0', ...(options.serial ? ['--serial', 'pty'] : []), '--state', stateDir];
+    const portsFile = options.usb ? join(stateDir, 'ports.json') : undefined;
+    if (options.usb) args.push('--usb', options.usb, '--ports-file', portsFile!);
     if (options.link) args.push('--link', options.link);
     if (options.config) {
       const file = join(tempDir('mcumgr-sim-config-'), 'config.json');
@@ -181,9 +185,9 @@ export class Simulator {
         out += d.toString();
         const m = /udp: (\S+)/.exec(out);
         const pty = /pty: (\S+)/.exec(out);
-        if (m && (pty || !options.serial)) {
+        if (m && (pty || !(options.serial || options.usb))) {
           clearTimeout(timer);
-          resolveStart(new Simulator(proc, m[1]!, stateDir, pty?.[1]));
+          resolveStart(new Simulator(proc, m[1]!, stateDir, pty?.[1], portsFile));
         }
       });
       proc.stderr!.setEncoding('utf8');

@@ -24,8 +24,24 @@ describe('image info / verify', () => {
     expect(ok).toMatchObject({ code: 0 });
     expect(ok.stdout).toMatch(/signature: valid/);
     const wrong = await run(['image', 'verify', '-k', join(IMAGES, 'keys/ed25519.pub.pem'), join(IMAGES, 'ecdsa-p256/base.bin')]);
-    expect(wrong.code).toBe(1);
+    expect(wrong.code).toBe(64);
     expect(wrong.stderr).toMatch(/no signature found for the given ed25519 key/);
+  });
+
+  it('info and verify take the Intel HEX file of an image, as image upload does', async () => {
+    const { binaryToIhex } = await import('../../src/image/ihex.js');
+    const dir = tempDir();
+    const hexFile = join(dir, 'zephyr.signed.hex');
+    writeFileSync(hexFile, binaryToIhex(0x10000, new Uint8Array(readFileSync(join(IMAGES, 'ecdsa-p256/base.bin')))));
+    const [fromBin, fromHex, verified] = await Promise.all([
+      run(['--json', 'image', 'info', join(IMAGES, 'ecdsa-p256/base.bin')]),
+      run(['--json', 'image', 'info', hexFile]),
+      run(['image', 'verify', '-k', join(IMAGES, 'keys/ecdsa-p256.pub.pem'), hexFile]),
+    ]);
+    expect(fromHex).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(fromHex.stdout)).toEqual(JSON.parse(fromBin.stdout));
+    expect(verified).toMatchObject({ code: 0, stderr: '' });
+    expect(verified.stdout).toMatch(/signature: valid/);
   });
 
   it('a tampered image fails verification; a file that is not an image is a usage error', async () => {
@@ -34,7 +50,7 @@ describe('image info / verify', () => {
     bytes[100] ^= 1;
     writeFileSync(join(dir, 'tampered.bin'), bytes);
     const r = await run(['image', 'verify', join(dir, 'tampered.bin')]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(64);
     expect(r.stderr).toMatch(/invalid hash/);
     const notImage = await run(['image', 'info', join(ROOT, 'package.json')]);
     expect(notImage.code).toBe(64);
@@ -69,7 +85,7 @@ describe('image info / verify', () => {
     bytes[0x40] ^= 0xff;
     writeFileSync(join(dir, 'bad.bin'), bytes);
     const bad = await run(['image', 'verify', '-k', key, join(dir, 'bad.bin')]);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(64);
     expect(bad.stderr).toMatch(/invalid hash/);
     // Signing an unpadded payload without --pad-header is a usage error.
     expect((await run(['image', 'sign', '--version', '1.0.0', join(IMAGES, 'payload.bin'), join(dir, 'x.bin')])).code).toBe(64);

@@ -23,7 +23,7 @@ describe('mcumgr over a pseudo-terminal', () => {
   });
 
   it('uploads an image given as Intel HEX (zephyr.signed.hex) and refuses a HEX file with a gap', async () => {
-    const { createImage, binaryToIhex } = (await import(join(ROOT, 'dist/image/index.js'))) as {
+    const { createImage, binaryToIhex } = (await import(join(ROOT, 'dist/image/node.js'))) as {
       createImage(payload: Uint8Array, o: { version: string; padHeader: boolean }): Uint8Array;
       binaryToIhex(address: number, data: Uint8Array): string;
     };

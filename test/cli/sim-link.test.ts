@@ -32,7 +32,7 @@ describe('parseLinkSpec', () => {
   });
 
   it.each([
-    ['uart-9', /unknown link profile "uart-9" \(choose uart-115200, uart-1M, udp-20ms\)/],
+    ['uart-9', /unknown link profile "uart-9" \(choose uart-115200, uart-1M, uart-115200-raw, uart-1M-raw, udp-20ms\)/],
     ['udp-20ms,speed=3', /bad link setting "speed=3"/],
     ['udp-20ms,loss=2', /loss=2: a probability from 0 to 1/],
     ['udp-20ms,baud=0', /baud=0: must be above 0/],

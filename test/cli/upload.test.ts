@@ -17,7 +17,7 @@ describe('imageUpload', () => {
     const { SmpClient } = await import(join(ROOT, 'dist/client/client.js'));
     const { UdpTransport } = await import(join(ROOT, 'dist/transport/udp.js'));
     const { imageUpload } = await import(join(ROOT, 'dist/client/upload.js'));
-    const { createImage } = await import(join(ROOT, 'dist/image/index.js'));
+    const { createImage } = await import(join(ROOT, 'dist/image/node.js'));
     const bytes: Uint8Array = createImage(new Uint8Array(randomBytes(60_000)), { version: '3.0.0', padHeader: true });
 
     const c1 = new SmpClient(await UdpTransport.connect(sim.address), { timeoutMs: 3000 });

@@ -79,7 +79,8 @@ function checkResponse(req: Uint8Array, rsp: Uint8Array): void {
 describe('fuzz', () => {
   it('handlePacket never throws and always answers well-formed SMP', async () => {
     const runs = Number(process.env.FUZZ_RUNS ?? 100_000);
-    const dev = makeDevice({ config: { slotSize: 0x8000 } });
+    // A fuzzed `os reset` must not take the device down for the rest of this synchronous loop.
+    const dev = makeDevice({ config: { slotSize: 0x8000, resetDelayMs: 1e9 } });
     const r = rng(0xc0ffee);
     let answered = 0;
     for (let i = 0; i < runs; i++) {

@@ -46,9 +46,9 @@ export interface SimProcess {
 }
 
 /** Starts `mcumgr-sim` (dist/device/sim.js) and waits for the addresses it prints. */
-export async function startSim(args: string[]): Promise<SimProcess> {
+export async function startSim(args: string[], env: Record<string, string> = {}): Promise<SimProcess> {
   const sim = join(ROOT, 'dist/device/sim.js');
-  const proc = spawn(process.execPath, [sim, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [sim, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));

@@ -7,7 +7,7 @@ import { imageUpload } from '../../src/client/upload.js';
 import { loadSimConfig } from '../../src/device/config.js';
 import type { VirtualDevice } from '../../src/device/device.js';
 import { image } from '../../src/groups/index.js';
-import { createImage, generateKey, publicKeyPem } from '../../src/image/index.js';
+import { createImage, generateKey, publicKeyPem } from '../../src/image/node.js';
 import { createMemoryPair } from '../../src/transport/memory.js';
 import { makeDevice, versions } from './helpers.js';
 

@@ -1,12 +1,12 @@
 import { describe, it, expect } from 'vitest';
 import {
   parseImage, verifyImage, isMcubootImage, formatVersionImgtool, toHex, tlvTypeName, parseTrailer, assertImageValid, ImageError,
-} from '../../src/image/index.js';
+} from '../../src/image/node.js';
 import { fx, fxText, manifest, dumpinfoFacts, sha256hex } from './fixtures.js';
 
 describe('imgtool fixtures: parse matches dumpinfo / verify', () => {
   for (const m of manifest.images) {
-    it(m.file, () => {
+    it(m.file, async () => {
       const bytes = fx(m.file);
       expect(bytes.length).toBe(m.size);
       expect(sha256hex(bytes)).toBe(m.sha256);
@@ -38,7 +38,7 @@ describe('imgtool fixtures: parse matches dumpinfo / verify', () => {
       }
       // verify like `imgtool verify [-k key]`
       expect(m.verify.exit_status).toBe(0);
-      const r = verifyImage(bytes, m.key ? { key: fxText(m.key) } : {});
+      const r = await verifyImage(bytes, m.key ? { key: fxText(m.key) } : {});
       expect(r.error).toBeUndefined();
       expect(r.ok).toBe(true);
       expect(toHex(r.computedHash!)).toBe(digest);
@@ -53,24 +53,24 @@ describe('imgtool fixtures: parse matches dumpinfo / verify', () => {
     });
   }
 
-  it('verifies with the public key PEM too', () => {
+  it('verifies with the public key PEM too', async () => {
     for (const t of ['rsa-2048', 'ecdsa-p256', 'ed25519']) {
-      const r = verifyImage(fx(`${t}/base.bin`), { key: fxText(`keys/${t}.pub.pem`) });
+      const r = await verifyImage(fx(`${t}/base.bin`), { key: fxText(`keys/${t}.pub.pem`) });
       expect(r.ok, t).toBe(true);
     }
   });
 
-  it('pubkey_full images verify from the embedded PUBKEY without a key', () => {
+  it('pubkey_full images verify from the embedded PUBKEY without a key', async () => {
     for (const t of ['rsa-2048', 'ecdsa-p256', 'ed25519']) {
-      const r = verifyImage(fx(`${t}/pubkey_full.bin`));
+      const r = await verifyImage(fx(`${t}/pubkey_full.bin`));
       expect(r.ok, t).toBe(true);
       expect(r.signatureChecked).toBe(true);
       expect(r.keyMatch).toBe(true);
     }
   });
 
-  it('images with a keyhash need the key for a signature check', () => {
-    const r = verifyImage(fx('ecdsa-p256/base.bin'));
+  it('images with a keyhash need the key for a signature check', async () => {
+    const r = await verifyImage(fx('ecdsa-p256/base.bin'));
     expect(r.ok).toBe(true);
     expect(r.signatureChecked).toBe(false);
     expect(r.signatureType).toBe('ECDSA_SIG');
@@ -79,8 +79,8 @@ describe('imgtool fixtures: parse matches dumpinfo / verify', () => {
 
 describe('wrong keys', () => {
   for (const w of manifest.wrong_key) {
-    it(`${w.file} with ${w.key} (imgtool: ${w.verify.stdout.trim()})`, () => {
-      const r = verifyImage(fx(w.file), { key: fxText(w.key) });
+    it(`${w.file} with ${w.key} (imgtool: ${w.verify.stdout.trim()})`, async () => {
+      const r = await verifyImage(fx(w.file), { key: fxText(w.key) });
       expect(r.ok).toBe(false);
       expect(w.verify.exit_status).toBe(1);
       expect(r.error?.code).toBe(w.file.startsWith('hash-only') ? 'no-signature' : 'wrong-key');
@@ -89,11 +89,11 @@ describe('wrong keys', () => {
   const types = ['rsa-2048', 'ecdsa-p256', 'ed25519'];
   for (const signer of types) {
     for (const other of types.filter((t) => t !== signer)) {
-      it(`${signer}/base.bin rejects ${other} key`, () => {
-        const r = verifyImage(fx(`${signer}/base.bin`), { key: fxText(`keys/${other}.pem`) });
+      it(`${signer}/base.bin rejects ${other} key`, async () => {
+        const r = await verifyImage(fx(`${signer}/base.bin`), { key: fxText(`keys/${other}.pem`) });
         expect(r.error?.code).toBe('wrong-key');
         expect(r.keyMatch).toBe(false);
-        expect(() => assertImageValid(fx(`${signer}/base.bin`), { key: fxText(`keys/${other}.pem`) })).toThrow(ImageError);
+        await expect(assertImageValid(fx(`${signer}/base.bin`), { key: fxText(`keys/${other}.pem`) })).rejects.toThrow(ImageError);
       });
     }
   }
@@ -106,27 +106,27 @@ describe('broken images', () => {
     'broken/wrong_magic.bin': 'bad-magic',
   };
   for (const b of manifest.broken) {
-    it(`${b.file} -> ${expected[b.file]} (imgtool: ${b.verify.stdout.trim()})`, () => {
+    it(`${b.file} -> ${expected[b.file]} (imgtool: ${b.verify.stdout.trim()})`, async () => {
       const bytes = fx(b.file);
       expect(bytes.length).toBe(b.size);
       expect(sha256hex(bytes)).toBe(b.sha256);
       expect(b.verify.exit_status).toBe(1);
-      const r = verifyImage(bytes, { key: fxText('keys/ecdsa-p256.pem') });
+      const r = await verifyImage(bytes, { key: fxText('keys/ecdsa-p256.pem') });
       expect(r.ok).toBe(false);
       expect(r.error).toBeInstanceOf(ImageError);
       expect(r.error?.code).toBe(expected[b.file]);
       expect(r.error?.message).not.toMatch(/\n/);
-      expect(() => assertImageValid(bytes, { key: fxText('keys/ecdsa-p256.pem') })).toThrow(r.error!.message);
+      await expect(assertImageValid(bytes, { key: fxText('keys/ecdsa-p256.pem') })).rejects.toThrow(r.error!.message);
     });
   }
-  it('flipped payload still parses (header and TLVs intact) but hash fails without a key too', () => {
+  it('flipped payload still parses (header and TLVs intact) but hash fails without a key too', async () => {
     const bytes = fx('broken/flipped_payload_byte.bin');
     expect(parseImage(bytes).tlvs.map((t) => tlvTypeName(t.type))).toEqual(['SHA256', 'KEYHASH', 'ECDSA_SIG']);
-    const r = verifyImage(bytes);
+    const r = await verifyImage(bytes);
     expect(r.hashOk).toBe(false);
     expect(r.error?.code).toBe('hash-mismatch');
   });
-  it('wrong magic and truncated images are not MCUboot images', () => {
+  it('wrong magic and truncated images are not MCUboot images', async () => {
     expect(isMcubootImage(fx('broken/wrong_magic.bin'))).toBe(false);
     expect(isMcubootImage(fx('broken/truncated_tlv_area.bin'))).toBe(false);
     expect(() => parseImage(fx('broken/wrong_magic.bin'))).toThrow(/invalid image magic/i);

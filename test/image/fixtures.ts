@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { CreateImageOptions } from '../../src/image/index.js';
+import type { CreateImageOptions } from '../../src/image/node.js';
 
 export const FIXDIR = fileURLToPath(new URL('../fixtures/mcuboot-images/', import.meta.url));
 export const fx = (p: string): Uint8Array => new Uint8Array(readFileSync(FIXDIR + p));

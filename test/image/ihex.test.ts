@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { ihexToBinary, binaryToIhex, IhexError, ImageError, parseImage } from '../../src/image/index.js';
+import { ihexToBinary, binaryToIhex, IhexError, ImageError, parseImage } from '../../src/image/node.js';
 import { fx } from './fixtures.js';
 
 const errOf = (text: string) => {

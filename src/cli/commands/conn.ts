@@ -24,7 +24,7 @@ export function registerConnCommands(program: Command): void {
           else throw new UsageError(`Unknown variable ${key}`);
         }
         if (!type) throw new UsageError('Must specify a connection type');
-        if (!KNOWN_CONNTYPES.includes(type)) type = 'none';
+        if (!KNOWN_CONNTYPES.includes(type)) throw new UsageError(`Unknown connection type "${type}" (use ${KNOWN_CONNTYPES.join(', ')})`);
         const profiles = readProfiles().filter((p) => p.MyName !== name);
         profiles.push({ MyName: name, MyType: type, MyConnString: connstring });
         writeProfiles(profiles);

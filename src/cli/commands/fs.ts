@@ -1,4 +1,4 @@
-/** File system group commands: upload, download, stat, hash. */
+/** File system group commands: upload, download, stat, hash, hashtypes, close. */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { fileDownload, fileUpload } from '../../client/files.js';
@@ -7,6 +7,11 @@ import { UsageError } from '../connect.js';
 import { act } from '../ctx.js';
 import { toHex } from '../format.js';
 import { readLocalFile } from '../image-file.js';
+
+/** Zephyr's fs group has no delete command (fs_mgmt.c: file, stat, hash, supported hashes, close). */
+const PARTIAL_FILE_NOTE = (remote: string): string =>
+  `The device may keep a partial ${remote}. Its fs group has no delete command: \`mcumgr fs close\` closes the file, ` +
+  `an upload from offset 0 replaces it, and where the device's shell has file commands \`mcumgr shell exec fs rm ${remote}\` removes it.`;
 
 export function registerFsCommands(program: Command): void {
   const fsCmd = program.command('fs').description('Transfer files');
@@ -19,17 +24,27 @@ export function registerFsCommands(program: Command): void {
       act(async (ctx, local: string, remote: string) => {
         const bytes = readLocalFile(local);
         const c = await ctx.client();
-        const bar = ctx.progress('upload');
+        const bar = ctx.progress('upload', { local, remote, bytes: bytes.length });
         const offs: number[] = [];
+        let started = false;
         ctx.doing = 'a file upload response';
         const r = await fileUpload(c, remote, bytes, {
           window: ctx.window,
-          onProgress: (p) => bar.update(p.done, p.total),
+          onProgress: (p) => {
+            started = true;
+            bar.update(p.done, p.total);
+          },
+          onRetry: (off, reason) => bar.retry(off, reason),
           onResponse: (off) => {
             offs.push(off);
             if (!bar.enabled) ctx.say(String(off));
           },
-        }).finally(() => bar.finish());
+        })
+          .catch((err: unknown) => {
+            if (started && !ctx.json) ctx.log(PARTIAL_FILE_NOTE(remote));
+            throw err;
+          })
+          .finally(() => bar.finish());
         ctx.emit({ remote, ...r, offsets: offs }, 'Done\n');
       }),
     );
@@ -41,12 +56,13 @@ export function registerFsCommands(program: Command): void {
     .action(
       act(async (ctx, remote: string, local: string) => {
         const c = await ctx.client();
-        const bar = ctx.progress('download');
+        const bar = ctx.progress('download', { remote, local });
         let last = -1;
         ctx.doing = 'a file download response';
         const data = await fileDownload(c, remote, {
           window: ctx.window,
           onProgress: (p) => bar.update(p.done, p.total),
+          onRetry: (off, reason) => bar.retry(off, reason),
           onResponse: (off) => {
             last = off;
             if (!bar.enabled) ctx.say(String(off));
@@ -81,6 +97,25 @@ export function registerFsCommands(program: Command): void {
         const r = await (await ctx.client()).call(fs.hash, { name: remote, ...(o.type ? { type: o.type } : {}) });
         const out = typeof r.output === 'number' ? r.output.toString(16).padStart(8, '0') : toHex(r.output);
         ctx.emit({ name: remote, ...r, output: out }, `type: ${r.type}\noff: ${r.off ?? 0}\nlen: ${r.len}\noutput: ${out}\n`);
+      }),
+    );
+  fsCmd
+    .command('hashtypes')
+    .description('List the hash and checksum types the device computes (for `fs hash -t`)')
+    .action(
+      act(async (ctx) => {
+        const r = await (await ctx.client()).call(fs.supportedHashes, {});
+        const rows = Object.entries(r.types).map(([name, t]) => `${name}: ${t.size} bytes, ${t.format === 0 ? 'number' : 'byte string'}\n`);
+        ctx.emit(r, rows.join(''));
+      }),
+    );
+  fsCmd
+    .command('close')
+    .description('Close the file a transfer left open on the device (so it can be written again at once)')
+    .action(
+      act(async (ctx) => {
+        await (await ctx.client()).call(fs.close, {});
+        ctx.emit({ ok: true }, 'Done\n');
       }),
     );
 }

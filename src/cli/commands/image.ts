@@ -1,6 +1,8 @@
 /** Image group commands on the device: list, upload, test, confirm, erase, slotinfo, upgrade (and the local-file ones). */
 import type { Command } from 'commander';
 import { image } from '../../groups/index.js';
+import { inSerialRecovery } from '../../client/bootloader.js';
+import { SmpError } from '../../protocol/errors.js';
 import { parseHash, parseUint } from '../args.js';
 import { act, queryCommand } from '../ctx.js';
 import { formatImageList, formatSlotInfo } from '../format.js';
@@ -10,6 +12,13 @@ import { parseImageBytes, readLocalFile } from '../image-file.js';
 import { registerLocalImageCommands } from '../image-local.js';
 import { uploadImage, uploadPackage } from './image-upload.js';
 import { upgrade } from './image-upgrade.js';
+
+/** boot_serial.c bs_set (recorded in test/fixtures/mcuboot, rec_img_state_write_confirm_no_hash_v1). */
+const RECOVERY_CONFIRM =
+  'not sent: the device is in MCUboot serial recovery, where "confirm" without a hash does not confirm the image in ' +
+  'the primary slot: MCUboot writes a permanent-swap request into the (empty) secondary slot\'s trailer instead. ' +
+  'An image uploaded in recovery already is in the primary slot and boots as it is after `mcumgr reset`; ' +
+  'confirm it from the application, or give the hash of a secondary-slot image (`image confirm HASH`)';
 
 export function registerImageCommands(program: Command): void {
   const img = program.command('image').description('Manage firmware images');
@@ -28,7 +37,7 @@ export function registerImageCommands(program: Command): void {
         const bytes = readLocalFile(file);
         if (isZip(bytes)) {
           if (o.image !== undefined) throw new UsageError('-n does not apply to a dfu_application.zip: its manifest gives each image its number');
-          await uploadPackage(ctx, file, parseDfuPackage(file, bytes), Boolean(o.erase), Boolean(o.upgrade));
+          await uploadPackage(ctx, file, await parseDfuPackage(file, bytes), Boolean(o.erase), Boolean(o.upgrade));
           return;
         }
         const info = parseImageBytes(file, bytes);
@@ -58,7 +67,9 @@ export function registerImageCommands(program: Command): void {
     .action(
       act(async (ctx, hash?: string) => {
         const req = hash ? { hash: parseHash(hash), confirm: true } : { confirm: true };
-        const r = await (await ctx.client()).call(image.setState, req);
+        const c = await ctx.client();
+        if (!hash && (await inSerialRecovery(c))) throw new SmpError(RECOVERY_CONFIRM);
+        const r = await c.call(image.setState, req);
         ctx.emit(r, formatImageList(r));
       }),
     );
@@ -77,8 +88,9 @@ export function registerImageCommands(program: Command): void {
   img
     .command('upgrade')
     .description('Upload, test, reset, wait for the device, check the new image runs, and confirm it')
-    .argument('<file>')
-    .option('-n, --image <n>', 'image number', '0')
+    .argument('<file>', 'MCUboot image (.bin or Intel HEX) or dfu_application.zip')
+    .argument('[other]', 'MCUboot direct-XIP: the build for the other slot (each signed with --rom-fixed); the one for the slot the device does not run is sent')
+    .option('-n, --image <n>', 'image number (default 0; a dfu_application.zip gives each image its number)')
     .option('--wait <sec>', 'how long to wait for the device after the reset', '60')
-    .action(act(async (ctx, file: string, o: { image: string; wait: string }) => upgrade(ctx, file, o)));
+    .action(act(async (ctx, file: string, other: string | undefined, o: { image?: string; wait: string }) => upgrade(ctx, file, o, other)));
 }

@@ -1,6 +1,7 @@
 /** OS group commands: echo, reset, taskstat, mpstat, datetime, params, info. */
 import type { Command } from 'commander';
 import { os } from '../../groups/index.js';
+import { describeMcubootMode } from '../../groups/bootloader-modes.js';
 import { UsageError } from '../connect.js';
 import { act, queryCommand } from '../ctx.js';
 import { formatMpstat, formatTaskstat } from '../format.js';
@@ -29,6 +30,14 @@ function datetimeRequest(words: string[]): { set?: string; now?: boolean } {
   return { set: value };
 }
 
+/** `bootloader` (Zephyr's BOOT_MODE_TYPE_BOOTLOADER, 1) or a number 0..255 (Zephyr's retention boot mode byte). */
+function parseBootMode(text: string): number {
+  if (text === 'bootloader') return 1;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n > 255) throw new UsageError(`invalid --boot-mode "${text}" (bootloader, or a number 0..255)`);
+  return n;
+}
+
 export function registerOsCommands(program: Command): void {
   program
     .command('echo')
@@ -46,12 +55,31 @@ export function registerOsCommands(program: Command): void {
     .command('reset')
     .description('Restart the device')
     .option('-f, --force', 'reset even if the device would refuse (SMP v2 "force")')
+    .option('--boot-mode <mode>', 'what the bootloader should do after the reset: "bootloader" (1: MCUboot serial recovery) or a number')
+    .option('--no-wait', "return as soon as the device answers the reset (the Go tool's behaviour), not once it is back")
     .action(
-      act(async (ctx, o: { force?: boolean }) => {
+      act(async (ctx, o: { force?: boolean; bootMode?: string; wait: boolean }) => {
+        const bootMode = o.bootMode === undefined ? undefined : parseBootMode(o.bootMode);
         const c = await ctx.client();
         ctx.doing = 'the reset response';
-        await c.call(os.reset, o.force ? { force: true } : {});
-        ctx.emit({ ok: true }, 'Done\n');
+        await c.call(os.reset, { ...(o.force ? { force: true } : {}), ...(bootMode !== undefined ? { boot_mode: bootMode } : {}) });
+        if (o.wait) await ctx.waitForReboot();
+        ctx.emit({ ok: true, waited: o.wait, ...(bootMode !== undefined ? { bootMode } : {}) }, 'Done\n');
+      }),
+    );
+  program
+    .command('bootloader')
+    .description('Show the bootloader (`bootloader`), or its mode (`bootloader mode`), or any other query the bootloader answers')
+    .argument('[query]')
+    .action(
+      act(async (ctx, query?: string) => {
+        const c = await ctx.client();
+        const r = await c.call(os.bootloaderInfo, query !== undefined ? { query } : {});
+        const lines: string[] = [];
+        if (r.bootloader !== undefined) lines.push(`bootloader: ${r.bootloader}`);
+        if (r.mode !== undefined) lines.push(`mode: ${describeMcubootMode(r.mode)}`);
+        if (query === 'mode') lines.push(`no-downgrade: ${r['no-downgrade'] ? 'yes (images older than the running one are refused)' : 'no'}`);
+        ctx.emit(r.mode !== undefined ? { ...r, modeName: describeMcubootMode(r.mode) } : r, `${lines.join('\n')}\n`);
       }),
     );
   queryCommand(program, 'taskstat', 'Show per-thread statistics', os.taskstat, (r) => formatTaskstat(r.tasks));

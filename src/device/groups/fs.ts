@@ -5,6 +5,7 @@ import { fs as fsCmds } from '../../groups/fs.js';
 import { GroupError, MgmtError } from '../errors.js';
 import { resolveFsPath } from '../fs-sandbox.js';
 import type { VirtualDevice } from '../device.js';
+import { crc32 } from '../../protocol/crc32.js';
 
 const G = 8;
 
@@ -14,22 +15,6 @@ export interface FsTransfer {
   off: number;
   len: number;
   timer?: ReturnType<typeof setTimeout>;
-}
-
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-export function crc32(data: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }
 
 function checkAccess(dev: VirtualDevice, op: 'upload' | 'download' | 'status' | 'hash', name: string): void {
@@ -192,6 +177,7 @@ export function registerFs(dev: VirtualDevice): void {
   });
 
   if (cfg.supportedHashesCommand) {
+    // fs_mgmt.c (Zephyr 4.1): {"types": {NAME: {"format": 1 if the output is a byte string, "size": bytes}}}.
     server.register(fsCmds.supportedHashes, () => {
       const types: Record<string, { format: number; size: number }> = {};
       for (const h of cfg.hashes) types[h] = h === 'crc32' ? { format: 0, size: 4 } : { format: 1, size: 32 };

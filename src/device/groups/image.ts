@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
-import { cbor } from '../../groups/define.js';
-import { image } from '../../groups/image.js';
+import * as v from 'valibot';
+import { image, uploadRequest } from '../../groups/image.js';
 import { imageSwapType, SwapType } from '../boot.js';
 import { GroupError } from '../errors.js';
 import { compareVersions, formatVersion, IMAGE_FLAGS, IMAGE_MAGIC, parseHeader, type ImageVersion } from '../../image/index.js';
@@ -114,16 +113,6 @@ function setNextBootSlot(dev: VirtualDevice, slot: number, confirm: boolean): vo
   }
 }
 
-/** Upload request: every field optional here, the handler answers with Zephyr's group errors. */
-const uploadRequest = z.object({
-  image: cbor.uint().optional(),
-  off: cbor.uint().optional(),
-  len: cbor.uint().optional(),
-  sha: cbor.bstr().optional(),
-  upgrade: cbor.bool().optional(),
-  data: cbor.bstr().optional(),
-});
-
 export interface UploadState {
   image: number;
   slot: number;
@@ -234,7 +223,7 @@ export function registerImage(dev: VirtualDevice): void {
     }
     dev.setUpload(up);
     return { off: up.off };
-  }, { request: uploadRequest });
+  }, { request: v.partial(uploadRequest) });
 
   server.register(image.erase, (req) => {
     const slot = req.slot ?? 1;

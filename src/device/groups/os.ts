@@ -67,8 +67,8 @@ export function registerOs(dev: VirtualDevice): void {
     });
   }
 
-  server.register(os.reset, () => {
-    dev.scheduleReset();
+  server.register(os.reset, (req) => {
+    dev.scheduleReset(req.boot_mode);
     return {};
   }, { payload: 'optional' });
 
