@@ -15,7 +15,7 @@ export const modules = {
   },
   boot: {
     mutate: ['src/device/boot.ts'],
-    testFiles: ['test/device/boot.test.ts'],
+    testFiles: ['test/device/boot.test.ts', 'test/device/swap-power-cut.test.ts'],
   },
   'fs-sandbox': {
     mutate: ['src/device/fs-sandbox.ts'],
