@@ -394,29 +394,24 @@ export class SerialFrameDecoder {
       return;
     }
     const usable = final ? total : total - (total % 4);
+    const consumedFromLine = usable - this.residueLen;
+    if (consumedFromLine < 0) {
+      // Too few characters to complete the carried-over quad (a line of 0-2 characters): carry them over too.
+      this.residue.set(line.subarray(s, e), this.residueLen);
+      this.residueLen = total;
+      return;
+    }
     let text: Uint8Array;
     if (this.residueLen === 0) {
       text = line.subarray(s, s + usable);
     } else {
       text = new Uint8Array(usable);
       text.set(this.residue.subarray(0, this.residueLen));
-      text.set(line.subarray(s, s + usable - this.residueLen), this.residueLen);
+      text.set(line.subarray(s, s + consumedFromLine), this.residueLen);
     }
-    const consumedFromLine = usable - this.residueLen;
-    // Save new residue
-    if (consumedFromLine >= 0) {
-      const rem = line.subarray(s + consumedFromLine, e);
-      this.residue.set(rem);
-      this.residueLen = rem.length;
-    } else {
-      // residue longer than usable (only when usable < residueLen, i.e. usable==0 and residue grows)
-      const combined = new Uint8Array(total);
-      combined.set(this.residue.subarray(0, this.residueLen));
-      combined.set(line.subarray(s, e), this.residueLen);
-      this.residue.set(combined);
-      this.residueLen = total;
-      text = new Uint8Array(0);
-    }
+    const rem = line.subarray(s + consumedFromLine, e);
+    this.residue.set(rem);
+    this.residueLen = rem.length;
     const decoded = base64Decode(text);
     if (decoded === null) {
       this.dropPacket('bad-base64', 'invalid base64 in serial frame');
