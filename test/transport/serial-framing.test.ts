@@ -359,6 +359,7 @@ describe('base64 text split anywhere across lines', () => {
   it('framesDecodedAlone: whole quads per line decode; a line that is not whole quads drops the packet', () => {
     const { dec, codes, errors } = decoder({ framesDecodedAlone: true });
     expect(dec.push(frameLines(cutAt(text, 8))).map(toHex)).toEqual([toHex(good)]);
+    expect(dec.push(cat(ascii('log text '), frameLines(cutAt(text, 8)))).map(toHex)).toEqual([toHex(good)]);
     expect(dec.push(frameLines(cutAt(text, 6)))).toEqual([]);
     expect(codes()).toEqual(['bad-base64', 'orphan-continuation']);
     expect(errors[0]!.message).toMatch(/6 base64 characters/);
@@ -443,9 +444,10 @@ describe('serial frame bounds and bad frames', () => {
 
   it('a continuation line carrying more than the length field says is an overrun', () => {
     const raw = [...Buffer.from(frameText(good), 'base64'), 1, 2, 3];
-    const { dec, codes } = decoder({ maxPacket: good.length });
+    const { dec, codes, errors } = decoder({ maxPacket: good.length });
     expect(dec.push(frameLines(cutAt(base64(raw), 8)))).toEqual([]);
     expect(codes()).toEqual(['overrun']);
+    expect(errors[0]!.message).toMatch(/more data than its length field/);
     expect(dec.push(encodeSerialFrames(good)).map(toHex)).toEqual([toHex(good)]);
   });
 
@@ -578,7 +580,7 @@ describe('raw decoder bounds and resynchronisation', () => {
 
   it('by default a full 16-bit payload fits; a packet of exactly maxPacket fits, larger is too large', () => {
     const full = smp(0xffff);
-    expect(raw().dec.push(full).length).toBe(1);
+    expect(raw().dec.push(full)).toEqual([full]);
     const { dec, codes } = raw(100);
     expect(dec.push(smp(92)).map(toHex)).toEqual([toHex(smp(92))]);
     expect(dec.push(cat(smp(93).subarray(0, 4), pkt)).map(toHex)).toEqual([toHex(pkt)]);
@@ -588,6 +590,8 @@ describe('raw decoder bounds and resynchronisation', () => {
   it('a header with op > 3 or reserved bits set is garbage, skipped byte by byte', () => {
     for (const [garbage, code] of [
       [[0x0c], 'bad-header'], // op 4
+      [[0x04, 0x00, 0xff, 0xff], 'bad-header'], // op 4 and too long: the op decides
+      [[0x20, 0x00, 0xff, 0xff], 'bad-header'], // a reserved bit and too long
       [[0x20], 'bad-header'], // a reserved bit
       [[0x03, 0xff, 0xff], 'too-large'], // op 3, length beyond maxPacket
       [[0x00, 0xff, 0xff], 'too-large'],
@@ -609,7 +613,7 @@ describe('raw decoder bounds and resynchronisation', () => {
 
   it('a chunk holding several packets, longer than maxPacket, decodes all of them', () => {
     const { dec, errors } = raw(64);
-    const packets = [smp(32), smp(20), smp(40), smp(1), smp(56)];
+    const packets = [smp(32), smp(20), smp(40), smp(1), smp(30)]; // the last chunk fed is shorter than the room left
     expect(dec.push(cat(...packets)).map(toHex)).toEqual(packets.map(toHex));
     expect(dec.bufferedBytes).toBe(0);
     expect(errors).toEqual([]);
