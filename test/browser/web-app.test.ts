@@ -16,7 +16,7 @@ import { binaryToIhex, createImage, generateKey, parseImage, publicKeyPem, toHex
 import { SimulatedGattPeer } from '../../src/device/ble-sim.js';
 import { UdpTransport } from '../../src/node/udp.js';
 import { Simulator, tempDir } from '../cli/helpers.js';
-import { makeZip } from '../helpers/zip.js';
+import { dfuZip, makeZip } from '../helpers/zip.js';
 import { bridgeWebBluetooth, bridgeWebSerial, type SerialBridge } from './bridge.js';
 import { chromiumMissing, openBrowser, type ExamplePage } from './chromium.js';
 
@@ -111,9 +111,10 @@ describeBrowser('web device manager over Web Serial (mcumgr-sim on a pseudo-term
   let page: Page;
 
   const slots = async () => (await device.call(image.state, {})).images;
+  const slotOf = async (imageNumber: number, slot: number) => (await slots()).find((s) => (s.image ?? 0) === imageNumber && s.slot === slot);
 
   beforeAll(async () => {
-    sim = await Simulator.start({ serial: true, link: 'uart-1M' });
+    sim = await Simulator.start({ serial: true, link: 'uart-1M', config: { images: 2 } });
     device = new SmpClient(await UdpTransport.connect(sim.address), { timeoutMs: 5000 });
     page = browser.page;
     await page.setViewportSize(LAPTOP);
@@ -162,7 +163,7 @@ describeBrowser('web device manager over Web Serial (mcumgr-sim on a pseudo-term
 
     const big = createImage(new Uint8Array(300_000).fill(7), { version: '9.0.0', padHeader: true });
     await page.setInputFiles('#firmware-file', file('big.bin', big));
-    await eventually(() => text(page, '#fw-version')).toBe('9.0.0');
+    await eventually(() => text(page, '#fw-image-0 .fw-version')).toBe('9.0.0');
     const framesBefore = await device.call(image.state, {});
     await page.click('#upload');
     await eventually(() => text(page, '#images-message')).toBe(
@@ -177,8 +178,8 @@ describeBrowser('web device manager over Web Serial (mcumgr-sim on a pseudo-term
     const other = generateKey('ecdsa-p256');
     const signed = createImage(new Uint8Array(4000).fill(3), { version: '1.4.2+7', padHeader: true, key });
     await page.setInputFiles('#firmware-file', file('signed.bin', signed));
-    await eventually(() => text(page, '#fw-version')).toBe('1.4.2.7');
-    expect(await text(page, '#fw-hash')).toBe(toHex(parseImage(signed).hash!));
+    await eventually(() => text(page, '#fw-image-0 .fw-version')).toBe('1.4.2.7');
+    expect(await text(page, '#fw-image-0 .fw-hash')).toBe(toHex(parseImage(signed).hash!));
     expect(await page.locator('.tlvs tbody tr td:nth-child(2)').allTextContents()).toEqual(expect.arrayContaining(['SHA256', 'KEYHASH', 'ECDSA_SIG']));
 
     await page.fill('#public-key', publicKeyPem(other));
@@ -196,16 +197,18 @@ describeBrowser('web device manager over Web Serial (mcumgr-sim on a pseudo-term
   it('images: reads an Intel HEX file and a dfu_application.zip (deflated, read with the browser\'s DecompressionStream)', async () => {
     const img = createImage(new Uint8Array(6000).map((_, i) => i & 0xff), { version: '1.9.0', padHeader: true });
     await page.setInputFiles('#firmware-file', file('zephyr.signed.hex', binaryToIhex(0x10000, img)));
-    await eventually(() => text(page, '#fw-file')).toBe('zephyr.signed.hex (Intel HEX at 0x10000)');
-    expect(await text(page, '#fw-hash')).toBe(toHex(parseImage(img).hash!));
+    await eventually(() => text(page, '#fw-file')).toBe('zephyr.signed.hex');
+    expect(await text(page, '#fw-image-0 .fw-from')).toBe('Intel HEX at 0x10000');
+    expect(await text(page, '#fw-image-0 .fw-hash')).toBe(toHex(parseImage(img).hash!));
     const manifest = { 'format-version': 1, files: [{ type: 'application', image_index: '0', file: 'app.signed.bin' }] };
     const zip = makeZip([
       { name: 'manifest.json', data: new TextEncoder().encode(JSON.stringify(manifest)), deflate: true },
       { name: 'app.signed.bin', data: img, deflate: true },
     ]);
     await page.setInputFiles('#firmware-file', file('dfu_application.zip', zip));
-    await eventually(() => text(page, '#fw-file')).toBe('dfu_application.zip (app.signed.bin (image 0))');
-    expect(await text(page, '#fw-version')).toBe('1.9.0');
+    await eventually(() => text(page, '#fw-file')).toBe('dfu_application.zip');
+    expect(await text(page, '#fw-image-0 .fw-from')).toBe('app.signed.bin');
+    expect(await text(page, '#fw-image-0 .fw-version')).toBe('1.9.0');
     const damaged = img.slice();
     damaged[100]! ^= 0xff;
     await page.setInputFiles('#firmware-file', file('damaged.bin', damaged));
@@ -216,7 +219,7 @@ describeBrowser('web device manager over Web Serial (mcumgr-sim on a pseudo-term
   it('images: the one-click upgrade uploads, tests, resets, waits and confirms, each step shown', async () => {
     const img = createImage(new Uint8Array(30_000).map((_, i) => (i * 31) & 0xff), { version: '2.0.0', padHeader: true });
     await page.setInputFiles('#firmware-file', file('app-2.0.0.bin', img));
-    await eventually(() => text(page, '#fw-version')).toBe('2.0.0');
+    await eventually(() => text(page, '#fw-image-0 .fw-version')).toBe('2.0.0');
     await page.click('#upgrade');
     await eventually(() => text(page, '#images-message'), { timeout: 30_000 }).toBe('Upgrade complete: 2.0.0 is running and confirmed.');
     expect(await page.locator('#upgrade-steps li').evaluateAll((items) => items.map((li) => li.getAttribute('data-state')))).toEqual([
@@ -226,7 +229,7 @@ describeBrowser('web device manager over Web Serial (mcumgr-sim on a pseudo-term
       'done',
       'done',
     ]);
-    expect((await slots()).find((s) => s.slot === 0)).toMatchObject({ version: '2.0.0', confirmed: true, active: true, hash: parseImage(img).hash });
+    expect(await slotOf(0, 0)).toMatchObject({ version: '2.0.0', confirmed: true, active: true, hash: parseImage(img).hash });
     expect(await page.getAttribute('#upload-chart', 'data-points')).not.toBe('0');
     await screenshot(page, 'images', { fullPage: true });
     expect(errors).toEqual([]);
@@ -235,21 +238,66 @@ describeBrowser('web device manager over Web Serial (mcumgr-sim on a pseudo-term
   it('images: refuses a downgrade when asked, without sending it', async () => {
     const old = createImage(new Uint8Array(5000).fill(1), { version: '1.5.0', padHeader: true });
     await page.setInputFiles('#firmware-file', file('app-1.5.0.bin', old));
-    await eventually(() => text(page, '#fw-version')).toBe('1.5.0');
+    await eventually(() => text(page, '#fw-image-0 .fw-version')).toBe('1.5.0');
     await page.check('#no-downgrade');
     await page.click('#upload');
     await eventually(() => text(page, '#images-message')).toBe(
       'Error: Refused: app-1.5.0.bin is version 1.5.0, not newer than the running 2.0.0. Turn off "Refuse downgrades" to send it anyway.',
     );
-    expect((await slots()).find((s) => s.slot === 1)?.version).not.toBe('1.5.0');
+    expect((await slotOf(0, 1))?.version).not.toBe('1.5.0');
     await page.uncheck('#no-downgrade');
+  });
+
+  it('images: a two-image dfu_application.zip shows each image, and the upgrade sends each to its image number, resets once, confirms both', async () => {
+    const key = generateKey('ecdsa-p256');
+    const app = createImage(new Uint8Array(14_000).map((_, i) => (i * 13) & 0xff), { version: '2.2.0', padHeader: true, key });
+    const net = createImage(new Uint8Array(9_000).map((_, i) => (i * 17) & 0xff), { version: '3.1.0', padHeader: true, key });
+    // Listed out of order: the manifest's image_index decides where each goes.
+    const zip = dfuZip([{ index: 1, name: 'ipc_radio.signed.bin', bytes: net }, { index: 0, name: 'zephyr.signed.bin', bytes: app }]);
+    await page.setInputFiles('#firmware-file', file('dfu_application.zip', zip));
+    await eventually(() => text(page, '#fw-count')).toBe('2');
+    expect(await text(page, '#firmware-message')).toBe('dfu_application.zip: 2 MCUboot images: image 0 2.2.0 and image 1 3.1.0.');
+    const shown = (n: number, what: string) => text(page, `#fw-image-${n} .fw-${what}`);
+    expect([await shown(0, 'from'), await shown(0, 'target'), await shown(0, 'version'), await shown(0, 'hash')]).toEqual([
+      'zephyr.signed.bin', 'image 0, slot 1', '2.2.0', toHex(parseImage(app).hash!),
+    ]);
+    expect([await shown(1, 'from'), await shown(1, 'target'), await shown(1, 'version'), await shown(1, 'hash')]).toEqual([
+      'ipc_radio.signed.bin', 'image 1, slot 1', '3.1.0', toHex(parseImage(net).hash!),
+    ]);
+    expect(await page.locator('#fw-image-1 .tlvs tbody td:nth-child(2)').allTextContents()).toEqual(expect.arrayContaining(['SHA256', 'ECDSA_SIG']));
+    await page.fill('#public-key', publicKeyPem(key));
+    await page.click('#verify');
+    await eventually(() => text(page, '#verify-message')).toBe('Signatures verified with the given key: image 0 ECDSA_SIG, image 1 ECDSA_SIG; hashes match.');
+
+    const resets: string[] = [];
+    const countResets = (chunk: string) => resets.push(...(chunk.match(/^reset: .*$/gm) ?? []));
+    sim.proc.stderr!.on('data', countResets);
+    try {
+      const reset = sim.nextReset();
+      await page.click('#upgrade');
+      await eventually(() => text(page, '#images-message'), { timeout: 60_000 }).toBe('Upgrade complete: image 0 2.2.0 and image 1 3.1.0 are running and confirmed.');
+      await reset;
+    } finally {
+      sim.proc.stderr!.off('data', countResets);
+    }
+    expect(resets).toHaveLength(1);
+    expect(await page.locator('#upgrade-steps li').evaluateAll((items) => items.map((li) => li.getAttribute('data-state')))).toEqual(['done', 'done', 'done', 'done', 'done']);
+    expect(await text(page, '#upgrade-steps li:first-child .step-detail')).toBe(` — image 0: ${(app.length / 1024).toFixed(1)} KiB, image 1: ${(net.length / 1024).toFixed(1)} KiB sent`);
+    expect(await slotOf(0, 0)).toMatchObject({ version: '2.2.0', hash: parseImage(app).hash, confirmed: true, active: true });
+    expect(await slotOf(1, 0)).toMatchObject({ version: '3.1.0', hash: parseImage(net).hash, confirmed: true });
+    await eventually(() => page.locator('#slot-1-0 .version').textContent()).toBe('3.1.0');
+
+    // Both run now: a second click has nothing to send.
+    await page.click('#upgrade');
+    await eventually(() => text(page, '#images-message')).toBe('Nothing to do: image 0 2.2.0 and image 1 3.1.0 already running.');
+    expect(errors).toEqual([]);
   });
 
   it('images: a device lost during an upload is waited for, and the upload resumes where the device stopped', async () => {
     await show(page, 'images');
     const img = createImage(new Uint8Array(120_000).map((_, i) => (i * 7) & 0xff), { version: '3.0.0', padHeader: true });
     await page.setInputFiles('#firmware-file', file('app-3.0.0.bin', img));
-    await eventually(() => text(page, '#fw-version')).toBe('3.0.0');
+    await eventually(() => text(page, '#fw-image-0 .fw-version')).toBe('3.0.0');
     await page.click('#upload');
     const progress = () => page.$eval('#upload-bar', (p) => [(p as HTMLProgressElement).value, (p as HTMLProgressElement).max]).catch(() => [0, 0]);
     await eventually(async () => {
@@ -262,7 +310,7 @@ describeBrowser('web device manager over Web Serial (mcumgr-sim on a pseudo-term
     serial.plugIn();
     await eventually(() => text(page, '#images-message'), { timeout: 30_000 }).toBe(`Upload complete: ${img.length} bytes of app-3.0.0.bin.`);
     expect(await text(page, '#upload-text')).toMatch(/, resumed at \d/);
-    expect((await slots()).find((s) => s.slot === 1)).toMatchObject({ version: '3.0.0', hash: parseImage(img).hash });
+    expect(await slotOf(0, 1)).toMatchObject({ version: '3.0.0', hash: parseImage(img).hash });
     expect(await text(page, '#link-message')).toBe('Connected to serial port (230400 baud, console framing).');
     errors.splice(0); // the lost port logs the browser's own stream errors
   });
@@ -274,7 +322,7 @@ describeBrowser('web device manager over Web Serial (mcumgr-sim on a pseudo-term
     await eventually(() => secondary.locator('.version').textContent()).toBe('3.0.0');
     await secondary.getByRole('button', { name: 'Erase' }).click();
     await eventually(() => text(page, '#images-message')).toBe('Slot 1 erased.');
-    expect((await slots()).some((s) => s.slot === 1)).toBe(false);
+    expect(await slotOf(0, 1)).toBeUndefined();
     const reset = sim.nextReset();
     await page.click('#reset');
     await eventually(() => text(page, '#images-message'), { timeout: 30_000 }).toBe('The device restarted and answers again.');

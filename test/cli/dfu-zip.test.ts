@@ -3,32 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createImage, formatVersion, parseImage } from '../../src/image/node.js';
-import { makeZip } from '../helpers/zip.js';
+import { createImage, parseImage } from '../../src/image/node.js';
+import { dfuZip, makeZip } from '../helpers/zip.js';
 import { hex, run, Simulator, tempDir, type ListedSlot } from './helpers.js';
-
-/** A package as Zephyr's build writes it: manifest.json with image_index as text, and the signed images. */
-function dfuZip(files: { index: number; name: string; bytes: Uint8Array }[]): Uint8Array {
-  const manifest = {
-    'format-version': 1,
-    time: 1732000000,
-    name: 'smp_svr',
-    files: files.map((f) => ({
-      type: 'application',
-      board: 'nrf5340dk/nrf5340/cpuapp',
-      image_index: String(f.index),
-      slot_index_primary: String(2 * f.index + 1),
-      slot_index_secondary: String(2 * f.index + 2),
-      version_MCUBOOT: formatVersion(parseImage(f.bytes).header.version),
-      size: f.bytes.length,
-      file: f.name,
-    })),
-  };
-  return makeZip([
-    { name: 'manifest.json', data: new TextEncoder().encode(JSON.stringify(manifest, null, 4)), deflate: true },
-    ...files.map((f) => ({ name: f.name, data: f.bytes, deflate: true })),
-  ]);
-}
 
 describe('image upload of a dfu_application.zip', () => {
   let sim: Simulator;

@@ -1,4 +1,5 @@
 import { crc32, deflateRawSync } from 'node:zlib';
+import { formatVersion, parseImage } from '../../src/image/node.js';
 
 /**
  * Build a small ZIP (stored or deflated entries) for tests. `declaredSize` and `crc` replace what the directory
@@ -29,4 +30,27 @@ export function makeZip(files: { name: string; data: Uint8Array; deflate?: boole
   eocd.writeUInt32LE(0x06054b50, 0); eocd.writeUInt16LE(files.length, 8); eocd.writeUInt16LE(files.length, 10);
   eocd.writeUInt32LE(cd.length, 12); eocd.writeUInt32LE(off, 16);
   return new Uint8Array(Buffer.concat([...locals, cd, eocd]));
+}
+
+/** A package as Zephyr's build writes it: manifest.json with image_index as text, and the signed images. */
+export function dfuZip(files: { index: number; name: string; bytes: Uint8Array }[]): Uint8Array {
+  const manifest = {
+    'format-version': 1,
+    time: 1732000000,
+    name: 'smp_svr',
+    files: files.map((f) => ({
+      type: 'application',
+      board: 'nrf5340dk/nrf5340/cpuapp',
+      image_index: String(f.index),
+      slot_index_primary: String(2 * f.index + 1),
+      slot_index_secondary: String(2 * f.index + 2),
+      version_MCUBOOT: formatVersion(parseImage(f.bytes).header.version),
+      size: f.bytes.length,
+      file: f.name,
+    })),
+  };
+  return makeZip([
+    { name: 'manifest.json', data: new TextEncoder().encode(JSON.stringify(manifest, null, 4)), deflate: true },
+    ...files.map((f) => ({ name: f.name, data: f.bytes, deflate: true })),
+  ]);
 }
