@@ -315,7 +315,16 @@ describeBrowser('web device manager over Web Serial (mcumgr-sim on a pseudo-term
     errors.splice(0); // the lost port logs the browser's own stream errors
   });
 
-  it('images: erases the secondary slot, and resets the device, waiting for it to answer again', async () => {
+  it('images: erases the secondary slot, and resets the device, waiting for it to answer again; the overview reads the restarted device', async () => {
+    await show(page, 'overview');
+    const shown = await text(page, '#fact-uptime');
+    await page.click('#overview-refresh');
+    const readAgain = async () => {
+      const now = await text(page, '#fact-uptime');
+      return now !== shown && /^Uptime: \d+ ms$/.test(now);
+    };
+    await eventually(readAgain).toBe(true);
+    const uptimeBefore = await text(page, '#fact-uptime');
     await show(page, 'images');
     await page.click('#images-refresh');
     const secondary = page.locator('#slot-0-1');
@@ -327,6 +336,11 @@ describeBrowser('web device manager over Web Serial (mcumgr-sim on a pseudo-term
     await page.click('#reset');
     await eventually(() => text(page, '#images-message'), { timeout: 30_000 }).toBe('The device restarted and answers again.');
     expect(await reset).toMatch(/^reset: /);
+    // The UART link stayed up through the reset: the overview reads the device again by itself.
+    expect(await text(page, '#link-message')).toBe('Connected to serial port (230400 baud, console framing).');
+    await show(page, 'overview');
+    await eventually(() => text(page, '#fact-uptime')).not.toBe(uptimeBefore);
+    expect(await text(page, '#fact-uptime')).toMatch(/^Uptime: \d+ ms$/);
   });
 
   it('log: every frame sent and received, decoded and in hex', async () => {
