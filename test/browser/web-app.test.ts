@@ -3,7 +3,7 @@
  * Serial to mcumgr-sim on a real pseudo-terminal (behind a 1 Mbaud UART model), and over Web Bluetooth to a
  * SimulatedGattPeer. One browser for the file; screenshots of every panel go to docs/screenshots/.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +27,7 @@ const describeBrowser = missing && !process.env.CI ? describe.skip : describe;
 // The committed screenshots (docs/screenshots/, linked from the README) are rewritten by `npm run screenshots`;
 // a plain test run writes its own to .tmp/screenshots/ and leaves the work tree clean.
 const SCREENSHOTS = fileURLToPath(new URL(process.env.UPDATE_SCREENSHOTS ? '../../docs/screenshots/' : '../../.tmp/screenshots/', import.meta.url));
+const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const LAPTOP = { width: 1280, height: 860 };
 const PHONE = { width: 390, height: 844 };
@@ -377,6 +378,40 @@ describeBrowser('web device manager over Web Serial (mcumgr-sim on a pseudo-term
     expect(errors).toEqual([]);
   });
 
+  it('shell: copies all output or the selection to the clipboard; pasted lines run as commands, one after the other', async () => {
+    await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(browser.url).origin });
+    const clipboard = () => page.evaluate(() => navigator.clipboard.readText());
+    await show(page, 'shell');
+    await page.click('#shell-copy');
+    await eventually(() => text(page, '#shell-message')).toMatch(/^Copied \d+ characters to the clipboard\.$/);
+    const all = await clipboard();
+    expect(all).toMatch(/^Commands run on the device through SMP shell exec/);
+    expect(all).toContain('Zephyr version 3.4.99');
+    expect(all).toContain('(exit status 1)');
+
+    // Drag over the first row only: Ctrl+Shift+C copies just that.
+    const row = (await page.locator('#terminal .xterm-rows > div').first().boundingBox())!;
+    await page.mouse.move(row.x + 1, row.y + row.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(row.x + row.width - 1, row.y + row.height / 2, { steps: 4 });
+    await page.mouse.up();
+    await page.keyboard.press('Control+Shift+C');
+    await eventually(clipboard).not.toBe(all);
+    const selected = await clipboard();
+    expect(all.startsWith(selected.trimEnd())).toBe(true);
+    expect(selected).toMatch(/^Commands run on the device/);
+    expect(selected).not.toContain('Zephyr version');
+
+    await page.click('#shell-clear');
+    await page.evaluate(() => navigator.clipboard.writeText('kernel uptime\nkernel version\n'));
+    await page.click('#terminal');
+    await page.keyboard.press('Control+Shift+V');
+    const shown = () => text(page, '#terminal .xterm-rows');
+    await eventually(shown).toContain('Zephyr version 3.4.99');
+    expect(await shown()).toMatch(/kernel uptime.*Uptime: \d+ ms.*kernel version.*Zephyr version 3\.4\.99/);
+    expect(errors).toEqual([]);
+  });
+
   it('files: upload and download with size and hash check; listing through fs ls', async () => {
     await show(page, 'files');
     const content = new Uint8Array(3000).map((_, i) => (i * 5) & 0xff);
@@ -565,6 +600,30 @@ describeBrowser('web device manager over a Bluetooth link whose ATT MTU is small
   });
 });
 
+describeBrowser('web device manager: what a first visit loads', () => {
+  it('the first load leaves out xterm.js and uPlot; the Shell panel brings xterm.js when opened', async () => {
+    const page = await browser.context.newPage();
+    const scripts: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().endsWith('.js') && !r.url().endsWith('/sw.js')) scripts.push(new URL(r.url()).pathname.split('/').pop()!);
+    });
+    await page.goto(`${browser.url}#connect`);
+    await eventually(() => text(page, '#panel-title')).toBe('Connect');
+    const built = (name: string) => readFileSync(join(WEB_DIST, 'assets', name), 'utf8');
+    const first = [...scripts];
+    expect(first.length).toBeGreaterThan(0);
+    for (const name of first) {
+      expect(built(name), name).not.toContain('xterm-helper-textarea');
+      expect(built(name), name).not.toContain('u-over');
+    }
+    expect(first.reduce((sum, name) => sum + built(name).length, 0)).toBeLessThan(250_000);
+    await show(page, 'shell');
+    await eventually(() => page.locator('#terminal .xterm').count()).toBe(1);
+    expect(scripts.slice(first.length).some((name) => built(name).includes('xterm-helper-textarea'))).toBe(true);
+    await page.close();
+  });
+});
+
 describeBrowser('web device manager in a browser without Web Serial or Web Bluetooth', () => {
   it('says which browsers have them, and offers no connect button that cannot work', async () => {
     const page = await browser.context.newPage();
@@ -592,6 +651,9 @@ describeBrowser('web device manager in a browser without Web Serial or Web Bluet
     try {
       await page.reload();
       await eventually(() => text(page, '#panel-title')).toBe('Overview');
+      // The panels loaded on demand come from the cache too.
+      await show(page, 'shell');
+      await eventually(() => page.locator('#terminal .xterm').count()).toBe(1);
     } finally {
       await browser.context.setOffline(false);
       await page.close();
