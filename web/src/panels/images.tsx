@@ -411,7 +411,7 @@ export function ImagesPanel(_: { active: boolean }) {
           detail[0] = text;
           show();
         });
-        const sent = one ? `${bytesText(todo[0]!.bytes.length)} sent` : todo.map((part) => `image ${part.imageNumber}: ${bytesText(part.bytes.length)}`).join(', ') + ' sent';
+        const sent = `${one ? bytesText(todo[0]!.bytes.length) : todo.map((part) => `image ${part.imageNumber}: ${bytesText(part.bytes.length)}`).join(', ')} sent`;
         return running.length ? `${sent}; ${versionsText(running)} already running, not sent` : sent;
       });
       await step(1, async () => {
