@@ -165,10 +165,12 @@ describe('WebSerialTransport', () => {
     await expect(transport.send(new Uint8Array(8))).rejects.toThrow(/closed/);
   });
 
-  it('reports write failures and open failures as TransportError', async () => {
-    const { port, client } = await connect();
+  it('a failed write is a lost port (closed with the reason); open failures are TransportErrors', async () => {
+    const { port, client, closed } = await connect();
     port.failWrites = true;
-    await expect(client.call(os.echo, { d: 'x' })).rejects.toThrow(/Serial write failed: write timed out/);
+    await expect(client.call(os.echo, { d: 'x' })).rejects.toThrow(/Serial port disconnected \(a write failed: write timed out\)/);
+    expect(await closed).toBeInstanceOf(TransportError);
+    await expect.poll(() => port.closeCalls).toBe(1);
 
     const busy = new FakeSerialPort();
     busy.failOpen = new Error('Failed to open serial port.');
