@@ -12,6 +12,8 @@ export interface FileTransferOptions {
   chunkSize?: number;
   /** Chunks in flight at most (default: the device's buffer count; 1 when it does not report it). */
   window?: number;
+  /** Never more chunks in flight than the buffers the device reports, whatever `window` says (serial links). */
+  windowWithinBuffers?: boolean;
   timeoutMs?: number;
   /** Unanswered rounds in a row before giving up. Default 3. */
   retries?: number;
@@ -81,7 +83,7 @@ async function writeFile(
   const limit = negotiated?.maxPacket ?? Number.POSITIVE_INFINITY;
   const chunkSize = options.chunkSize ?? fitChunk({ name, off: total, len: total }, limit, total);
   if (chunkSize <= 0 && total > 0) throw new SmpError('Cannot create file upload request; MTU too low');
-  const window = windowFor(options.window, negotiated?.bufCount);
+  const window = windowFor(options.window, negotiated?.bufCount, options.windowWithinBuffers);
   options.onProgress?.({ done: 0, total });
   const run = await runWindow({
     // An empty file still takes one (empty) first chunk.
@@ -184,7 +186,7 @@ export async function fileDownload(client: SmpClient, name: string, options: Fil
   options.onProgress?.({ done: first.data.length, total });
   if (total > 0 && first.data.length === 0) throw new SmpError('the device sent no data for a non-empty file');
   const chunk = Math.max(1, first.data.length);
-  const window = windowFor(options.window, limits ? (await limits).bufCount : 1);
+  const window = windowFor(options.window, limits ? (await limits).bufCount : 1, options.windowWithinBuffers);
   const pace = firstRead && limitsAt !== undefined ? linkPace(firstRead.sentAt, limitsAt, firstRead.answeredAt) : undefined;
 
   await runWindow({

@@ -29,7 +29,7 @@ export function registerFsCommands(program: Command): void {
         let started = false;
         ctx.doing = 'a file upload response';
         const r = await fileUpload(c, remote, bytes, {
-          window: ctx.window,
+          ...ctx.transferWindow,
           onProgress: (p) => {
             started = true;
             bar.update(p.done, p.total);
@@ -60,7 +60,7 @@ export function registerFsCommands(program: Command): void {
         let last = -1;
         ctx.doing = 'a file download response';
         const data = await fileDownload(c, remote, {
-          window: ctx.window,
+          ...ctx.transferWindow,
           onProgress: (p) => bar.update(p.done, p.total),
           onRetry: (off, reason) => bar.retry(off, reason),
           onResponse: (off) => {

@@ -77,7 +77,7 @@ export async function uploadImage(ctx: Ctx, bytes: Uint8Array, imageNum: number,
       return await imageUpload(c, bytes, {
         image: imageNum,
         upgrade,
-        window: ctx.window,
+        ...ctx.transferWindow,
         ...recovery,
         onProgress: (p) => {
           if (p.resumedFrom !== undefined) {
