@@ -90,7 +90,7 @@ async function secondSlot(conn: string[]) {
 }
 
 describe('mcumgr image upload across a lost link', () => {
-  // Over UDP nothing closes: the window's retransmissions carry the upload over the gap (ICMP refusals are ignored).
+  // Over UDP nothing closes: the window's retransmissions, and the transport's own while the device refuses, carry the upload over the gap.
   it('UDP: the device is killed mid-upload and restarted on the same port; the upload resumes and completes', async () => {
     const { result, conn } = await uploadThroughKill('udp', 8, true);
     expect(result.code, result.stderr).toBe(0);
@@ -190,7 +190,7 @@ describe('mcumgr fs upload and fs download across a lost link', () => {
     expect(result.stdout).toMatch(/the link to the device was lost .*running the same command again uploads the file again from the start/);
   }, 120_000);
 
-  it('UDP: a device that stays away ends an fs download with exit 3, saying a new run starts over', async () => {
+  it('UDP: a device that stays away ends an fs download in a timeout (exit 3) that says a new run starts over', async () => {
     const local = join(tempDir(), 'src.bin');
     writeFileSync(local, file);
     const out = join(tempDir(), 'down.bin');
