@@ -7,7 +7,8 @@
  * - an offset short of the chunk's end means the device missed data there (a lost or dropped request):
  *   sending goes back to that offset at once, without waiting for a timeout;
  * - offset 0 after progress means the device forgot the transfer (reset, or it completed and a resent
- *   last chunk found nothing open): the transfer starts again with a first chunk, which resumes by hash.
+ *   last chunk found nothing open): the transfer starts again with a first chunk, which resumes by hash; a device
+ *   that forgets it `retries` + 1 times without getting further is resetting, and the window gives up.
  * A rewind starts a new epoch: replies to chunks of older epochs still acknowledge data but never rewind.
  * Only when nothing answers does a chunk's timeout (an adaptive RTO) send again from the last acknowledged
  * offset. Chunks sent before an answered one, still unanswered, are presumed lost and stop counting against
@@ -101,9 +102,11 @@ export class RetransmitTimer {
   }
 }
 
-interface Flight {
+/** A chunk on its way to the device. */
+export interface Flight {
   off: number;
   end: number;
+  /** The round it was sent in: a rewind starts a new one. */
   epoch: number;
   /** Presumed lost (later chunks were answered first) or answered: no longer counts against the window. */
   gone: boolean;
@@ -111,170 +114,272 @@ interface Flight {
   overtaken: number;
 }
 
-type Event = { flight: Flight; ok: true; off: number; ms: number } | { flight: Flight; ok: false; error: Error };
+/** What can happen to a chunk: the device answers with its offset, or the request fails (a timeout, mostly). */
+export type WindowEvent = { kind: 'answered'; flight: Flight; off: number; ms: number } | { kind: 'failed'; flight: Flight; error: Error };
+
+/**
+ * What an event did: `advanced` (acknowledged, or nothing to do), `resend` (data missing: sending goes back to
+ * the device's offset), `restart` (the device forgot the transfer: a first chunk again), `stale` (a timeout of a
+ * chunk that no longer matters).
+ */
+export type WindowOutcome = 'advanced' | 'resend' | 'restart' | 'stale';
+
+/** How many chunks may be in flight: grows like TCP's congestion window, halves on loss, paces a measured start. */
+export class CongestionWindow {
+  readonly floor: number;
+  readonly ceiling: number;
+  size: number;
+  private threshold: number;
+  private pace: { gapMs: number; left: number; nextAt: number } | undefined;
+
+  constructor(options: Pick<WindowOptions, 'window' | 'maxWindow' | 'pace'>) {
+    this.floor = Math.max(1, options.window);
+    this.ceiling = Math.max(this.floor, options.maxWindow ?? this.floor);
+    this.threshold = this.ceiling;
+    // A paced start opens the window wide at once, its first sends spread over one round trip (a burst would arrive
+    // faster than the device empties its buffers); answers then clock the next sends.
+    this.size = Math.min(this.ceiling, Math.max(this.floor, Math.ceil(options.pace?.window ?? 0)));
+    if (options.pace) this.pace = { gapMs: options.pace.roundTripMs / this.size, left: this.size, nextAt: 0 };
+  }
+
+  grow(): void {
+    this.size = Math.min(this.ceiling, this.size + (this.size < this.threshold ? 1 : 1 / this.size));
+  }
+
+  shrink(): void {
+    this.threshold = Math.max(this.floor, Math.floor(this.size / 2));
+    this.size = this.threshold;
+    this.pace = undefined;
+  }
+
+  /** 0 when the next send may leave now (it is counted), else the milliseconds the pace holds it back. */
+  paceDelay(now: number): number {
+    if (!this.pace) return 0;
+    if (now < this.pace.nextAt) return this.pace.nextAt - now;
+    this.pace.nextAt = now + this.pace.gapMs;
+    if (--this.pace.left === 0) this.pace = undefined;
+    return 0;
+  }
+}
+
+/**
+ * The window's state, driven by events (no timers, no I/O): which chunks are in flight, what the device
+ * acknowledged, where sending goes next. Its phase is `first-chunk` while a chunk at offset 0 is on its way (it
+ * goes alone), `sending` otherwise, until `done`.
+ */
+export class WindowState {
+  readonly congestion: CongestionWindow;
+  readonly rto = new RetransmitTimer();
+  /** The device's offset: everything before it is acknowledged. */
+  acked: number;
+  /** The next offset to send (before `skip`). */
+  next: number;
+  /** The most chunks that were in flight at once. */
+  used = 0;
+  private readonly flights: Flight[] = [];
+  private epoch = 0;
+  private silentRounds = 0;
+  private fastest = Number.POSITIVE_INFINITY;
+  /** Rewinds since the device last moved forward: a device that keeps asking for the same data is stuck. */
+  private rewindsWithoutProgress = 0;
+  /** Restarts since the device last got past `highest`: a device that keeps forgetting the transfer is resetting. */
+  private restartsWithoutProgress = 0;
+  private highest: number;
+
+  constructor(private readonly options: Omit<WindowOptions, 'send' | 'signal'>) {
+    this.congestion = new CongestionWindow(options);
+    if (options.pace) this.rto.sample(options.pace.roundTripMs);
+    this.acked = this.highest = this.next = options.start;
+  }
+
+  get phase(): 'first-chunk' | 'sending' | 'done' {
+    if (this.acked >= this.options.total) return 'done';
+    return this.flights.some((f) => f.off === 0 && !f.gone) ? 'first-chunk' : 'sending';
+  }
+
+  /** No chunk is on its way (answered or not). */
+  get idle(): boolean {
+    return this.flights.length === 0;
+  }
+
+  private active(): number {
+    return this.flights.reduce((n, f) => n + (f.gone ? 0 : 1), 0);
+  }
+
+  /**
+   * Sends (through `launch`) what the window allows now, while `paced` lets it. A first chunk goes alone: nothing
+   * else is sent while one is on its way, and it waits until nothing else counts against the window.
+   */
+  fill(paced: () => boolean, launch: (flight: Flight) => number): void {
+    const firstPending = this.phase === 'first-chunk';
+    this.next = this.skip(this.next);
+    while (
+      !firstPending &&
+      this.next < this.options.total &&
+      this.active() < this.congestion.size &&
+      !(this.next === 0 && this.active() > 0) &&
+      paced()
+    ) {
+      const flight: Flight = { off: this.next, end: this.next, epoch: this.epoch, gone: false, overtaken: 0 };
+      flight.end = launch(flight);
+      this.flights.push(flight);
+      this.next = flight.end;
+      this.used = Math.max(this.used, this.active());
+      if (flight.off === 0) break;
+      this.next = this.skip(this.next);
+    }
+  }
+
+  /** Every answer is in, yet the device still lacks data (the answers that would have sent it again were stale): send from its offset again. */
+  stalled(): void {
+    this.rewind(this.acked);
+  }
+
+  handle(event: WindowEvent): WindowOutcome {
+    const f = event.flight;
+    const index = this.flights.indexOf(f);
+    this.flights.splice(index, 1);
+    return event.kind === 'failed' ? this.failed(f, event.error) : this.answered(f, index, event.off, event.ms);
+  }
+
+  private failed(f: Flight, error: Error): WindowOutcome {
+    if (!(error instanceof SmpTimeoutError)) throw error;
+    if (f.epoch !== this.epoch || f.end <= this.acked || f.gone) return 'stale';
+    if (++this.silentRounds > this.options.retries) throw error;
+    for (const g of this.flights) g.gone = true;
+    this.congestion.shrink();
+    this.rewind(this.acked);
+    this.options.onRetry?.(this.acked, 'timeout');
+    return 'resend';
+  }
+
+  private answered(f: Flight, index: number, off: number, ms: number): WindowOutcome {
+    this.silentRounds = 0;
+    this.rto.sample(ms);
+    this.fastest = Math.min(this.fastest, ms);
+    for (let i = 0; i < index; i++) {
+      const g = this.flights[i]!;
+      if (++g.overtaken > (this.options.reorderTolerance ?? 0)) g.gone = true;
+    }
+    if (off === 0 && this.acked > 0 && f.epoch === this.epoch) {
+      this.restart();
+      return 'restart';
+    }
+    if (off > this.options.total) throw new SmpError(`the device acknowledged offset ${off}, past the end of the ${this.options.total} bytes sent`);
+    if (off > this.acked) {
+      this.rewindsWithoutProgress = 0;
+      this.acked = Math.min(off, this.options.total);
+      if (this.acked > this.highest) {
+        this.highest = this.acked;
+        this.restartsWithoutProgress = 0;
+      }
+      this.options.onAck?.(this.acked);
+    }
+    const late = (g: Flight): boolean => !g.gone && g.epoch === this.epoch && g.off <= off && off < g.end;
+    if (off < f.end && off >= this.acked && f.epoch === this.epoch && !this.flights.some(late)) {
+      // Data is missing at `off` and no chunk carrying it is still on its way: send it again.
+      if (this.options.backOff !== 'on-queueing' || ms > 2 * this.fastest) this.congestion.shrink();
+      this.rewind(off);
+      this.options.onRetry?.(off, 'missing');
+      return 'resend';
+    }
+    // Growing while answers take twice the shortest round trip would only lengthen the queue they wait in.
+    if (f.epoch === this.epoch && ms <= 2 * this.fastest) this.congestion.grow();
+    if (this.next < this.acked) this.next = this.acked;
+    return 'advanced';
+  }
+
+  /** The device forgot the transfer: start over with a first chunk (it resumes by hash where it can). */
+  private restart(): void {
+    if (++this.restartsWithoutProgress > this.options.retries) {
+      throw new SmpError(
+        `the device forgot the transfer ${this.restartsWithoutProgress} times without getting past offset ${this.highest} of ` +
+          `${this.options.total} (is it resetting?)`,
+      );
+    }
+    this.acked = 0;
+    for (const g of this.flights) g.gone = true;
+    this.rewind(0);
+  }
+
+  private rewind(to: number): void {
+    if (++this.rewindsWithoutProgress > 4 * (this.options.retries + 1) * this.congestion.ceiling) {
+      throw new SmpError(`the transfer makes no progress: the device keeps answering offset ${this.acked} of ${this.options.total}`);
+    }
+    this.epoch++;
+    this.next = to;
+  }
+
+  /** The first offset at or after `off` that needs sending: past what `options.skip` says arrived, and past chunks on their way. */
+  private skip(off: number): number {
+    const { skip } = this.options;
+    if (!skip) return off;
+    for (let at = skip(off); ; at = skip(at)) {
+      const onItsWay = this.flights.find((f) => !f.gone && f.off === at);
+      if (!onItsWay) return at;
+      at = onItsWay.end;
+    }
+  }
+}
 
 /** Runs the window until the device acknowledges `total`; returns the device's final offset and the largest window used. */
 export async function runWindow(options: WindowOptions): Promise<{ off: number; maxWindow: number }> {
-  const { total, retries } = options;
-  const tolerance = options.reorderTolerance ?? 0;
-  const floor = Math.max(1, options.window);
-  const ceiling = Math.max(floor, options.maxWindow ?? floor);
-  // A paced start opens the window wide at once, its first sends spread over one round trip (a burst would arrive
-  // faster than the device empties its buffers); answers then clock the next sends.
-  let window = Math.min(ceiling, Math.max(floor, Math.ceil(options.pace?.window ?? 0)));
-  let pace = options.pace ? { gapMs: options.pace.roundTripMs / window, left: window, nextAt: 0 } : undefined;
+  if (options.signal?.aborted) throw new SmpAbortError('request aborted');
+  const state = new WindowState(options);
+  const events: WindowEvent[] = [];
+  let wake: (() => void) | undefined;
   let paceTimer: ReturnType<typeof setTimeout> | undefined;
-  let threshold = ceiling;
-  const grow = (): void => {
-    window = Math.min(ceiling, window + (window < threshold ? 1 : 1 / window));
-  };
-  const shrink = (): void => {
-    threshold = Math.max(floor, Math.floor(window / 2));
-    window = threshold;
-    pace = undefined;
-  };
-  /** False when the pace holds the next send back (a timer wakes the loop then). */
-  const paced = (): boolean => {
-    if (!pace) return true;
-    const now = performance.now();
-    if (now < pace.nextAt) {
-      paceTimer ??= setTimeout(() => {
-        paceTimer = undefined;
-        wake?.();
-      }, pace.nextAt - now);
-      return false;
-    }
-    pace.nextAt = now + pace.gapMs;
-    if (--pace.left === 0) pace = undefined;
-    return true;
-  };
   // One controller per request (one listener per signal), all aborted when the window ends or the caller aborts.
   const controllers = new Set<AbortController>();
   const stopAll = (): void => {
     for (const c of controllers) c.abort();
     controllers.clear();
   };
-  if (options.signal?.aborted) throw new SmpAbortError('request aborted');
   options.signal?.addEventListener('abort', stopAll, { once: true });
 
-  const rto = new RetransmitTimer();
-  if (options.pace) rto.sample(options.pace.roundTripMs);
-  const flights: Flight[] = [];
-  const events: Event[] = [];
-  let wake: (() => void) | undefined;
-  let acked = options.start;
-  let next = acked;
-  let epoch = 0;
-  let silentRounds = 0;
-  let used = 0;
-  let fastest = Number.POSITIVE_INFINITY;
-
-  const active = (): number => flights.reduce((n, f) => n + (f.gone ? 0 : 1), 0);
-  const send = (): void => {
-    const first = next === 0;
+  /** False when the pace holds the next send back (a timer wakes the loop then). */
+  const paced = (): boolean => {
+    const wait = state.congestion.paceDelay(performance.now());
+    if (wait === 0) return true;
+    paceTimer ??= setTimeout(() => {
+      paceTimer = undefined;
+      wake?.();
+    }, wait);
+    return false;
+  };
+  /** Sends the flight's chunk; its answer or failure becomes an event. Returns the chunk's end. */
+  const launch = (flight: Flight): number => {
     const sentAt = performance.now();
     const controller = new AbortController();
     controllers.add(controller);
-    const chunk = options.send(next, first ? options.timeoutMs : rto.timeout(options.timeoutMs), controller.signal);
-    const flight: Flight = { off: next, end: chunk.end, epoch, gone: false, overtaken: 0 };
-    flights.push(flight);
-    next = chunk.end;
+    const chunk = options.send(flight.off, flight.off === 0 ? options.timeoutMs : state.rto.timeout(options.timeoutMs), controller.signal);
     chunk.reply
       .then(
-        (off) => events.push({ flight, ok: true, off, ms: performance.now() - sentAt }),
-        (error: Error) => events.push({ flight, ok: false, error }),
+        (off) => events.push({ kind: 'answered', flight, off, ms: performance.now() - sentAt }),
+        (error: Error) => events.push({ kind: 'failed', flight, error }),
       )
       .finally(() => {
         controllers.delete(controller);
         wake?.();
       });
-  };
-  const skip = (off: number): number => {
-    if (!options.skip) return off;
-    for (let at = options.skip(off); ; at = options.skip(at)) {
-      const onItsWay = flights.find((f) => !f.gone && f.off === at);
-      if (!onItsWay) return at;
-      at = onItsWay.end;
-    }
-  };
-  // Rewinds since the device last moved forward: a device that keeps asking for the same data is stuck.
-  let rewindsWithoutProgress = 0;
-  const rewind = (to: number): void => {
-    if (++rewindsWithoutProgress > 4 * (retries + 1) * ceiling) {
-      throw new SmpError(`the transfer makes no progress: the device keeps answering offset ${acked} of ${total}`);
-    }
-    epoch++;
-    next = to;
+    return chunk.end;
   };
 
   try {
-    while (acked < total) {
+    while (state.phase !== 'done') {
       // The abort may come from a progress callback while no request is in flight to carry it.
       if (options.signal?.aborted) throw new SmpAbortError('request aborted');
-      const firstPending = flights.some((f) => f.off === 0 && !f.gone);
-      next = skip(next);
-      while (!firstPending && next < total && active() < window && !(next === 0 && active() > 0) && paced()) {
-        send();
-        used = Math.max(used, active());
-        if (flights[flights.length - 1]!.off === 0) break;
-        next = skip(next);
-      }
-      if (events.length === 0 && flights.length === 0 && !paceTimer) {
-        // Every answer is in, yet the device still lacks data (the answers that would have sent it again were
-        // stale ones): nothing is left to wait for, so send from the device's offset again.
-        rewind(acked);
+      state.fill(paced, launch);
+      if (events.length === 0 && state.idle && !paceTimer) {
+        state.stalled();
         continue;
       }
       if (events.length === 0) await new Promise<void>((resolve) => (wake = resolve));
       wake = undefined;
-      const ev = events.shift();
-      if (!ev) continue;
-      const f = ev.flight;
-      const index = flights.indexOf(f);
-      flights.splice(index, 1);
-      if (!ev.ok) {
-        if (!(ev.error instanceof SmpTimeoutError)) throw ev.error;
-        if (f.epoch !== epoch || f.end <= acked || f.gone) continue;
-        if (++silentRounds > retries) throw ev.error;
-        for (const g of flights) g.gone = true;
-        shrink();
-        rewind(acked);
-        options.onRetry?.(acked, 'timeout');
-        continue;
-      }
-      silentRounds = 0;
-      rto.sample(ev.ms);
-      fastest = Math.min(fastest, ev.ms);
-      for (let i = 0; i < index; i++) {
-        const g = flights[i]!;
-        if (++g.overtaken > tolerance) g.gone = true;
-      }
-      if (ev.off === 0 && acked > 0 && f.epoch === epoch) {
-        // The device forgot the transfer: start over with a first chunk (it resumes by hash where it can).
-        acked = 0;
-        for (const g of flights) g.gone = true;
-        rewind(0);
-        continue;
-      }
-      if (ev.off > total) throw new SmpError(`the device acknowledged offset ${ev.off}, past the end of the ${total} bytes sent`);
-      if (ev.off > acked) {
-        rewindsWithoutProgress = 0;
-        acked = Math.min(ev.off, total);
-        options.onAck?.(acked);
-      }
-      const late = (g: Flight): boolean => !g.gone && g.epoch === epoch && g.off <= ev.off && ev.off < g.end;
-      if (ev.off < f.end && ev.off >= acked && f.epoch === epoch && !flights.some(late)) {
-        // Data is missing at `off` and no chunk carrying it is still on its way: send it again.
-        if (options.backOff !== 'on-queueing' || ev.ms > 2 * fastest) shrink();
-        rewind(ev.off);
-        options.onRetry?.(ev.off, 'missing');
-      } else {
-        // Growing while answers take twice the shortest round trip would only lengthen the queue they wait in.
-        if (f.epoch === epoch && ev.ms <= 2 * fastest) grow();
-        if (next < acked) next = acked;
-      }
+      const event = events.shift();
+      if (event) state.handle(event);
     }
-    return { off: acked, maxWindow: used };
+    return { off: state.acked, maxWindow: state.used };
   } finally {
     clearTimeout(paceTimer);
     options.signal?.removeEventListener('abort', stopAll);

@@ -61,7 +61,7 @@ export function encodeCborIndefinite(value: unknown): Uint8Array {
  * declare more items than there are bytes left to hold them.
  */
 function checkStructure(bytes: Uint8Array, maxDepth: number): void {
-  const tokenizer = new Tokenizer(bytes, { allowIndefinite: true, allowUndefined: true, allowBigInt: true });
+  const tokenizer = new Tokenizer(bytes, { allowBigInt: true });
   const remaining: number[] = [];
   let items = 0;
   while (!tokenizer.done()) {
@@ -93,7 +93,7 @@ function checkStructure(bytes: Uint8Array, maxDepth: number): void {
         if (remaining.length > maxDepth) throw new SmpCborError(`CBOR nesting deeper than ${maxDepth}`);
       }
     }
-    while (remaining.length > 0 && remaining[remaining.length - 1] === 0) remaining.pop();
+    while (remaining[remaining.length - 1] === 0) remaining.pop();
   }
   if (remaining.length > 0) throw new SmpCborError('CBOR payload ends inside a container');
 }
@@ -108,14 +108,8 @@ export function decodeCbor(bytes: Uint8Array, limits: CborLimits = {}): unknown 
   if (bytes.length > maxBytes) throw new SmpCborError(`CBOR payload of ${bytes.length} bytes exceeds the limit of ${maxBytes}`);
   try {
     checkStructure(bytes, maxDepth);
-    return decode(bytes, {
-      allowIndefinite: true,
-      allowUndefined: false,
-      allowBigInt: true,
-      rejectDuplicateMapKeys: rejectDuplicateKeys,
-      useMaps: false,
-      tags: [],
-    });
+    // cborg's defaults accept indefinite lengths (Zephyr's zcbor sends them) and know no tags.
+    return decode(bytes, { allowUndefined: false, allowBigInt: true, rejectDuplicateMapKeys: rejectDuplicateKeys });
   } catch (err) {
     if (err instanceof SmpCborError) throw err;
     throw new SmpCborError(`malformed CBOR: ${(err as Error).message.replace(/^CBOR decode error: /, '')}`);

@@ -40,6 +40,7 @@ interface CodeInfo {
   legacy?: number;
 }
 
+// Stryker disable all: data transcribed from Zephyr's *_mgmt_err_code_t enums and Kconfig names, not logic (TESTING.md)
 export const MGMT_ERR: Record<number, CodeInfo> = {
   0: { name: 'MGMT_ERR_EOK', message: 'success' },
   1: { name: 'MGMT_ERR_EUNKNOWN', message: 'unknown error' },
@@ -56,6 +57,7 @@ export const MGMT_ERR: Record<number, CodeInfo> = {
   12: { name: 'MGMT_ERR_UNSUPPORTED_TOO_OLD', message: 'SMP v1 requests are not supported by this device; use SMP v2' },
   13: { name: 'MGMT_ERR_UNSUPPORTED_TOO_NEW', message: 'the SMP version of the request is too new for this device; use SMP v1' },
 };
+// Stryker restore all
 
 function table(prefix: string, rows: [string, string, number][]): Record<number, CodeInfo> {
   const out: Record<number, CodeInfo> = {};
@@ -76,12 +78,15 @@ export const GroupId = {
   ZEPHYR_BASIC: 63,
 } as const;
 
+// Stryker disable all: data transcribed from Zephyr's MGMT_GROUP_ID_* enum, not logic (TESTING.md)
 export const GROUP_NAMES: Record<number, string> = {
   0: 'os', 1: 'image', 2: 'stat', 3: 'settings', 4: 'log', 5: 'crash', 6: 'split', 7: 'run', 8: 'fs',
   9: 'shell', 10: 'enum', 11: 'transport', 63: 'zephyr basic',
 };
+// Stryker restore all
 
 /** Group error codes and their SMP v1 translations, per Zephyr's `*_mgmt_err_code_t` enums. */
+// Stryker disable all: data transcribed from Zephyr's *_mgmt_err_code_t enums and Kconfig names, not logic (TESTING.md)
 export const GROUP_ERR: Record<number, Record<number, CodeInfo>> = {
   [GroupId.OS]: table('OS_MGMT_ERR', [
     ['OK', 'success', 0],
@@ -190,6 +195,7 @@ export const GROUP_ERR: Record<number, Record<number, CodeInfo>> = {
     ['FLASH_ERASE_FAILED', 'erasing the storage partition failed', 0],
   ]),
 };
+// Stryker restore all
 
 /** The SMP v1 code a Zephyr device sends in place of a group error (1 when the group has no table). */
 export function legacyCodeFor(group: number, rc: number): number {
@@ -206,6 +212,7 @@ export function groupErrName(group: number, rc: number): string {
 }
 
 /** Hints for SMP-level codes that depend on which command failed. */
+// Stryker disable all: data transcribed from Zephyr's *_mgmt_err_code_t enums and Kconfig names, not logic (TESTING.md)
 const NOT_SUPPORTED_HINTS: Record<string, string> = {
   '0:2': 'enable CONFIG_MCUMGR_GRP_OS_TASKSTAT in the device build',
   '0:3': 'Zephyr has no memory-pool statistics handler (mpstat comes from Apache Mynewt), so no build option enables it',
@@ -219,6 +226,7 @@ const NOT_SUPPORTED_HINTS: Record<string, string> = {
   '9': 'enable CONFIG_MCUMGR_GRP_SHELL in the device build',
   '10': 'enable CONFIG_MCUMGR_GRP_ENUM in the device build',
 };
+// Stryker restore all
 
 /** An error the device reported: an SMP-level `rc`, or (SMP v2) a group error `err: {group, rc}`. */
 export class SmpDeviceError extends SmpError {

@@ -7,7 +7,7 @@ import { image, os, stat, fs, shell } from '../../src/groups/index.js';
 import { goRuns, toVectorJson } from '../helpers/vectors.js';
 import { ScriptedTransport } from '../helpers/loopback.js';
 
-function reply(request: Uint8Array, body: unknown, patch: Partial<{ seq: number; group: number; id: number }> = {}): Uint8Array {
+function reply(request: Uint8Array, body: unknown, patch: Partial<{ op: number; seq: number; group: number; id: number }> = {}): Uint8Array {
   const { header } = decodePacket(request);
   return encodePacket(
     { op: responseOp(header.op), version: header.version, flags: 0, group: header.group, seq: header.seq, id: header.id, ...patch },
@@ -71,6 +71,29 @@ describe('SmpClient', () => {
     const client = new SmpClient(transport);
     expect(await client.call(os.echo, { d: 'x' })).toEqual({ r: 'right' });
     expect(client.droppedResponses).toBe(3);
+  });
+
+  it('drops a response whose op or command id does not answer the request', async () => {
+    // echo is a write (op 2) of group 0, command 0: only op 3, group 0, id 0 answers it.
+    const transport = new ScriptedTransport((packet, t) => {
+      t.deliver(reply(packet, { r: 'the request itself, echoed by the link' }, { op: 2 }));
+      t.deliver(reply(packet, { r: 'a read response' }, { op: 1 }));
+      t.deliver(reply(packet, { r: 'another command' }, { id: 1 }));
+      t.deliver(reply(packet, { r: 'another group' }, { group: 1 }));
+      t.deliver(reply(packet, { r: 'right' }, { op: 3, group: 0, id: 0 }));
+    });
+    const client = new SmpClient(transport);
+    expect(await client.call(os.echo, { d: 'x' })).toEqual({ r: 'right' });
+    expect(client.droppedResponses).toBe(4);
+
+    // A read (image state: op 0, group 1, command 0) is answered by op 1.
+    const reads = new ScriptedTransport((packet, t) => {
+      t.deliver(reply(packet, { images: [] }, { op: 3 }));
+      t.deliver(reply(packet, { images: [] }, { op: 1, group: 1, id: 0 }));
+    });
+    const reader = new SmpClient(reads);
+    expect(await reader.call(image.state, {})).toMatchObject({ images: [] });
+    expect(reader.droppedResponses).toBe(1);
   });
 
   it('turns rc and err answers into typed device errors', async () => {

@@ -29,7 +29,8 @@ describe('TimedQueue', () => {
     const seen: number[] = [];
     const now = performance.now();
     q.at(now + 2.6, () => seen.push(1));
-    q.at(now + 1.9 + 0.8, () => seen.push(2));
+    // 1.9 + 0.8 is a hair under 2.7; added to `now` first, it could round to a hair over now + 2.7.
+    q.at(now + (1.9 + 0.8), () => seen.push(2));
     q.at(now + 2.7, () => seen.push(3));
     q.at(now + 0.5, () => seen.push(0));
     await new Promise((r) => setTimeout(r, 10));

@@ -216,6 +216,26 @@ describe('resume', () => {
     expectOnlyMissingPartSent(first.recorder.chunks.slice(sentBefore), result.resumedFrom, img.length);
   });
 
+  it('a device that forgets the upload in the middle of a window gets the image again from a first chunk, and it matches', async () => {
+    const { client, device, recorder } = setup();
+    const img = buildImage({ version: '1.4.0', body: payload(60_000) });
+    let forgotAt: number | undefined;
+    const result = await imageUpload(client, img, {
+      window: 4,
+      onProgress: (p) => {
+        if (forgotAt === undefined && p.done > img.length / 2) {
+          // Zephyr keeps the upload state in RAM: a reset, or another client's first chunk, loses it.
+          forgotAt = p.done;
+          device.setUpload(undefined);
+        }
+      },
+    });
+    expect(forgotAt).toBeDefined();
+    expect(result.match).toBe(true);
+    expect(recorder.chunks.filter((c) => c.off === 0)).toHaveLength(2);
+    expect(new Uint8Array(device.flash.read(1).subarray(0, img.length))).toEqual(img);
+  });
+
   it('after a device restart (same state) only the missing part is sent', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'mcumgr-resume-'));
     const a = setup({ stateDir });

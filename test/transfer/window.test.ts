@@ -107,6 +107,105 @@ describe('runWindow', () => {
     await expect(runWindow({ total: 10_000, start: 0, window: 2, retries: 2, timeoutMs: 30, send: dev.send })).rejects.toThrow(SmpTimeoutError);
   });
 
+  it('gives up after exactly the retries: one send and one resend per unanswered round, from the acknowledged offset', async () => {
+    const sent: number[] = [];
+    const send = (at: number, timeoutMs: number | undefined) => {
+      sent.push(at);
+      return { end: at + 1000, reply: new Promise<number>((_, reject) => setTimeout(() => reject(new SmpTimeoutError('no response')), timeoutMs)) };
+    };
+    await expect(runWindow({ total: 10_000, start: 3000, window: 1, retries: 2, timeoutMs: 20, send })).rejects.toThrow(SmpTimeoutError);
+    expect(sent).toEqual([3000, 3000, 3000]);
+    sent.length = 0;
+    await expect(runWindow({ total: 10_000, start: 3000, window: 1, retries: 0, timeoutMs: 20, send })).rejects.toThrow(SmpTimeoutError);
+    expect(sent).toEqual([3000]);
+  });
+
+  it('counts only silent rounds in a row: an answer between them starts the count again', async () => {
+    // Every chunk is lost twice before it gets through: with 2 retries the transfer never gives up.
+    const tries = new Map<number, number>();
+    let off = 1000;
+    const r = await runWindow({
+      total: 6000, start: 1000, window: 1, retries: 2, timeoutMs: 20,
+      send: (at, timeoutMs) => {
+        const n = (tries.get(at) ?? 0) + 1;
+        tries.set(at, n);
+        const end = Math.min(6000, at + 1000);
+        if (n <= 2) return { end, reply: new Promise<number>((_, reject) => setTimeout(() => reject(new SmpTimeoutError('no response')), timeoutMs)) };
+        if (at === off) off = end;
+        return { end, reply: Promise.resolve(off) };
+      },
+    });
+    expect(r.off).toBe(6000);
+    expect([...tries.values()]).toEqual([3, 3, 3, 3, 3]);
+  });
+
+  it('starts again with a first chunk, once, when the device forgets the transfer in the middle of a window', async () => {
+    // The device forgets the upload when chunk 8 arrives (a reset, an idle timeout): it answers offset 0. The
+    // answers to the chunks sent after it are held back until the new first chunk is answered: answers of the
+    // old round, arriving after new progress, must not start the transfer over again.
+    const chunk = 1000;
+    const total = 16 * chunk;
+    const written = new Uint8Array(total);
+    let off = 0;
+    let forgotten = false;
+    const held: (() => void)[] = [];
+    const sent: number[] = [];
+    const r = await runWindow({
+      total, start: 0, window: 4, retries: 2, timeoutMs: 5000,
+      send: (at) => {
+        sent.push(at);
+        const end = Math.min(total, at + chunk);
+        const reply = new Promise<number>((resolve) =>
+          setTimeout(() => {
+            if (at === 8 * chunk && !forgotten) {
+              forgotten = true;
+              off = 0;
+              written.fill(0);
+              resolve(0);
+              return;
+            }
+            if (at === off) {
+              written.fill(1, at, end);
+              off = end;
+              resolve(off);
+              if (at === 0) for (const release of held.splice(0)) release();
+              return;
+            }
+            if (off === 0) held.push(() => resolve(0));
+            else resolve(off);
+          }, 1),
+        );
+        return { end, reply };
+      },
+    });
+    expect(r.off).toBe(total);
+    expect(forgotten).toBe(true);
+    expect(held).toEqual([]);
+    expect(written.every((b) => b === 1)).toBe(true);
+    expect(sent.filter((at) => at === 0)).toHaveLength(2);
+    // After the restart every chunk is sent once more, in order.
+    const restart = sent.lastIndexOf(0);
+    expect(sent.slice(restart)).toEqual(Array.from({ length: 16 }, (_, i) => i * chunk));
+  });
+
+  it('fails clearly, naming the offset, when the device forgets the transfer again and again', async () => {
+    // A device that resets before the transfer ends, every time: progress is lost at each restart.
+    let off = 0;
+    const sent: number[] = [];
+    const run = runWindow({
+      total: 10_000, start: 0, window: 2, retries: 2, timeoutMs: 1000,
+      send: (at) => {
+        sent.push(at);
+        const end = Math.min(10_000, at + 1000);
+        if (at === off) off = end;
+        const answer = off >= 4000 ? (off = 0) : off;
+        return { end, reply: Promise.resolve(answer) };
+      },
+    });
+    await expect(run).rejects.toThrow(/device forgot the transfer 3 times.*3000 of 10000/);
+    expect(sent.filter((at) => at === 0)).toHaveLength(3);
+  });
+
   it('continues from the offset the device reports, not from where it was asked to', async () => {
     // The device already has 6000 bytes: its first answer jumps ahead.
     let off = 6000;
@@ -237,6 +336,45 @@ describe('runWindow', () => {
     });
     expect(r.off).toBe(total);
     expect(most).toBeLessThan(8);
+  });
+
+  it('aborting the transfer aborts the requests in flight', async () => {
+    const controller = new AbortController();
+    const signals: AbortSignal[] = [];
+    const run = runWindow({
+      total: 10_000, start: 1000, window: 3, retries: 1, timeoutMs: 60_000, signal: controller.signal,
+      send: (at, _timeoutMs, signal) => {
+        signals.push(signal);
+        // A device that never answers: only the abort ends these requests.
+        const reply = new Promise<number>((_, reject) => signal.addEventListener('abort', () => reject(new SmpAbortError('request aborted'))));
+        return { end: at + 1000, reply };
+      },
+    });
+    await Promise.resolve();
+    expect(signals).toHaveLength(3);
+    controller.abort();
+    await expect(run).rejects.toThrow(SmpAbortError);
+    expect(signals.every((s) => s.aborted)).toBe(true);
+  });
+
+  it('requests still on their way when the device has everything are cancelled, and the first chunk gets the full timeout', async () => {
+    const signals: AbortSignal[] = [];
+    const timeouts = new Map<number, number | undefined>();
+    const r = await runWindow({
+      total: 3000, start: 0, window: 3, retries: 1, timeoutMs: 4000,
+      send: (at, timeoutMs, signal) => {
+        signals.push(signal);
+        timeouts.set(at, timeoutMs);
+        // The answer to the chunk at 1000 acknowledges everything (the device had the rest); the last one never answers.
+        const reply = at === 0 ? Promise.resolve(1000) : at === 1000 ? Promise.resolve(3000) : new Promise<number>(() => undefined);
+        return { end: at + 1000, reply };
+      },
+    });
+    expect(r.off).toBe(3000);
+    expect(timeouts.get(0)).toBe(4000);
+    expect(timeouts.get(1000)).toBeLessThan(4000);
+    expect(signals).toHaveLength(3);
+    expect(signals[2]!.aborted).toBe(true);
   });
 
   it('stops at once when aborted from a progress callback while nothing is in flight', async () => {

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, ftruncateSync, lstatSync, openSync, readdirSync, readSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, openSync, readdirSync, readSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fs as fsCmds } from '../../groups/fs.js';
 import { GroupError, MgmtError } from '../errors.js';
+import { resolveFsPath } from '../fs-sandbox.js';
 import type { VirtualDevice } from '../device.js';
 import { crc32 } from '../../protocol/crc32.js';
 
@@ -14,31 +15,6 @@ export interface FsTransfer {
   off: number;
   len: number;
   timer?: ReturnType<typeof setTimeout>;
-}
-
-/** Maps a device path (`/lfs/dir/file`) to a host path under the fs root, refusing anything outside a mount. */
-export function resolveFsPath(dev: VirtualDevice, name: string, forWrite: boolean): string {
-  const cfg = dev.config.fs;
-  if (name.length === 0 || Buffer.byteLength(name) > cfg.pathMax) throw new MgmtError(3);
-  if (!name.startsWith('/')) throw new GroupError(G, 2);
-  const parts = name.split('/').slice(1);
-  if (parts.some((p) => p === '..' || p === '.' || p.includes('\0') || p.includes('\\'))) throw new GroupError(G, 2);
-  const mount = `/${parts[0] ?? ''}`;
-  if (!cfg.mounts.includes(mount) || parts.length < 2 || parts[parts.length - 1] === '') throw new GroupError(G, 3);
-  let host = dev.fsRoot;
-  for (let i = 0; i < parts.length; i++) {
-    host = join(host, parts[i]!);
-    let st;
-    try {
-      st = lstatSync(host);
-    } catch {
-      if (i < parts.length - 1 || !forWrite) throw new GroupError(G, 3);
-      break;
-    }
-    if (st.isSymbolicLink()) throw new GroupError(G, 2);
-    if (i < parts.length - 1 && !st.isDirectory()) throw new GroupError(G, 3);
-  }
-  return host;
 }
 
 function checkAccess(dev: VirtualDevice, op: 'upload' | 'download' | 'status' | 'hash', name: string): void {
