@@ -64,10 +64,8 @@ async function reopen(ctx: Ctx, lost: Error, budgetMs: number, again: string): P
       return await ctx.reconnect();
     } catch (err) {
       if (performance.now() + pause >= deadline) {
-        throw new TransportError(
-          `the link to the device was lost (${lost.message}) and could not be reopened within ${budgetMs / 1000} s ` +
-            `(${(err as Error).message}); ${again}`,
-        );
+        const why = `${lost.message}) and could not be reopened within ${budgetMs / 1000} s (${(err as Error).message}`;
+        throw new TransportError(`the link to the device was lost (${why}); ${again}`);
       }
     }
     await pace(pause);
