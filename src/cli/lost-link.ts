@@ -64,8 +64,8 @@ async function reopen(ctx: Ctx, lost: Error, budgetMs: number, again: string): P
       return await ctx.reconnect();
     } catch (err) {
       if (performance.now() + pause >= deadline) {
-        const why = `${lost.message}) and could not be reopened within ${budgetMs / 1000} s (${(err as Error).message}`;
-        throw new TransportError(`the link to the device was lost (${why}); ${again}`);
+        const reopening = `could not be reopened within ${budgetMs / 1000} s (${(err as Error).message})`;
+        throw new TransportError(`the link to the device was lost (${lost.message}) and ${reopening}; ${again}`);
       }
     }
     await pace(pause);
