@@ -40,7 +40,8 @@ const section = (prefix: string): RecordedCase[] => index.cases.filter((c) => c.
 function recordedMcuboot(): VirtualDevice {
   const device = VirtualDevice.createSync({
     stateDir: tempDir('mcuboot-replay-'),
-    config: { slotSize: 0x80000, mcubootMode: 3, resetDelayMs: 250, bootTimeMs: 20, info: { release: 'v4.1.0', version: '4.1.0' } },
+    // The recording gives bytes, not timing: no erase time (the raw case runs on fake timers).
+    config: { slotSize: 0x80000, mcubootMode: 3, resetDelayMs: 250, bootTimeMs: 20, info: { release: 'v4.1.0', version: '4.1.0' }, recovery: { sectorEraseMs: 0 } },
   });
   device.flash.erase(0); // fresh erased flash: MCUboot finds no application and stays in recovery
   device.enterRecovery();

@@ -44,6 +44,8 @@ export class BootSerial {
   private upload: UploadState | undefined;
   /** `image` of the last off-0 chunk (boot_serial keeps it in a static). */
   private uploadImage = 0;
+  /** Flash erase time of the request being handled (config.sectorEraseMs per sector). */
+  private flashBusyMs = 0;
 
   constructor(private readonly target: RecoveryTarget) {}
 
@@ -78,6 +80,10 @@ export class BootSerial {
     } else {
       out.send({ rc: RC.ENOTSUP });
     }
+    // The erase takes its time before the answer goes out (and the loop reads nothing meanwhile: serial-port.ts).
+    const busyMs = this.flashBusyMs;
+    this.flashBusyMs = 0;
+    if (busyMs > 0) await new Promise((resolve) => setTimeout(resolve, busyMs));
     return out.packets;
   }
 
@@ -243,7 +249,10 @@ export class BootSerial {
     let up = this.upload;
     if (off === 0) {
       if (len === undefined || len > flash.slotSize) return { rc: RC.EINVAL };
-      if (!config.progressiveErase) flash.erase(slot);
+      if (!config.progressiveErase) {
+        flash.erase(slot);
+        this.flashBusyMs += (flash.slotSize / config.sectorSize) * config.sectorEraseMs;
+      }
       up = { slot, size: len, off: 0, erasedTo: 0 };
       this.upload = up;
     } else if (!up || off !== up.off) {
@@ -272,7 +281,10 @@ export class BootSerial {
   private eraseUpTo(up: UploadState, end: number): void {
     const sector = this.target.config.sectorSize;
     const to = Math.min(this.target.flash.slotSize, Math.ceil(end / sector) * sector);
-    if (to > up.erasedTo) this.target.flash.erase(up.slot, up.erasedTo, to - up.erasedTo);
+    if (to > up.erasedTo) {
+      this.target.flash.erase(up.slot, up.erasedTo, to - up.erasedTo);
+      this.flashBusyMs += ((to - up.erasedTo) / sector) * this.target.config.sectorEraseMs;
+    }
     up.erasedTo = Math.max(up.erasedTo, to);
   }
 
