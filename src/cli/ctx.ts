@@ -171,7 +171,13 @@ export function act(handler: Handler) {
 }
 
 /** A command without arguments: sends `{}` and prints the response as `text` renders it (or as JSON). */
-export function queryCommand<Rsp>(parent: Command, name: string, description: string, def: CommandDef<Record<string, never>, Rsp>, text: (r: Rsp) => string): void {
+export function queryCommand<Rsp>(
+  parent: Command,
+  name: string,
+  description: string,
+  def: CommandDef<Record<string, never>, Rsp>,
+  text: (r: Rsp) => string,
+): void {
   parent
     .command(name)
     .description(description)

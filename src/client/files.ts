@@ -68,7 +68,8 @@ export async function fileUpload(client: SmpClient, name: string, bytes: Uint8Ar
   try {
     await client.call(fs.close, {}, { signal: options.signal });
   } catch (err) {
-    if (err instanceof SmpDeviceError) throw new SmpError(`${mismatch}; the device cannot close the file (fs close): upload it again once the device has closed it`);
+    if (err instanceof SmpDeviceError)
+      throw new SmpError(`${mismatch}; the device cannot close the file (fs close): upload it again once the device has closed it`);
     throw err;
   }
   const again = await writeFile(client, name, bytes, { ...options, resumeFrom: 0 });
@@ -165,7 +166,10 @@ export async function fileDownload(client: SmpClient, name: string, options: Fil
   const limits = options.window === 1 ? undefined : transferLimits(client, options.signal);
   // When its answer came (for the packet pair below); awaited later, so a failed first read leaves nothing unhandled.
   let limitsAt: number | undefined;
-  void limits?.then(() => (limitsAt = performance.now()), () => undefined);
+  void limits?.then(
+    () => (limitsAt = performance.now()),
+    () => undefined,
+  );
   const request = (off: number, timeoutMs: number | undefined, signal: AbortSignal | undefined) =>
     client.call(fs.download, { name, off }, { signal, timeoutMs, tries: 1 }).then((rsp) => {
       if (rsp.off !== off) throw new SmpError(`the device answered offset ${rsp.off} to a read at ${off}`);

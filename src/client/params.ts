@@ -16,10 +16,7 @@ export interface TransferLimits {
 }
 
 /** Reads the device's buffer size and count (`os.mcumgrParams`); undefined when the device does not answer it. */
-export async function readBufferParams(
-  client: SmpClient,
-  signal?: AbortSignal,
-): Promise<{ bufSize: number; bufCount: number } | undefined> {
+export async function readBufferParams(client: SmpClient, signal?: AbortSignal): Promise<{ bufSize: number; bufCount: number } | undefined> {
   try {
     const p = await client.call(os.mcumgrParams, {}, { signal, timeoutMs: 1000, tries: 3 });
     return p.buf_size > 0 ? { bufSize: p.buf_size, bufCount: Math.max(1, p.buf_count) } : undefined;

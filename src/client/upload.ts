@@ -69,11 +69,7 @@ export async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(digest);
 }
 
-export async function imageUpload(
-  client: SmpClient,
-  bytes: Uint8Array,
-  options: ImageUploadOptions = {},
-): Promise<ImageUploadResult> {
+export async function imageUpload(client: SmpClient, bytes: Uint8Array, options: ImageUploadOptions = {}): Promise<ImageUploadResult> {
   const total = bytes.length;
   if (total === 0) throw new SmpError('the image file is empty');
   const imageNum = options.image ?? 0;

@@ -135,9 +135,7 @@ export class UdpTransport implements SmpTransport {
   send(packet: Uint8Array): Promise<void> {
     if (this.closed) return Promise.reject(new TransportError('UDP transport is closed'));
     if (packet.length > this.mtu) {
-      return Promise.reject(
-        new TransportError(`SMP packet of ${packet.length} bytes exceeds the transport MTU of ${this.mtu}`),
-      );
+      return Promise.reject(new TransportError(`SMP packet of ${packet.length} bytes exceeds the transport MTU of ${this.mtu}`));
     }
     if (!this.unanswered.some((p) => sameBytes(p, packet))) this.unanswered.push(packet);
     if (this.unanswered.length > MAX_UNANSWERED) this.unanswered.shift();

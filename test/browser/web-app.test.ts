@@ -58,7 +58,8 @@ async function screenshot(page: Page, name: string, options: { fullPage?: boolea
 async function seriousViolations(page: Page): Promise<string[]> {
   if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
   const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(ctx: Document): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    const axe = (window as unknown as { axe: { run(ctx: Document): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } })
+      .axe;
     const r = await axe.run(document);
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target.join(' ')) }));
   });
@@ -167,9 +168,7 @@ describeBrowser('web device manager over Web Serial (mcumgr-sim on a pseudo-term
     await eventually(() => text(page, '#fw-image-0 .fw-version')).toBe('9.0.0');
     const framesBefore = await device.call(image.state, {});
     await page.click('#upload');
-    await eventually(() => text(page, '#images-message')).toBe(
-      `Error: big.bin is ${big.length} bytes: slot 1 holds at most 259024. Build a smaller image.`,
-    );
+    await eventually(() => text(page, '#images-message')).toBe(`Error: big.bin is ${big.length} bytes: slot 1 holds at most 259024. Build a smaller image.`);
     expect(await device.call(image.state, {})).toEqual(framesBefore);
     expect(errors).toEqual([]);
   });
@@ -195,8 +194,11 @@ describeBrowser('web device manager over Web Serial (mcumgr-sim on a pseudo-term
     expect(errors).toEqual([]);
   });
 
-  it('images: reads an Intel HEX file and a dfu_application.zip (deflated, read with the browser\'s DecompressionStream)', async () => {
-    const img = createImage(new Uint8Array(6000).map((_, i) => i & 0xff), { version: '1.9.0', padHeader: true });
+  it("images: reads an Intel HEX file and a dfu_application.zip (deflated, read with the browser's DecompressionStream)", async () => {
+    const img = createImage(
+      new Uint8Array(6000).map((_, i) => i & 0xff),
+      { version: '1.9.0', padHeader: true },
+    );
     await page.setInputFiles('#firmware-file', file('zephyr.signed.hex', binaryToIhex(0x10000, img)));
     await eventually(() => text(page, '#fw-file')).toBe('zephyr.signed.hex');
     expect(await text(page, '#fw-image-0 .fw-from')).toBe('Intel HEX at 0x10000');
@@ -218,7 +220,10 @@ describeBrowser('web device manager over Web Serial (mcumgr-sim on a pseudo-term
   });
 
   it('images: the one-click upgrade uploads, tests, resets, waits and confirms, each step shown', async () => {
-    const img = createImage(new Uint8Array(30_000).map((_, i) => (i * 31) & 0xff), { version: '2.0.0', padHeader: true });
+    const img = createImage(
+      new Uint8Array(30_000).map((_, i) => (i * 31) & 0xff),
+      { version: '2.0.0', padHeader: true },
+    );
     await page.setInputFiles('#firmware-file', file('app-2.0.0.bin', img));
     await eventually(() => text(page, '#fw-image-0 .fw-version')).toBe('2.0.0');
     await page.click('#upgrade');
@@ -251,19 +256,34 @@ describeBrowser('web device manager over Web Serial (mcumgr-sim on a pseudo-term
 
   it('images: a two-image dfu_application.zip shows each image, and the upgrade sends each to its image number, resets once, confirms both', async () => {
     const key = generateKey('ecdsa-p256');
-    const app = createImage(new Uint8Array(14_000).map((_, i) => (i * 13) & 0xff), { version: '2.2.0', padHeader: true, key });
-    const net = createImage(new Uint8Array(9_000).map((_, i) => (i * 17) & 0xff), { version: '3.1.0', padHeader: true, key });
+    const app = createImage(
+      new Uint8Array(14_000).map((_, i) => (i * 13) & 0xff),
+      { version: '2.2.0', padHeader: true, key },
+    );
+    const net = createImage(
+      new Uint8Array(9_000).map((_, i) => (i * 17) & 0xff),
+      { version: '3.1.0', padHeader: true, key },
+    );
     // Listed out of order: the manifest's image_index decides where each goes.
-    const zip = dfuZip([{ index: 1, name: 'ipc_radio.signed.bin', bytes: net }, { index: 0, name: 'zephyr.signed.bin', bytes: app }]);
+    const zip = dfuZip([
+      { index: 1, name: 'ipc_radio.signed.bin', bytes: net },
+      { index: 0, name: 'zephyr.signed.bin', bytes: app },
+    ]);
     await page.setInputFiles('#firmware-file', file('dfu_application.zip', zip));
     await eventually(() => text(page, '#fw-count')).toBe('2');
     expect(await text(page, '#firmware-message')).toBe('dfu_application.zip: 2 MCUboot images: image 0 2.2.0 and image 1 3.1.0.');
     const shown = (n: number, what: string) => text(page, `#fw-image-${n} .fw-${what}`);
     expect([await shown(0, 'from'), await shown(0, 'target'), await shown(0, 'version'), await shown(0, 'hash')]).toEqual([
-      'zephyr.signed.bin', 'image 0, slot 1', '2.2.0', toHex(parseImage(app).hash!),
+      'zephyr.signed.bin',
+      'image 0, slot 1',
+      '2.2.0',
+      toHex(parseImage(app).hash!),
     ]);
     expect([await shown(1, 'from'), await shown(1, 'target'), await shown(1, 'version'), await shown(1, 'hash')]).toEqual([
-      'ipc_radio.signed.bin', 'image 1, slot 1', '3.1.0', toHex(parseImage(net).hash!),
+      'ipc_radio.signed.bin',
+      'image 1, slot 1',
+      '3.1.0',
+      toHex(parseImage(net).hash!),
     ]);
     expect(await page.locator('#fw-image-1 .tlvs tbody td:nth-child(2)').allTextContents()).toEqual(expect.arrayContaining(['SHA256', 'ECDSA_SIG']));
     await page.fill('#public-key', publicKeyPem(key));
@@ -276,14 +296,24 @@ describeBrowser('web device manager over Web Serial (mcumgr-sim on a pseudo-term
     try {
       const reset = sim.nextReset();
       await page.click('#upgrade');
-      await eventually(() => text(page, '#images-message'), { timeout: 60_000 }).toBe('Upgrade complete: image 0 2.2.0 and image 1 3.1.0 are running and confirmed.');
+      await eventually(() => text(page, '#images-message'), { timeout: 60_000 }).toBe(
+        'Upgrade complete: image 0 2.2.0 and image 1 3.1.0 are running and confirmed.',
+      );
       await reset;
     } finally {
       sim.proc.stderr!.off('data', countResets);
     }
     expect(resets).toHaveLength(1);
-    expect(await page.locator('#upgrade-steps li').evaluateAll((items) => items.map((li) => li.getAttribute('data-state')))).toEqual(['done', 'done', 'done', 'done', 'done']);
-    expect(await text(page, '#upgrade-steps li:first-child .step-detail')).toBe(` — image 0: ${(app.length / 1024).toFixed(1)} KiB, image 1: ${(net.length / 1024).toFixed(1)} KiB sent`);
+    expect(await page.locator('#upgrade-steps li').evaluateAll((items) => items.map((li) => li.getAttribute('data-state')))).toEqual([
+      'done',
+      'done',
+      'done',
+      'done',
+      'done',
+    ]);
+    expect(await text(page, '#upgrade-steps li:first-child .step-detail')).toBe(
+      ` — image 0: ${(app.length / 1024).toFixed(1)} KiB, image 1: ${(net.length / 1024).toFixed(1)} KiB sent`,
+    );
     expect(await slotOf(0, 0)).toMatchObject({ version: '2.2.0', hash: parseImage(app).hash, confirmed: true, active: true });
     expect(await slotOf(1, 0)).toMatchObject({ version: '3.1.0', hash: parseImage(net).hash, confirmed: true });
     await eventually(() => page.locator('#slot-1-0 .version').textContent()).toBe('3.1.0');
@@ -296,7 +326,10 @@ describeBrowser('web device manager over Web Serial (mcumgr-sim on a pseudo-term
 
   it('images: a device lost during an upload is waited for, and the upload resumes where the device stopped', async () => {
     await show(page, 'images');
-    const img = createImage(new Uint8Array(120_000).map((_, i) => (i * 7) & 0xff), { version: '3.0.0', padHeader: true });
+    const img = createImage(
+      new Uint8Array(120_000).map((_, i) => (i * 7) & 0xff),
+      { version: '3.0.0', padHeader: true },
+    );
     await page.setInputFiles('#firmware-file', file('app-3.0.0.bin', img));
     await eventually(() => text(page, '#fw-image-0 .fw-version')).toBe('3.0.0');
     await page.click('#upload');
@@ -307,7 +340,9 @@ describeBrowser('web device manager over Web Serial (mcumgr-sim on a pseudo-term
     }).toBe(true);
     expect(await text(page, '#upload-text')).toMatch(/^[\d.]+ KiB of 117\.3 KiB \(\d+ %\), [\d.]+ KiB\/s, about (\d+ s|\d+ min \d+ s|—) left$/);
     await serial.unplug();
-    await eventually(() => text(page, '#link-message')).toMatch(/^The link was lost \(Serial port disconnected .*\)\. Waiting for it to come back: attempt \d+/);
+    await eventually(() => text(page, '#link-message')).toMatch(
+      /^The link was lost \(Serial port disconnected .*\)\. Waiting for it to come back: attempt \d+/,
+    );
     serial.plugIn();
     await eventually(() => text(page, '#images-message'), { timeout: 30_000 }).toBe(`Upload complete: ${img.length} bytes of app-3.0.0.bin.`);
     expect(await text(page, '#upload-text')).toMatch(/, resumed at \d/);
@@ -437,12 +472,15 @@ describeBrowser('web device manager over Web Serial (mcumgr-sim on a pseudo-term
     await eventually(() => charts.count()).toBeGreaterThan(0);
     await eventually(() => charts.first().getAttribute('data-points'), { timeout: 15_000 }).toMatch(/^([3-9]|\d{2,})$/);
     // The chart's canvas holds drawn pixels.
-    const inked = await charts.first().locator('canvas').evaluate((c: HTMLCanvasElement) => {
-      const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-      let n = 0;
-      for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) n++;
-      return n;
-    });
+    const inked = await charts
+      .first()
+      .locator('canvas')
+      .evaluate((c: HTMLCanvasElement) => {
+        const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) n++;
+        return n;
+      });
     expect(inked).toBeGreaterThan(100);
     await page.click('#stats-pause');
     await eventually(() => text(page, '#stats-pause')).toBe('Resume');
@@ -586,7 +624,9 @@ describeBrowser('web device manager over a Bluetooth link whose ATT MTU is small
     await show(page, 'overview');
     await page.fill('#echo-text', 'a text longer than one twenty-byte write');
     await page.click('#echo-send');
-    await eventually(() => text(page, '#link-notice')).toMatch(/^A write failed \(BLE write failed: ATT error 0x0d: write of \d+ bytes exceeds ATT_MTU − 3 = 20\): the ATT MTU of 247 is too large/);
+    await eventually(() => text(page, '#link-notice')).toMatch(
+      /^A write failed \(BLE write failed: ATT error 0x0d: write of \d+ bytes exceeds ATT_MTU − 3 = 20\): the ATT MTU of 247 is too large/,
+    );
     const rejected = peer.counters.rejectedWrites;
     expect(rejected).toBeGreaterThan(0);
     await eventually(() => page.isEnabled('#echo-send')).toBe(true);

@@ -114,7 +114,10 @@ describe('WebSerialTransport', () => {
 
   it('uploads an image (chunks sized for the serial framing) and the device holds its hash', async () => {
     const { client } = await connect();
-    const img = createImage(new Uint8Array(20_000).map((_, i) => (i * 7) & 0xff), { version: '2.0.0', padHeader: true });
+    const img = createImage(
+      new Uint8Array(20_000).map((_, i) => (i * 7) & 0xff),
+      { version: '2.0.0', padHeader: true },
+    );
     await imageUpload(client, img);
     const slot1 = (await client.call(image.state, {})).images.find((s) => s.slot === 1);
     expect(slot1?.version).toBe('2.0.0');
@@ -137,7 +140,7 @@ describe('WebSerialTransport', () => {
     await expect.poll(() => port.closeCalls).toBe(1);
   });
 
-  it('the port\'s disconnect event closes the transport with a clear error', async () => {
+  it("the port's disconnect event closes the transport with a clear error", async () => {
     const { port, closed } = await connect();
     port.unplug();
     expect((await closed)?.message).toMatch(/Serial port disconnected \(the device was unplugged\)/);

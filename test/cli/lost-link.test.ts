@@ -113,7 +113,9 @@ describe('mcumgr image upload across a lost link', () => {
   it('UDP: a device that stays away ends in a timeout that says how to resume', async () => {
     const { result } = await uploadThroughKill('udp', 1, false);
     expect(result.code).toBe(3);
-    expect(result.stderr).toMatch(/^Error: .*no response from the device.*; the device keeps what it received: run the same command again to resume the upload\n$/);
+    expect(result.stderr).toMatch(
+      /^Error: .*no response from the device.*; the device keeps what it received: run the same command again to resume the upload\n$/,
+    );
   }, 120_000);
 });
 
@@ -125,7 +127,10 @@ function progressed(): { seen: Promise<void>; watch: (soFar: string) => void } {
 }
 
 function events(stdout: string): Record<string, unknown>[] {
-  return stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  return stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 function lastEvent(stdout: string): Record<string, unknown> | undefined {
@@ -174,7 +179,13 @@ describe('mcumgr fs upload and fs download across a lost link', () => {
       const local = join(tempDir(), 'src.bin');
       writeFileSync(local, file);
       const out = join(tempDir(), 'down.bin');
-      const { result } = await fsThroughKill(kind, kind === 'udp' ? 8 : 30, true, ['fs', 'download', '/lfs/down.bin', out], [['fs', 'upload', local, '/lfs/down.bin']]);
+      const { result } = await fsThroughKill(
+        kind,
+        kind === 'udp' ? 8 : 30,
+        true,
+        ['fs', 'download', '/lfs/down.bin', out],
+        [['fs', 'upload', local, '/lfs/down.bin']],
+      );
       expect(result.code, result.stderr).toBe(0);
       if (kind === 'serial') expectResumedAfterReconnect(result.stdout);
       expect(new Uint8Array(readFileSync(out))).toEqual(file);

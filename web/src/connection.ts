@@ -140,7 +140,10 @@ export class Connection {
 
   /** The connected client, or a clear error. */
   need(): SmpClient {
-    if (!this.current) throw new TransportError(this.state.value.phase === 'reconnecting' ? 'The device is reconnecting: wait for it.' : 'Not connected: connect a device first.');
+    if (!this.current)
+      throw new TransportError(
+        this.state.value.phase === 'reconnecting' ? 'The device is reconnecting: wait for it.' : 'Not connected: connect a device first.',
+      );
     return this.current;
   }
 

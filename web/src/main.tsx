@@ -30,8 +30,17 @@ function lazyPanel(load: () => Promise<{ default: PanelView }>): PanelView {
       );
     }, [active]);
     if (View) return <View active={active} />;
-    if (failed) return <p class="message error" role="alert">This panel could not be loaded ({failed}). Reload the page when the network is back.</p>;
-    return active ? <p class="message" role="status">Loading …</p> : null;
+    if (failed)
+      return (
+        <p class="message error" role="alert">
+          This panel could not be loaded ({failed}). Reload the page when the network is back.
+        </p>
+      );
+    return active ? (
+      <p class="message" role="status">
+        Loading …
+      </p>
+    ) : null;
   };
 }
 
@@ -65,7 +74,11 @@ function LinkBar() {
           Choose the device again
         </button>
       ) : null}
-      {notice ? <p class="notice" id="link-notice">{notice}</p> : null}
+      {notice ? (
+        <p class="notice" id="link-notice">
+          {notice}
+        </p>
+      ) : null}
     </div>
   );
 }

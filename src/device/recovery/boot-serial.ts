@@ -71,7 +71,8 @@ export class BootSerial {
       else out.send({ rc: RC.ENOTSUP });
     } else if (group === GROUP_OS) {
       if (id === 0 && config.echo) out.send(this.echo(body));
-      else if (id === 1) out.send({ rc: RC.OK }); // console echo control: accepted, nothing to do
+      else if (id === 1)
+        out.send({ rc: RC.OK }); // console echo control: accepted, nothing to do
       else if (id === 5) {
         out.send({ rc: RC.OK });
         this.target.requestReset();
@@ -126,7 +127,12 @@ export class BootSerial {
     const entries: Record<string, unknown>[] = [];
     for (let n = 0; n < images; n++) {
       const valid = [await this.validImage(2 * n), await this.validImage(2 * n + 1)];
-      const flags = modePicksSlot(mode) ? this.directXipFlags(n, valid.map((v) => v?.header.version)) : this.swapFlags(n);
+      const flags = modePicksSlot(mode)
+        ? this.directXipFlags(
+            n,
+            valid.map((v) => v?.header.version),
+          )
+        : this.swapFlags(n);
       valid.forEach((info, s) => {
         if (!info) return;
         const f = flags[s]!;
@@ -181,7 +187,7 @@ export class BootSerial {
     if (t.magic === 'good') {
       if (t.imageOk === 'set') flags[active]!.confirmed = true;
       else if (t.copyDone === 'set') flags[inactive]!.confirmed = true;
-      else flags[active]!.pending = true, flags[inactive]!.confirmed = true;
+      else (flags[active]!.pending = true), (flags[inactive]!.confirmed = true);
     } else {
       const other = this.target.flash.readTrailer(2 * image + inactive);
       if (other.magic === 'good' && other.imageOk === 'set') flags[inactive]!.confirmed = true;

@@ -121,7 +121,7 @@ async function uploadResuming(parts: FirmwareImage[], options: { noDowngrade: bo
             if (resumedFrom !== undefined) state.resumedFrom = resumedFrom;
             state.done = sentBefore + done;
             if (now - lastSample.t >= 250 || state.done === total) {
-              const speed = ((state.done - lastSample.done) / 1024 / ((now - lastSample.t) / 1000)) || 0;
+              const speed = (state.done - lastSample.done) / 1024 / ((now - lastSample.t) / 1000) || 0;
               state.times = [...state.times, (now - started) / 1000];
               state.speeds = [...state.speeds, Math.max(0, speed)];
               const average = state.done / ((now - started) / 1000);
@@ -207,12 +207,20 @@ function SlotCards({ slots, busy, act }: { slots: SlotCard[]; busy: boolean; act
             {s.size !== undefined ? <p class="size">slot size {bytesText(s.size)}</p> : null}
             <div class="buttons">
               {s.hash && !s.active && !s.pending ? (
-                <button type="button" disabled={!connected || busy} onClick={() => act('test', async () => (await setState({ hash: s.hash! }), `Slot ${s.slot} marked for test: reset to boot it.`))}>
+                <button
+                  type="button"
+                  disabled={!connected || busy}
+                  onClick={() => act('test', async () => (await setState({ hash: s.hash! }), `Slot ${s.slot} marked for test: reset to boot it.`))}
+                >
                   Test
                 </button>
               ) : null}
               {s.active && !s.confirmed ? (
-                <button type="button" disabled={!connected || busy} onClick={() => act('confirm', async () => (await setState({ confirm: true }), 'The running image is confirmed.'))}>
+                <button
+                  type="button"
+                  disabled={!connected || busy}
+                  onClick={() => act('confirm', async () => (await setState({ confirm: true }), 'The running image is confirmed.'))}
+                >
                   Confirm
                 </button>
               ) : null}
@@ -246,18 +254,48 @@ function ImageDetails({ part }: { part: FirmwareImage }) {
     <section class="fw-image" id={`fw-image-${n}`} aria-labelledby={`fw-image-${n}-heading`}>
       <h4 id={`fw-image-${n}-heading`}>Image {n}</h4>
       <dl class="facts">
-        {part.from ? <div class="fact"><dt>From</dt><dd class="fw-from">{part.from}</dd></div> : null}
-        <div class="fact"><dt>Goes to</dt><dd class="fw-target">image {n}, slot 1</dd></div>
-        <div class="fact"><dt>Version</dt><dd class="fw-version">{formatVersion(h.version)}</dd></div>
-        <div class="fact"><dt>Size</dt><dd>{part.bytes.length} bytes (header {h.hdrSize}, body {h.imgSize}, TLVs {part.image.size - h.hdrSize - h.imgSize})</dd></div>
-        <div class="fact"><dt>Load address</dt><dd>0x{h.loadAddr.toString(16)}</dd></div>
-        <div class="fact"><dt>Header flags</dt><dd>{headerFlags(h.flags)}</dd></div>
-        <div class="fact"><dt>Hash ({part.image.hashAlgorithm ?? 'none'})</dt><dd class="hash fw-hash">{part.image.hash ? toHex(part.image.hash) : '—'}</dd></div>
+        {part.from ? (
+          <div class="fact">
+            <dt>From</dt>
+            <dd class="fw-from">{part.from}</dd>
+          </div>
+        ) : null}
+        <div class="fact">
+          <dt>Goes to</dt>
+          <dd class="fw-target">image {n}, slot 1</dd>
+        </div>
+        <div class="fact">
+          <dt>Version</dt>
+          <dd class="fw-version">{formatVersion(h.version)}</dd>
+        </div>
+        <div class="fact">
+          <dt>Size</dt>
+          <dd>
+            {part.bytes.length} bytes (header {h.hdrSize}, body {h.imgSize}, TLVs {part.image.size - h.hdrSize - h.imgSize})
+          </dd>
+        </div>
+        <div class="fact">
+          <dt>Load address</dt>
+          <dd>0x{h.loadAddr.toString(16)}</dd>
+        </div>
+        <div class="fact">
+          <dt>Header flags</dt>
+          <dd>{headerFlags(h.flags)}</dd>
+        </div>
+        <div class="fact">
+          <dt>Hash ({part.image.hashAlgorithm ?? 'none'})</dt>
+          <dd class="hash fw-hash">{part.image.hash ? toHex(part.image.hash) : '—'}</dd>
+        </div>
       </dl>
       <table class="tlvs">
         <caption>TLVs of image {n}</caption>
         <thead>
-          <tr><th scope="col">Type</th><th scope="col">Name</th><th scope="col">Length</th><th scope="col">Value</th></tr>
+          <tr>
+            <th scope="col">Type</th>
+            <th scope="col">Name</th>
+            <th scope="col">Length</th>
+            <th scope="col">Value</th>
+          </tr>
         </thead>
         <tbody>
           {part.image.tlvs.map((t) => (
@@ -265,7 +303,10 @@ function ImageDetails({ part }: { part: FirmwareImage }) {
               <td>0x{t.type.toString(16)}</td>
               <td>{t.name}</td>
               <td>{t.value.length}</td>
-              <td class="hash">{toHex(t.value.subarray(0, 32))}{t.value.length > 32 ? '…' : ''}</td>
+              <td class="hash">
+                {toHex(t.value.subarray(0, 32))}
+                {t.value.length > 32 ? '…' : ''}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -278,8 +319,14 @@ function FirmwareDetails({ fw }: { fw: Firmware }) {
   return (
     <div id="firmware-details">
       <dl class="facts">
-        <div class="fact"><dt>File</dt><dd id="fw-file">{fw.file}</dd></div>
-        <div class="fact"><dt>Images</dt><dd id="fw-count">{fw.images.length}</dd></div>
+        <div class="fact">
+          <dt>File</dt>
+          <dd id="fw-file">{fw.file}</dd>
+        </div>
+        <div class="fact">
+          <dt>Images</dt>
+          <dd id="fw-count">{fw.images.length}</dd>
+        </div>
       </dl>
       {fw.images.map((part) => (
         <ImageDetails key={part.imageNumber} part={part} />
@@ -298,7 +345,8 @@ function UploadProgress() {
       <label for="upload-bar">Upload</label>
       <progress id="upload-bar" max={u.total} value={u.done} />
       <p id="upload-text">
-        {bytesText(u.done)} of {bytesText(u.total)} ({pct} %), {speed.toFixed(1)} KiB/s, {u.done >= u.total ? 'done' : `about ${durationText(u.etaSeconds)} left`}
+        {bytesText(u.done)} of {bytesText(u.total)} ({pct} %), {speed.toFixed(1)} KiB/s,{' '}
+        {u.done >= u.total ? 'done' : `about ${durationText(u.etaSeconds)} left`}
         {u.resumedFrom ? `, resumed at ${bytesText(u.resumedFrom)}` : ''}
         {u.current && u.done < u.total ? `; sending ${u.current}` : ''}
       </p>
@@ -441,7 +489,8 @@ export function ImagesPanel(_: { active: boolean }) {
       });
       await step(4, async () => {
         // Without a hash Zephyr confirms the image it runs from (image 0); the others by their hash.
-        for (const part of todo) await connection.need().call(image.setState, part.imageNumber === 0 ? { confirm: true } : { hash: part.image.hash!, confirm: true });
+        for (const part of todo)
+          await connection.need().call(image.setState, part.imageNumber === 0 ? { confirm: true } : { hash: part.image.hash!, confirm: true });
         return one ? 'the new image stays' : 'the new images stay';
       });
       await refresh();
@@ -451,7 +500,17 @@ export function ImagesPanel(_: { active: boolean }) {
   return (
     <div class="grid">
       <Section title="Slots">
-        <SlotCards slots={slots} busy={act.busy} act={(_what, run) => void act.run(async () => { const done = await run(); await refresh(); return done; })} />
+        <SlotCards
+          slots={slots}
+          busy={act.busy}
+          act={(_what, run) =>
+            void act.run(async () => {
+              const done = await run();
+              await refresh();
+              return done;
+            })
+          }
+        />
         <div class="buttons">
           <button type="button" id="images-refresh" disabled={!connected || list.busy} onClick={() => void list.run(refresh)}>
             Refresh
@@ -491,7 +550,9 @@ export function ImagesPanel(_: { active: boolean }) {
           }}
         >
           <p>Drop a signed .bin, .hex or dfu_application.zip here, or</p>
-          <label for="firmware-file" class="button">Choose a file …</label>
+          <label for="firmware-file" class="button">
+            Choose a file …
+          </label>
           <input
             id="firmware-file"
             ref={fileInput}
@@ -534,8 +595,8 @@ export function ImagesPanel(_: { active: boolean }) {
       {fw ? (
         <Section title="Send">
           <label>
-            <input type="checkbox" id="no-downgrade" checked={noDowngrade} onChange={(e) => setNoDowngrade(e.currentTarget.checked)} /> Refuse
-            downgrades (checked here, and asked of the device)
+            <input type="checkbox" id="no-downgrade" checked={noDowngrade} onChange={(e) => setNoDowngrade(e.currentTarget.checked)} /> Refuse downgrades
+            (checked here, and asked of the device)
           </label>
           <div class="buttons">
             <button type="button" id="upload" disabled={!connected || act.busy} onClick={sendOnly}>

@@ -38,28 +38,33 @@ async function readOverview(c: SmpClient): Promise<Row[]> {
   const rows: Row[] = [];
   for (const read of [
     () => item('os-info', 'OS and app', async () => (await c.call(os.info, { format: 'a' })).output),
-    () => item('bootloader', 'Bootloader', async () => {
-      const name = (await c.call(os.bootloaderInfo, {})).bootloader ?? 'unknown';
-      if (name !== 'MCUboot') return name;
-      const mode = await c.call(os.bootloaderInfo, { query: 'mode' });
-      const m = mode.mode ?? -1;
-      return `MCUboot, ${BOOT_MODES[m] ?? `mode ${m}`}${mode['no-downgrade'] ? ', refuses downgrades' : ''}`;
-    }),
-    () => item('buffers', 'SMP buffers', async () => {
-      const p = await c.call(os.mcumgrParams, {});
-      return `${p.buf_count} × ${p.buf_size} bytes`;
-    }),
+    () =>
+      item('bootloader', 'Bootloader', async () => {
+        const name = (await c.call(os.bootloaderInfo, {})).bootloader ?? 'unknown';
+        if (name !== 'MCUboot') return name;
+        const mode = await c.call(os.bootloaderInfo, { query: 'mode' });
+        const m = mode.mode ?? -1;
+        return `MCUboot, ${BOOT_MODES[m] ?? `mode ${m}`}${mode['no-downgrade'] ? ', refuses downgrades' : ''}`;
+      }),
+    () =>
+      item('buffers', 'SMP buffers', async () => {
+        const p = await c.call(os.mcumgrParams, {});
+        return `${p.buf_count} × ${p.buf_size} bytes`;
+      }),
     () => item('datetime', 'Device clock', async () => (await c.call(os.datetimeGet, {})).datetime),
     () => item('uptime', 'Uptime', async () => (await c.call(shell.exec, { argv: ['kernel', 'uptime'] })).o.trim()),
-    () => item('groups', 'Groups', async () => {
-      try {
-        const { groups } = await c.call(enumeration.details, {});
-        return groups.map((g) => `${g.name ?? GROUP_NAMES[g.group] ?? 'group'} (${g.group}${g.handlers ? `, ${g.handlers} command${g.handlers === 1 ? '' : 's'}` : ''})`).join(', ');
-      } catch {
-        const { groups } = await c.call(enumeration.list, {});
-        return groups.map((g) => `${GROUP_NAMES[g] ?? 'group'} (${g})`).join(', ');
-      }
-    }),
+    () =>
+      item('groups', 'Groups', async () => {
+        try {
+          const { groups } = await c.call(enumeration.details, {});
+          return groups
+            .map((g) => `${g.name ?? GROUP_NAMES[g.group] ?? 'group'} (${g.group}${g.handlers ? `, ${g.handlers} command${g.handlers === 1 ? '' : 's'}` : ''})`)
+            .join(', ');
+        } catch {
+          const { groups } = await c.call(enumeration.list, {});
+          return groups.map((g) => `${GROUP_NAMES[g] ?? 'group'} (${g})`).join(', ');
+        }
+      }),
   ]) {
     rows.push(await read());
   }

@@ -138,7 +138,7 @@ export default function ShellPanel({ active }: { active: boolean }) {
           }
         } else if (ch === '\x03') {
           line = '';
-          t.write('^C\r\n' + PROMPT);
+          t.write(`^C\r\n${PROMPT}`);
         } else if (ch >= ' ') {
           line += ch;
           t.write(ch);
