@@ -21,7 +21,12 @@ export function serveExample(port = 0, root = EXAMPLE_DIST) {
   const server = createServer(async (req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const file = normalize(join(root, path === '/' ? 'index.html' : path));
-    const found = file.startsWith(root + sep) && (await stat(file).then((s) => s.isFile(), () => false));
+    const found =
+      file.startsWith(root + sep) &&
+      (await stat(file).then(
+        (s) => s.isFile(),
+        () => false,
+      ));
     if (!found) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;

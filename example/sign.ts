@@ -13,8 +13,13 @@ export interface BrowserSigningKey {
 export async function createSigningKey(subtle: SubtleCrypto = crypto.subtle): Promise<BrowserSigningKey> {
   const pair = (await subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])) as CryptoKeyPair;
   const publicKey = await webCryptoPublicKeyBytes('ecdsa-p256', pair.publicKey, subtle);
-  const lines = btoa(String.fromCharCode(...publicKey)).match(/.{1,64}/g)!.join('\n');
-  return { signer: webCryptoSigner('ecdsa-p256', pair.privateKey, publicKey, subtle), publicKeyPem: `-----BEGIN PUBLIC KEY-----\n${lines}\n-----END PUBLIC KEY-----\n` };
+  const lines = btoa(String.fromCharCode(...publicKey))
+    .match(/.{1,64}/g)!
+    .join('\n');
+  return {
+    signer: webCryptoSigner('ecdsa-p256', pair.privateKey, publicKey, subtle),
+    publicKeyPem: `-----BEGIN PUBLIC KEY-----\n${lines}\n-----END PUBLIC KEY-----\n`,
+  };
 }
 
 /** Signs a hash-only image with the key. */

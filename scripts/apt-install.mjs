@@ -11,8 +11,7 @@ export function aptInstall(packages, logName) {
   if (!existsSync('/usr/bin/apt-get')) return { problem: 'no apt-get', log };
   const out = openSync(log, 'w');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const apt = (args) =>
-    spawnSync('apt-get', ['-o', 'DPkg::Lock::Timeout=300', ...args], { stdio: ['ignore', out, out], env }).status === 0;
+  const apt = (args) => spawnSync('apt-get', ['-o', 'DPkg::Lock::Timeout=300', ...args], { stdio: ['ignore', out, out], env }).status === 0;
   if (!apt(['update'])) return { problem: `apt-get update failed (see ${log})`, log };
   if (!apt(['install', '-y', '--no-install-recommends', ...packages])) return { problem: `apt-get install failed (see ${log})`, log };
   return { log };

@@ -214,7 +214,10 @@ async function main(): Promise<void> {
     });
   const results = (await Promise.all([spawn(light, true), spawn(heavy, false)])).flat();
   for (const p of profiles) {
-    const rows = results.filter((r) => r.profile === p.link.name).sort((a, b) => a.job - b.job).map((r) => r.row);
+    const rows = results
+      .filter((r) => r.profile === p.link.name)
+      .sort((a, b) => a.job - b.job)
+      .map((r) => r.row);
     report(p, rows);
   }
   console.log(`total ${((performance.now() - started) / 1000).toFixed(0)} s`);

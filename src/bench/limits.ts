@@ -83,7 +83,7 @@ export function transferLimit(
   const steady = Math.min(link.rate, 1 / (1 / write + progressive));
   const bytesPerSecond = size / (roundTripS + eraseS + size / steady);
   const flashText = flash
-    ? `, flash ${flash.writeBytesPerSecond / 1000} kB/s` + (progressive ? ` + ${flash.sectorEraseMs} ms per ${flash.sectorSize / 1024} KiB sector` : '')
+    ? `, flash ${flash.writeBytesPerSecond / 1000} kB/s${progressive ? ` + ${flash.sectorEraseMs} ms per ${flash.sectorSize / 1024} KiB sector` : ''}`
     : '';
   const ms = (s: number): string => `${Number((s * 1000).toFixed(1))} ms`;
   return {

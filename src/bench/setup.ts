@@ -8,7 +8,6 @@ import { EmulatedLink, seededRandom, type LinkProfile } from '../device/link/lin
 import { DeviceEndpoint, TYPICAL_FLASH } from '../device/link/device-endpoint.js';
 import { createMemoryPair } from '../transport/memory.js';
 
-
 export type BenchProfile = { kind: 'wire'; link: LinkProfile } | { kind: 'ble'; link: BleLinkProfile };
 
 /** The device's SMP buffers per link (CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE / _COUNT). */
@@ -39,7 +38,14 @@ export async function connect(p: BenchProfile, stateDir: string, seed: number, b
     device.server.attach(endpoint);
     const transport = await BleTransport.open(new TimedGattLink(peer, new BleAir(link, seed)), { reassembly: true });
     const client = new SmpClient(transport, { timeoutMs: 2000 });
-    return { client, endpoint, close: async () => { await client.close(); await device.close(); } };
+    return {
+      client,
+      endpoint,
+      close: async () => {
+        await client.close();
+        await device.close();
+      },
+    };
   }
   const profile = bad ? { ...p.link, loss: bad.loss, corrupt: bad.corrupt } : p.link;
   const [clientEnd, deviceEnd] = createMemoryPair(65_535);

@@ -72,8 +72,7 @@ export function parseSerialConnstring(s: string): SerialParams {
     else if (key === 'framing') {
       if (value !== 'console' && value !== 'raw') throw new UsageError(`Invalid framing "${value}" in connstring (console or raw)`);
       out.raw = value === 'raw';
-    }
-    else if (key === 'usb') usb = value;
+    } else if (key === 'usb') usb = value;
     else if (key === 'serial') serialNumber = value;
     else if (key === 'dtr' || key === 'rts') out[key] = parseLine(key, value);
     else {
@@ -109,7 +108,11 @@ export async function serialPath(p: SerialParams, session: SerialSession = {}, p
   }
   const port = await findUsbPort(ports, id);
   // Remember what the port says of itself: with its serial number a bootloader under another PID is found too.
-  session.usb = { vendorId: port.vendorId!, ...(port.productId ? { productId: port.productId } : {}), ...((port.serialNumber ?? id.serialNumber) ? { serialNumber: port.serialNumber ?? id.serialNumber } : {}) };
+  session.usb = {
+    vendorId: port.vendorId!,
+    ...(port.productId ? { productId: port.productId } : {}),
+    ...((port.serialNumber ?? id.serialNumber) ? { serialNumber: port.serialNumber ?? id.serialNumber } : {}),
+  };
   return preferredPortPath(port.path);
 }
 
@@ -179,7 +182,14 @@ export async function openTransport(spec: ConnSpec, o: { timeoutMs: number; seri
       const p = parseSerialConnstring(spec.connstring);
       const { SerialTransport } = await import('../node/serial.js');
       const path = await serialPath(p, o.serial);
-      return SerialTransport.open({ path, baudRate: p.baud, mtu: p.mtu ?? SERIAL_MAX_PACKET, ...(p.dtr !== undefined ? { dtr: p.dtr } : {}), ...(p.rts !== undefined ? { rts: p.rts } : {}), raw: p.raw ?? false });
+      return SerialTransport.open({
+        path,
+        baudRate: p.baud,
+        mtu: p.mtu ?? SERIAL_MAX_PACKET,
+        ...(p.dtr !== undefined ? { dtr: p.dtr } : {}),
+        ...(p.rts !== undefined ? { rts: p.rts } : {}),
+        raw: p.raw ?? false,
+      });
     }
     case 'ble': {
       const p = parseBleConnstring(spec.connstring);

@@ -33,9 +33,11 @@ export class Ctx {
   private readonly maxWindow: number | undefined;
   /**
    * Chunks in flight at most for transfers, known once the link is open: `-w`, else DEFAULT_MAX_WINDOW, except on
-   * serial without `-w`, where a dropped request costs a timeout (the device's buffer count then, see windowFor).
+   * serial, where a dropped request costs a timeout (the device's buffer count, capped by `-w`, see windowFor).
    */
   window: number | undefined;
+  /** Serial: the window never exceeds the device's buffer count, `-w` or not (see windowFor). */
+  private windowWithinBuffers = false;
   readonly debug: boolean;
   /** The serial board's USB identity, kept across reopens (see SerialSession). */
   private readonly serialSession: SerialSession = {};
@@ -76,6 +78,7 @@ export class Ctx {
     if (this.debug) this.log(`Using connection profile: name=${spec.name} type=${spec.type} connstring=${spec.connstring}`);
     const transport = await openTransport(spec, { timeoutMs: this.timeoutMs, serial: this.serialSession });
     this.window = defaultWindowCap(spec.type, this.maxWindow);
+    this.windowWithinBuffers = spec.type === 'serial';
     return new SmpClient(transport, {
       timeoutMs: this.timeoutMs,
       tries: this.tries,
@@ -83,6 +86,11 @@ export class Ctx {
       fallbackToV1: !this.opts.smpV1,
       onTrace: this.debug ? (dir, p) => this.log(`${dir === 'tx' ? 'Tx' : 'Rx'} SMP packet (${p.length} bytes): ${toHex(p)}`) : undefined,
     });
+  }
+
+  /** The window options of a transfer on the open link. */
+  get transferWindow(): { window: number | undefined; windowWithinBuffers: boolean } {
+    return { window: this.window, windowWithinBuffers: this.windowWithinBuffers };
   }
 
   /** Closes and reopens the transport (after a device reset on USB serial, for example). */
@@ -163,7 +171,13 @@ export function act(handler: Handler) {
 }
 
 /** A command without arguments: sends `{}` and prints the response as `text` renders it (or as JSON). */
-export function queryCommand<Rsp>(parent: Command, name: string, description: string, def: CommandDef<Record<string, never>, Rsp>, text: (r: Rsp) => string): void {
+export function queryCommand<Rsp>(
+  parent: Command,
+  name: string,
+  description: string,
+  def: CommandDef<Record<string, never>, Rsp>,
+  text: (r: Rsp) => string,
+): void {
   parent
     .command(name)
     .description(description)

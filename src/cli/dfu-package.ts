@@ -23,9 +23,17 @@ export async function parseDfuPackage(path: string, zip: Uint8Array): Promise<Pa
     throw err;
   }
   if (images.length === 0) throw new UsageError(`${path}: its manifest.json lists no images`);
-  return Promise.all(images.map(async (p) => {
-    const check = await verifyImage(p.bytes);
-    if (!check.ok) throw new UsageError(`${path}: image ${p.imageIndex} (${p.file}) is not a valid MCUboot image: ${check.error?.message}`);
-    return { image: p.imageIndex, file: p.file, bytes: p.bytes, version: formatVersion(p.image.header.version), ...(p.image.hash ? { hash: p.image.hash } : {}) };
-  }));
+  return Promise.all(
+    images.map(async (p) => {
+      const check = await verifyImage(p.bytes);
+      if (!check.ok) throw new UsageError(`${path}: image ${p.imageIndex} (${p.file}) is not a valid MCUboot image: ${check.error?.message}`);
+      return {
+        image: p.imageIndex,
+        file: p.file,
+        bytes: p.bytes,
+        version: formatVersion(p.image.header.version),
+        ...(p.image.hash ? { hash: p.image.hash } : {}),
+      };
+    }),
+  );
 }

@@ -129,7 +129,7 @@ export function recommend(r: Omit<DoctorReport, 'recommendations'>): Recommendat
   }
   const count = r.params?.bufCount ?? 1;
   // Requests needed in flight to keep the link busy for a round trip (bandwidth × delay / request size).
-  const needed = Math.ceil((r.echo.bytesPerSecond / 2) * (r.rttMs / 1000) / bufSize) + 1;
+  const needed = Math.ceil(((r.echo.bytesPerSecond / 2) * (r.rttMs / 1000)) / bufSize) + 1;
   const target = Math.max(4, Math.min(8, needed));
   if (r.params && count < target) {
     out.push({
@@ -158,7 +158,10 @@ export function recommend(r: Omit<DoctorReport, 'recommendations'>): Recommendat
   });
   if (r.transport === 'ble') {
     out.push(
-      { option: 'CONFIG_MCUMGR_TRANSPORT_BT_REASSEMBLY=y', why: 'lets one SMP request span several ATT writes, so requests fill the SMP buffer instead of one ATT MTU' },
+      {
+        option: 'CONFIG_MCUMGR_TRANSPORT_BT_REASSEMBLY=y',
+        why: 'lets one SMP request span several ATT writes, so requests fill the SMP buffer instead of one ATT MTU',
+      },
       { option: 'CONFIG_BT_L2CAP_TX_MTU=498', why: 'a larger ATT MTU carries more SMP bytes per write and notification' },
       { option: 'CONFIG_BT_BUF_ACL_RX_SIZE=502', why: 'the ACL receive buffers must hold an L2CAP PDU of the larger MTU' },
       { option: 'CONFIG_BT_CTLR_DATA_LENGTH_MAX=251', why: 'data length extension: 251-byte link-layer packets instead of 27' },
@@ -189,8 +192,13 @@ async function diagnoseRecovery(client: SmpClient, transport: string, timeoutMs:
     });
   }
   return {
-    transport, ...(params ? { params } : {}), maxPacket, rttMs: rtts[Math.floor(rtts.length / 2)]!,
-    echo: { largest: 0, dropped: false, bytesPerSecond: 0, inFlight: 1 }, serialRecovery: true, recommendations,
+    transport,
+    ...(params ? { params } : {}),
+    maxPacket,
+    rttMs: rtts[Math.floor(rtts.length / 2)]!,
+    echo: { largest: 0, dropped: false, bytesPerSecond: 0, inFlight: 1 },
+    serialRecovery: true,
+    recommendations,
   };
 }
 
@@ -216,15 +224,18 @@ export function formatDoctor(r: DoctorReport): string {
   const lines: string[] = [];
   if (r.serialRecovery) lines.push('Device: MCUboot in serial recovery (one request at a time; application options do not apply)');
   if (r.serialRecovery && !r.params) lines.push(`Receive buffer: not reported; assuming MCUboot's default ${MCUBOOT_RECEIVE_SIZE} bytes`);
-  else lines.push(
-    r.params
-      ? `SMP buffers: ${r.params.bufCount} × ${r.params.bufSize} bytes (CONFIG_MCUMGR_TRANSPORT_NETBUF_COUNT × _SIZE)`
-      : `SMP buffers: not reported (os params unsupported); assuming ${DEFAULT_BUF_SIZE} bytes`,
-  );
+  else
+    lines.push(
+      r.params
+        ? `SMP buffers: ${r.params.bufCount} × ${r.params.bufSize} bytes (CONFIG_MCUMGR_TRANSPORT_NETBUF_COUNT × _SIZE)`
+        : `SMP buffers: not reported (os params unsupported); assuming ${DEFAULT_BUF_SIZE} bytes`,
+    );
   lines.push(`Largest request: ${r.maxPacket} bytes${r.serialRecovery ? '' : `; largest echo answered: ${r.echo.largest} bytes of text`}`);
   lines.push(`Round trip: ${r.rttMs.toFixed(1)} ms (median of ${RTT_ECHOES} echoes)`);
   if (!r.serialRecovery) {
-    lines.push(`Echo throughput: ${(r.echo.bytesPerSecond / 1024).toFixed(1)} KiB/s (${BURST} echoes of ${r.echo.largest} bytes, ${r.echo.inFlight} in flight)`);
+    lines.push(
+      `Echo throughput: ${(r.echo.bytesPerSecond / 1024).toFixed(1)} KiB/s (${BURST} echoes of ${r.echo.largest} bytes, ${r.echo.inFlight} in flight)`,
+    );
   }
   if (r.smpStack) lines.push(`SMP work queue stack: ${r.smpStack.used} of ${r.smpStack.size} words used`);
   lines.push('', 'Recommendations (device Kconfig):');
@@ -235,7 +246,7 @@ export function formatDoctor(r: DoctorReport): string {
 export function registerDoctor(program: Command): void {
   program
     .command('doctor')
-    .description("Measure the link to the device and suggest device options for faster, safer transfers")
+    .description('Measure the link to the device and suggest device options for faster, safer transfers')
     .action(
       act(async (ctx) => {
         const client = await ctx.client();

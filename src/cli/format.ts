@@ -51,13 +51,19 @@ const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 export function formatStatList(names: string[]): string {
   if (names.length === 0) return 'stat groups: none\n';
-  return 'stat groups:\n' + [...names].sort(byName).map((n) => `    ${n}\n`).join('');
+  return (
+    'stat groups:\n' +
+    [...names]
+      .sort(byName)
+      .map((n) => `    ${n}\n`)
+      .join('')
+  );
 }
 
 export function formatStatGroup(name: string, fields: Record<string, number>): string {
   const keys = Object.keys(fields).sort(byName);
   let out = `stat group: ${name}\n`;
-  if (keys.length === 0) return out + '    (empty)\n';
+  if (keys.length === 0) return `${out}    (empty)\n`;
   for (const k of keys) out += `${String(fields[k]).padStart(10)} ${k}\n`;
   return out;
 }

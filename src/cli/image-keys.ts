@@ -101,8 +101,10 @@ export function registerKeyCommands(img: Command): void {
       const info = keyInfo(load(file));
       if (json(cmd)) process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
       else {
-        process.stdout.write(`${file}\n    type: ${info.type} (${info.private ? 'private' : 'public'} key)\n    size: ${info.size}\n` +
-          `    use: ${info.use}\n    public key hash: ${info.publicKeyHash}\n`);
+        process.stdout.write(
+          `${file}\n    type: ${info.type} (${info.private ? 'private' : 'public'} key)\n    size: ${info.size}\n` +
+            `    use: ${info.use}\n    public key hash: ${info.publicKeyHash}\n`,
+        );
       }
     });
 }

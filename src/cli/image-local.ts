@@ -5,7 +5,6 @@ import {
   isEncryptedImage,
   formatVersion,
   parseImage,
-  parseVersion,
   tlvTypeName,
   parseTrailer,
   trailerOffsets,
@@ -59,7 +58,12 @@ function dumpinfo(image: McubootImage, bytes: Uint8Array) {
   const v = h.version;
   const doc: Record<string, unknown> = {
     header: {
-      magic: h.magic, load_addr: h.loadAddr, hdr_size: h.hdrSize, protected_tlv_size: h.protectTlvSize, img_size: h.imgSize, flags: h.flags,
+      magic: h.magic,
+      load_addr: h.loadAddr,
+      hdr_size: h.hdrSize,
+      protected_tlv_size: h.protectTlvSize,
+      img_size: h.imgSize,
+      flags: h.flags,
       version: `${v.major}.${v.minor}.${v.revision}+${v.build}`,
     },
     tlv_area: {
@@ -72,7 +76,10 @@ function dumpinfo(image: McubootImage, bytes: Uint8Array) {
     const t = parseTrailer(bytes);
     const o = trailerOffsets(bytes.length);
     doc.trailer = {
-      swap_size: t.swapSize, swap_info: t.swapInfo, copy_done: bytes[o.copyDone], image_ok: bytes[o.imageOk],
+      swap_size: t.swapSize,
+      swap_info: t.swapInfo,
+      copy_done: bytes[o.copyDone],
+      image_ok: bytes[o.imageOk],
       boot_magic: toHex(bytes.subarray(o.magic, o.magic + 16)),
     };
   }
@@ -119,7 +126,8 @@ export function registerLocalImageCommands(img: Command): void {
         }
         let out = `${file}\n    version: ${d.version}\n    size: ${d.size} bytes (header ${d.headerSize}, image ${d.imageSize}, protected TLVs ${d.protectedTlvSize})\n`;
         out += `    load address: 0x${d.loadAddress.toString(16)}\n    flags: 0x${d.flags.toString(16)}\n    hash: ${d.hash ?? 'none'}\n    TLVs:\n`;
-        for (const t of d.tlvs) out += `      0x${t.type.toString(16).padStart(2, '0')} ${t.name.padEnd(12)} ${String(t.length).padStart(4)} bytes${t.protected ? ' (protected)' : ''}\n`;
+        for (const t of d.tlvs)
+          out += `      0x${t.type.toString(16).padStart(2, '0')} ${t.name.padEnd(12)} ${String(t.length).padStart(4)} bytes${t.protected ? ' (protected)' : ''}\n`;
         process.stdout.write(out);
       }
     });
@@ -145,12 +153,16 @@ export function registerLocalImageCommands(img: Command): void {
         };
         if (json(cmd)) process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
         else if (r.ok) {
-          process.stdout.write(`Image was correctly validated\n    hash: ${doc.hash}\n    signature: ${r.signatureChecked ? 'valid' : 'not checked (no key given and none in the image)'}\n` +
-              (r.keyMatch !== undefined ? `    key match: ${r.keyMatch ? 'yes' : 'no'}\n` : ''));
+          process.stdout.write(
+            `Image was correctly validated\n    hash: ${doc.hash}\n    signature: ${r.signatureChecked ? 'valid' : 'not checked (no key given and none in the image)'}\n` +
+              (r.keyMatch !== undefined ? `    key match: ${r.keyMatch ? 'yes' : 'no'}\n` : ''),
+          );
         }
         if (!r.ok) {
           const encrypted = r.image && isEncryptedImage(r.image.header.flags) && !o.decryptKey;
-          throw new UsageError(`${file} failed verification: ${r.error?.message ?? 'the image is not valid'}${encrypted ? ' (the image is encrypted: give --decrypt-key PRIVATE.pem)' : ''}`);
+          throw new UsageError(
+            `${file} failed verification: ${r.error?.message ?? 'the image is not valid'}${encrypted ? ' (the image is encrypted: give --decrypt-key PRIVATE.pem)' : ''}`,
+          );
         }
       }
     });
@@ -158,7 +170,6 @@ export function registerLocalImageCommands(img: Command): void {
   registerSignCommand(img);
   registerKeyCommands(img);
 }
-
 
 /** The image as MCUboot validates it: decrypted with `keyFile` when given. */
 function plaintextImage(file: string, bytes: Uint8Array, keyFile: string | undefined): Uint8Array {
@@ -170,4 +181,3 @@ function plaintextImage(file: string, bytes: Uint8Array, keyFile: string | undef
     throw new UsageError(`cannot decrypt ${file}: ${(err as Error).message}`);
   }
 }
-

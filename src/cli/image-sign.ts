@@ -116,7 +116,8 @@ export function parseCustomTlvs(pairs: string[], filePairs: string[] = []): Cust
     if (fromFile) bytes = readLocalFile(value);
     else if (value.startsWith('0x')) {
       const h = value.slice(2);
-      if (h.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(h)) throw new UsageError(`custom TLV 0x${tag.toString(16)}: "${value}" is not an even number of hex digits`);
+      if (h.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(h))
+        throw new UsageError(`custom TLV 0x${tag.toString(16)}: "${value}" is not an even number of hex digits`);
       bytes = new Uint8Array(Buffer.from(h, 'hex'));
     } else bytes = new TextEncoder().encode(value);
     out.push({ type: tag, value: bytes, protected: true });
@@ -261,18 +262,33 @@ export function registerSignCommand(img: Command): void {
     .addOption(new Option('--encrypt-keylen <bits>', 'AES key length').choices(['128', '256']).default('128'))
     .addOption(new Option('--hmac-sha <n>', 'ECIES MAC and HKDF hash; 512 only with X25519').choices(['auto', '256', '512']).default('auto'))
     .option('--clear', 'with -E: the ENC TLV and flags, but the body left in clear (also -c)')
-    .option('--custom-tlv <tag=value>', 'protected TLV TAG (0xa0..0xfffe) with VALUE (0x hex bytes, or text), repeatable; imgtool\'s form --custom-tlv TAG VALUE also works', (v: string, all: string[] = []) => [...all, v])
-    .option('--custom-tlv-file <tag=file>', 'like --custom-tlv, the value read from a binary file; imgtool\'s form --custom-tlv-file TAG FILE also works', (v: string, all: string[] = []) => [...all, v])
+    .option(
+      '--custom-tlv <tag=value>',
+      "protected TLV TAG (0xa0..0xfffe) with VALUE (0x hex bytes, or text), repeatable; imgtool's form --custom-tlv TAG VALUE also works",
+      (v: string, all: string[] = []) => [...all, v],
+    )
+    .option(
+      '--custom-tlv-file <tag=file>',
+      "like --custom-tlv, the value read from a binary file; imgtool's form --custom-tlv-file TAG FILE also works",
+      (v: string, all: string[] = []) => [...all, v],
+    )
     .option('--non-bootable', 'mark the image non-bootable')
-    .addOption(new Option('--sha <n>', 'image hash; auto is the key\'s (SHA-384 for P-384, else SHA-256)').choices(['auto', '256', '384', '512']).default('auto'))
+    .addOption(
+      new Option('--sha <n>', "image hash; auto is the key's (SHA-384 for P-384, else SHA-256)").choices(['auto', '256', '384', '512']).default('auto'),
+    )
     .option('--pure', 'Ed25519 over the whole payload (SIG_PURE TLV)')
-    .addOption(new Option('--vector-to-sign <what>', 'write the payload or its digest to OUTPUT instead of the image, for signing offline').choices(['payload', 'digest']))
+    .addOption(
+      new Option('--vector-to-sign <what>', 'write the payload or its digest to OUTPUT instead of the image, for signing offline').choices([
+        'payload',
+        'digest',
+      ]),
+    )
     .option('--sig-out <file>', 'also write the signature, base64, to this file')
     .option('--fix-sig <file>', 'use this base64 signature (made offline) instead of signing; needs --fix-sig-pubkey')
     .option('--fix-sig-pubkey <file>', 'public key (PEM) of the --fix-sig signature')
     .option('--pad-sig', 'pad ECDSA signatures to their longest length (MCUboot < 1.5)')
     .option('--vid <uuid|name>', 'vendor UUID (protected UUID_VID TLV); a name becomes a UUIDv5 in the DNS namespace')
-    .option('--cid <uuid|name>', 'image class UUID (protected UUID_CID TLV); a name becomes a UUIDv5 in the vendor\'s namespace')
+    .option('--cid <uuid|name>', "image class UUID (protected UUID_CID TLV); a name becomes a UUIDv5 in the vendor's namespace")
     .addOption(new Option('--compression <alg>', 'compress the image (not supported)').choices(['disabled', 'lzma2', 'lzma2armthumb']))
     .option('--signer <command>', 'sign with an external command: digest (or payload) on stdin, signature (raw or base64) on stdout; -k gives the public key')
     .addOption(new Option('--signer-input <what>', 'what the --signer command reads').choices(['digest', 'payload']).default('digest'))
@@ -289,8 +305,11 @@ export function registerSignCommand(img: Command): void {
         const prep = await asUsageOf(input, async () => prepareImage(payload, opts, keyInfo));
         if (o.vectorToSign !== undefined) {
           writeOutput(output, o.vectorToSign === 'payload' ? prep.payload : prep.digest);
-          report(cmd, { output, vector: o.vectorToSign, size: o.vectorToSign === 'payload' ? prep.payload.length : prep.digest.length, hash: toHex(prep.digest) },
-            `Wrote the ${o.vectorToSign} to sign to ${output}\n    hash: ${toHex(prep.digest)}\n`);
+          report(
+            cmd,
+            { output, vector: o.vectorToSign, size: o.vectorToSign === 'payload' ? prep.payload.length : prep.digest.length, hash: toHex(prep.digest) },
+            `Wrote the ${o.vectorToSign} to sign to ${output}\n    hash: ${toHex(prep.digest)}\n`,
+          );
           return;
         }
         if (o.sigOut !== undefined && !signer) throw new UsageError('--sig-out needs a signature: give -k, --signer or --fix-sig');
@@ -302,10 +321,20 @@ export function registerSignCommand(img: Command): void {
         if (o.sigOut !== undefined) writeOutput(o.sigOut, new TextEncoder().encode(Buffer.from(signature!).toString('base64')));
         writeOutput(output, file);
         const image = parseImage(bytes);
-        const doc = { output, size: bytes.length, version: formatVersion(image.header.version), hash: image.hash ? toHex(image.hash) : undefined, signed: Boolean(signature), encrypted: Boolean(opts.encryption && !opts.encryption.clear) };
-        report(cmd, doc,
+        const doc = {
+          output,
+          size: bytes.length,
+          version: formatVersion(image.header.version),
+          hash: image.hash ? toHex(image.hash) : undefined,
+          signed: Boolean(signature),
+          encrypted: Boolean(opts.encryption && !opts.encryption.clear),
+        };
+        report(
+          cmd,
+          doc,
           `Wrote ${output}\n    version: ${doc.version}\n    size: ${doc.size} bytes\n    hash: ${doc.hash ?? 'none'}\n    signed: ${doc.signed ? `yes (${signer!.keyType})` : 'no (hash only)'}\n` +
-            (opts.encryption ? `    encrypted: ${doc.encrypted ? 'yes' : 'no (--clear: ENC TLV only)'}\n` : ''));
+            (opts.encryption ? `    encrypted: ${doc.encrypted ? 'yes' : 'no (--clear: ENC TLV only)'}\n` : ''),
+        );
       } finally {
         signer?.close?.();
       }
@@ -331,7 +360,12 @@ function writeOutput(path: string, data: Uint8Array): void {
  * at the end of the slot, not the erased bytes between.
  */
 function hexImage(bytes: Uint8Array, opts: CreateImageOptions, o: SignOpts, baseAddress: number | undefined): string {
-  let base = o.hexAddr !== undefined ? basedInt(o.hexAddr, 'hex address') : baseAddress !== undefined ? baseAddress - (opts.padHeader ? opts.headerSize ?? 0x20 : 0) : undefined;
+  let base =
+    o.hexAddr !== undefined
+      ? basedInt(o.hexAddr, 'hex address')
+      : baseAddress !== undefined
+        ? baseAddress - (opts.padHeader ? (opts.headerSize ?? 0x20) : 0)
+        : undefined;
   if (base === undefined) throw new UsageError('an Intel HEX output needs an address: the input is not Intel HEX, so give -x/--hex-addr');
   base >>>= 0;
   if (!(opts.pad || opts.confirm) || opts.slotSize === undefined) return segmentsToIhex([{ address: base, data: bytes }]);

@@ -44,7 +44,10 @@ function buildProgram(): Command {
         .choices(['critical', 'error', 'warn', 'info', 'debug'])
         .default('info'),
     )
-    .option('-w, --maxwinsize <n>', `chunks in flight at most (image upload, fs upload, fs download); default ${DEFAULT_MAX_WINDOW}, on serial the device's buffer count`)
+    .option(
+      '-w, --maxwinsize <n>',
+      `chunks in flight at most (image upload, fs upload, fs download); default ${DEFAULT_MAX_WINDOW}, on serial the device's buffer count`,
+    )
     .option('--json', 'print the result as one JSON document (byte strings as hex)')
     .option('--jsonl', 'print one JSON object per line: start, progress, retry, reconnect events, and the result last')
     .option('--smp-v1', 'send SMP v1 headers, like the Go tool (default: SMP v2)')

@@ -72,7 +72,14 @@ export class ProgressBar {
     const eta = rate > 0 ? (total - done) / rate : NaN;
     const pct = total > 0 ? (done / total) * 100 : 100;
     if (this.mode === 'jsonl') {
-      this.jsonl({ event: 'progress', operation: this.label, done, total, rate: Math.round(rate), eta: Number.isFinite(eta) ? Math.round(eta * 10) / 10 : null });
+      this.jsonl({
+        event: 'progress',
+        operation: this.label,
+        done,
+        total,
+        rate: Math.round(rate),
+        eta: Number.isFinite(eta) ? Math.round(eta * 10) / 10 : null,
+      });
       return;
     }
     const figures = `${formatBytes(done)} / ${formatBytes(total)} ${pct.toFixed(2).padStart(6)}% ${formatBytes(Math.round(rate))}/s ${formatEta(eta)}`;

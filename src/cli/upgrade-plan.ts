@@ -20,9 +20,18 @@ export interface UpgradePlan {
  *   and confirmed like a swap.
  */
 export function upgradePlan(mode: number | undefined, inRecovery: boolean): UpgradePlan {
-  if (inRecovery) return { markBeforeReset: 'none', confirmAfterBoot: false, note: 'The device is in MCUboot serial recovery: the image goes to the primary slot and boots after the reset; nothing to test or confirm' };
+  if (inRecovery)
+    return {
+      markBeforeReset: 'none',
+      confirmAfterBoot: false,
+      note: 'The device is in MCUboot serial recovery: the image goes to the primary slot and boots after the reset; nothing to test or confirm',
+    };
   if (mode === McubootMode.OVERWRITE_ONLY) {
-    return { markBeforeReset: 'test', confirmAfterBoot: false, note: `MCUboot ${describeMcubootMode(mode)}: the copy is permanent once done; no confirm after the boot` };
+    return {
+      markBeforeReset: 'test',
+      confirmAfterBoot: false,
+      note: `MCUboot ${describeMcubootMode(mode)}: the copy is permanent once done; no confirm after the boot`,
+    };
   }
   if (mode === McubootMode.DIRECT_XIP || mode === McubootMode.RAM_LOAD) {
     return { markBeforeReset: 'none', confirmAfterBoot: false, note: `MCUboot ${describeMcubootMode(mode)}: the newest valid image runs; no test or confirm` };

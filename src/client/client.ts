@@ -1,14 +1,5 @@
 import { decodeCborMap, encodeCbor } from '../protocol/cbor.js';
-import {
-  GroupId,
-  SmpAbortError,
-  SmpCborError,
-  SmpDeviceError,
-  SmpError,
-  SmpRequestTooLargeError,
-  SmpShapeError,
-  SmpTimeoutError,
-} from '../protocol/errors.js';
+import { GroupId, SmpAbortError, SmpCborError, SmpDeviceError, SmpError, SmpRequestTooLargeError, SmpShapeError, SmpTimeoutError } from '../protocol/errors.js';
 import { decodePacket, encodePacket, Op, responseOp, SmpVersion, type SmpHeader } from '../protocol/header.js';
 import type { SmpTransport } from '../transport/transport.js';
 import { check, type CommandDef } from '../groups/define.js';
@@ -179,9 +170,7 @@ export class SmpClient {
             cleanup();
             reject(
               new SmpTimeoutError(
-                `no response from the device within ${timeoutMs / 1000} s` +
-                  (tries > 1 ? ` (${tries} tries)` : '') +
-                  ` to ${describeCommand(group, id)}`,
+                `no response from the device within ${timeoutMs / 1000} s${tries > 1 ? ` (${tries} tries)` : ''} to ${describeCommand(group, id)}`,
               ),
             );
           }

@@ -12,6 +12,8 @@ export interface FileTransferOptions {
   chunkSize?: number;
   /** Chunks in flight at most (default: the device's buffer count; 1 when it does not report it). */
   window?: number;
+  /** Never more chunks in flight than the buffers the device reports, whatever `window` says (serial links). */
+  windowWithinBuffers?: boolean;
   timeoutMs?: number;
   /** Unanswered rounds in a row before giving up. Default 3. */
   retries?: number;
@@ -21,6 +23,29 @@ export interface FileTransferOptions {
   /** Called with the `off` of every response (the Go tool prints them). */
   onResponse?: (off: number) => void;
   signal?: AbortSignal;
+}
+
+export interface FileUploadOptions extends FileTransferOptions {
+  /**
+   * Continue an upload the device has up to this offset (after a lost link) instead of starting the file over; a
+   * device that has another length answers with it (FILE_OFFSET_NOT_VALID), and the upload goes on from there.
+   */
+  resumeFrom?: number;
+}
+
+/** What a download has received: pass the same object again to continue a download that failed. */
+export interface DownloadProgress {
+  /** The file's length, once the first read has answered. */
+  total?: number;
+  /** The device's data per read. */
+  chunk?: number;
+  /** The data received without a gap from the start. */
+  prefix: Uint8Array;
+}
+
+export interface FileDownloadOptions extends FileTransferOptions {
+  /** Filled as the download goes; given with a `total`, the download continues after its prefix. */
+  progress?: DownloadProgress;
 }
 
 /** fs group error FILE_OFFSET_NOT_VALID: the device names the offset it expects in `len`. */
@@ -36,17 +61,18 @@ type FileUploadResult = { bytes: number; chunkSize: number; window: number };
  * Zephyr (3.4) appends a first chunk that is sent again while the file is still open, so after a re-sent
  * first chunk the device's hash of the file is checked, and the file written once more if it is wrong.
  */
-export async function fileUpload(client: SmpClient, name: string, bytes: Uint8Array, options: FileTransferOptions = {}): Promise<FileUploadResult> {
+export async function fileUpload(client: SmpClient, name: string, bytes: Uint8Array, options: FileUploadOptions = {}): Promise<FileUploadResult> {
   const first = await writeFile(client, name, bytes, options);
   if (!first.firstChunkResent || (await deviceFileMatches(client, name, bytes, options.signal))) return first.result;
   const mismatch = `the file ${name} on the device does not match what was sent (the device appended a first chunk that was sent again)`;
   try {
     await client.call(fs.close, {}, { signal: options.signal });
   } catch (err) {
-    if (err instanceof SmpDeviceError) throw new SmpError(`${mismatch}; the device cannot close the file (fs close): upload it again once the device has closed it`);
+    if (err instanceof SmpDeviceError)
+      throw new SmpError(`${mismatch}; the device cannot close the file (fs close): upload it again once the device has closed it`);
     throw err;
   }
-  const again = await writeFile(client, name, bytes, options);
+  const again = await writeFile(client, name, bytes, { ...options, resumeFrom: 0 });
   if (!(await deviceFileMatches(client, name, bytes, options.signal))) throw new SmpError(`${mismatch}; upload it again`);
   return again.result;
 }
@@ -73,7 +99,7 @@ async function writeFile(
   client: SmpClient,
   name: string,
   bytes: Uint8Array,
-  options: FileTransferOptions,
+  options: FileUploadOptions,
 ): Promise<{ result: FileUploadResult; firstChunkResent: boolean }> {
   const total = bytes.length;
   let firstChunkSends = 0;
@@ -81,12 +107,13 @@ async function writeFile(
   const limit = negotiated?.maxPacket ?? Number.POSITIVE_INFINITY;
   const chunkSize = options.chunkSize ?? fitChunk({ name, off: total, len: total }, limit, total);
   if (chunkSize <= 0 && total > 0) throw new SmpError('Cannot create file upload request; MTU too low');
-  const window = windowFor(options.window, negotiated?.bufCount);
-  options.onProgress?.({ done: 0, total });
+  const window = windowFor(options.window, negotiated?.bufCount, options.windowWithinBuffers);
+  const start = Math.min(options.resumeFrom ?? 0, total);
+  options.onProgress?.({ done: start, total });
   const run = await runWindow({
     // An empty file still takes one (empty) first chunk.
     total: Math.max(total, 1),
-    start: 0,
+    start,
     window: window.start,
     maxWindow: window.max,
     retries: options.retries ?? 3,
@@ -132,13 +159,17 @@ function linkPace(sentAt: number, shortAnswerAt: number, fullAnswerAt: number): 
 const MAX_FILE_LENGTH = 0xffff_ffff;
 const INITIAL_BUFFER = 64 * 1024;
 
-/** Reads the device file `name` completely. */
-export async function fileDownload(client: SmpClient, name: string, options: FileTransferOptions = {}): Promise<Uint8Array> {
+/** Reads the device file `name` completely (continuing after `options.progress.prefix` when it has a `total`). */
+export async function fileDownload(client: SmpClient, name: string, options: FileDownloadOptions = {}): Promise<Uint8Array> {
+  const state = options.progress ?? { prefix: new Uint8Array(0) };
   // The buffer query goes out with the first read: both answers come back in one round trip.
   const limits = options.window === 1 ? undefined : transferLimits(client, options.signal);
   // When its answer came (for the packet pair below); awaited later, so a failed first read leaves nothing unhandled.
   let limitsAt: number | undefined;
-  void limits?.then(() => (limitsAt = performance.now()), () => undefined);
+  void limits?.then(
+    () => (limitsAt = performance.now()),
+    () => undefined,
+  );
   const request = (off: number, timeoutMs: number | undefined, signal: AbortSignal | undefined) =>
     client.call(fs.download, { name, off }, { signal, timeoutMs, tries: 1 }).then((rsp) => {
       if (rsp.off !== off) throw new SmpError(`the device answered offset ${rsp.off} to a read at ${off}`);
@@ -147,21 +178,39 @@ export async function fileDownload(client: SmpClient, name: string, options: Fil
     });
 
   // The first answer gives the file's length and the device's chunk size; the rest is read through the window.
-  let first: Awaited<ReturnType<typeof request>> | undefined;
   let firstRead: { sentAt: number; answeredAt: number } | undefined;
-  for (let tries = 0; !first; tries++) {
-    const sentAt = performance.now();
-    first = await request(0, options.timeoutMs, options.signal).catch((err: unknown) => {
-      if (tries >= (options.retries ?? 3) || !(err instanceof SmpTimeoutError)) throw err;
-      return undefined;
-    });
-    if (first && tries === 0) firstRead = { sentAt, answeredAt: performance.now() };
+  let { total, chunk } = state;
+  if (total === undefined || chunk === undefined) {
+    let first: Awaited<ReturnType<typeof request>> | undefined;
+    for (let tries = 0; !first; tries++) {
+      const sentAt = performance.now();
+      first = await request(0, options.timeoutMs, options.signal).catch((err: unknown) => {
+        if (tries >= (options.retries ?? 3) || !(err instanceof SmpTimeoutError)) throw err;
+        return undefined;
+      });
+      if (first && tries === 0) firstRead = { sentAt, answeredAt: performance.now() };
+    }
+    total = first.len ?? first.data.length;
+    if (total > MAX_FILE_LENGTH) throw new SmpError(`the device declares a file of ${total} bytes, more than a device file can hold (${MAX_FILE_LENGTH})`);
+    if (total > 0 && first.data.length === 0) throw new SmpError('the device sent no data for a non-empty file');
+    if (first.data.length > total) throw new SmpError(`the device sent data past the file's length (${total})`);
+    chunk = Math.max(1, first.data.length);
+    Object.assign(state, { total, chunk, prefix: first.data });
   }
-  const total = first.len ?? first.data.length;
-  if (total > MAX_FILE_LENGTH) throw new SmpError(`the device declares a file of ${total} bytes, more than a device file can hold (${MAX_FILE_LENGTH})`);
   // Grown with the data received, never allocated at the length the device declares.
-  let out = new Uint8Array(Math.min(total, INITIAL_BUFFER));
+  let out = new Uint8Array(Math.min(total, Math.max(INITIAL_BUFFER, state.prefix.length)));
   const have = new Map<number, number>(); // offset → length of the pieces received
+  /** End of the data received without a gap from `from`; from the start by default (kept, as it only grows). */
+  let received = 0;
+  const prefix = (from?: number): number => {
+    let p = from ?? received;
+    for (let n = have.get(p); n; n = have.get(p)) p += n;
+    if (from === undefined) {
+      received = p;
+      state.prefix = out.subarray(0, p);
+    }
+    return p;
+  };
   const store = (off: number, data: Uint8Array): void => {
     if (off + data.length > total) throw new SmpError(`the device sent data past the file's length (${total})`);
     if (off + data.length > out.length) {
@@ -172,19 +221,9 @@ export async function fileDownload(client: SmpClient, name: string, options: Fil
     out.set(data, off);
     have.set(off, data.length);
   };
-  /** End of the data received without a gap from `from`; from the start by default (kept, as it only grows). */
-  let received = 0;
-  const prefix = (from?: number): number => {
-    let p = from ?? received;
-    for (let n = have.get(p); n; n = have.get(p)) p += n;
-    if (from === undefined) received = p;
-    return p;
-  };
-  store(0, first.data);
-  options.onProgress?.({ done: first.data.length, total });
-  if (total > 0 && first.data.length === 0) throw new SmpError('the device sent no data for a non-empty file');
-  const chunk = Math.max(1, first.data.length);
-  const window = windowFor(options.window, limits ? (await limits).bufCount : 1);
+  store(0, state.prefix);
+  options.onProgress?.({ done: prefix(), total });
+  const window = windowFor(options.window, limits ? (await limits).bufCount : 1, options.windowWithinBuffers);
   const pace = firstRead && limitsAt !== undefined ? linkPace(firstRead.sentAt, limitsAt, firstRead.answeredAt) : undefined;
 
   await runWindow({
@@ -210,5 +249,5 @@ export async function fileDownload(client: SmpClient, name: string, options: Fil
     onAck: (off) => options.onProgress?.({ done: off, total }),
     onRetry: options.onRetry,
   });
-  return out;
+  return out.subarray(0, total);
 }

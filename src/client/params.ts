@@ -16,10 +16,7 @@ export interface TransferLimits {
 }
 
 /** Reads the device's buffer size and count (`os.mcumgrParams`); undefined when the device does not answer it. */
-export async function readBufferParams(
-  client: SmpClient,
-  signal?: AbortSignal,
-): Promise<{ bufSize: number; bufCount: number } | undefined> {
+export async function readBufferParams(client: SmpClient, signal?: AbortSignal): Promise<{ bufSize: number; bufCount: number } | undefined> {
   try {
     const p = await client.call(os.mcumgrParams, {}, { signal, timeoutMs: 1000, tries: 3 });
     return p.buf_size > 0 ? { bufSize: p.buf_size, bufCount: Math.max(1, p.buf_count) } : undefined;
@@ -51,10 +48,12 @@ export async function transferLimits(client: SmpClient, signal?: AbortSignal): P
 /**
  * Chunks in flight: at first the device's buffer count (never more than the user's limit), growing up to the
  * user's limit when it is larger (see window.ts). Stop-and-wait when the device does not report its buffers
- * and the user gives no limit.
+ * and the user gives no limit. `withinBuffers`: never more than the buffers the device reports, whatever the limit
+ * (a link where a dropped request costs a timeout).
  */
-export function windowFor(limit: number | undefined, bufCount: number | undefined): { start: number; max: number } {
-  const max = Math.max(1, limit ?? bufCount ?? 1);
+export function windowFor(limit: number | undefined, bufCount: number | undefined, withinBuffers = false): { start: number; max: number } {
+  const cap = withinBuffers && bufCount !== undefined ? Math.min(limit ?? bufCount, bufCount) : limit;
+  const max = Math.max(1, cap ?? bufCount ?? 1);
   return { start: Math.min(bufCount ?? max, max), max };
 }
 
@@ -67,7 +66,7 @@ export const DEFAULT_MAX_WINDOW = 20;
 /**
  * The window cap for a link: the user's limit; else DEFAULT_MAX_WINDOW, except on serial, where the device drops
  * what arrives while its buffers are full and the last such chunk costs a timeout: undefined, which windowFor turns
- * into the device's buffer count.
+ * into the device's buffer count (on serial a user's limit is also kept within it: `windowWithinBuffers`).
  */
 export function defaultWindowCap(conntype: string, userMax: number | undefined): number | undefined {
   return userMax ?? (conntype === 'serial' ? undefined : DEFAULT_MAX_WINDOW);

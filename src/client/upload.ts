@@ -27,6 +27,8 @@ export interface ImageUploadOptions {
   upgrade?: boolean;
   /** Chunks in flight at most (default: the device's buffer count; 1 when it does not report it). */
   window?: number;
+  /** Never more chunks in flight than the buffers the device reports, whatever `window` says (serial links). */
+  windowWithinBuffers?: boolean;
   /** Data bytes per chunk; default: computed from the device's buffer size and the transport MTU. */
   chunkSize?: number;
   /** Largest SMP request to send; default: negotiated from the device's buffer size and the transport MTU. */
@@ -67,11 +69,7 @@ export async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(digest);
 }
 
-export async function imageUpload(
-  client: SmpClient,
-  bytes: Uint8Array,
-  options: ImageUploadOptions = {},
-): Promise<ImageUploadResult> {
+export async function imageUpload(client: SmpClient, bytes: Uint8Array, options: ImageUploadOptions = {}): Promise<ImageUploadResult> {
   const total = bytes.length;
   if (total === 0) throw new SmpError('the image file is empty');
   const imageNum = options.image ?? 0;
@@ -153,7 +151,7 @@ export async function imageUpload(
   // MCUboot's serial recovery handles one request at a time and writes whole flash units only: a pipelined chunk
   // would arrive at an offset it no longer expects, so it goes chunk by chunk, in aligned chunks.
   if (bootloader) alignment = Math.max(alignment, options.alignment ?? BOOTLOADER_CHUNK_ALIGN);
-  const window = bootloader ? { start: 1, max: 1 } : windowFor(options.window, negotiated?.bufCount);
+  const window = bootloader ? { start: 1, max: 1 } : windowFor(options.window, negotiated?.bufCount, options.windowWithinBuffers);
   // A fresh upload acknowledges exactly the first chunk; more means the device resumed a previous upload.
   const resumedFrom = acked > firstEnd ? acked : 0;
   options.onProgress?.({ done: Math.min(acked, total), total, ...(resumedFrom ? { resumedFrom } : {}) });

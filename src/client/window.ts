@@ -213,13 +213,7 @@ export class WindowState {
   fill(paced: () => boolean, launch: (flight: Flight) => number): void {
     const firstPending = this.phase === 'first-chunk';
     this.next = this.skip(this.next);
-    while (
-      !firstPending &&
-      this.next < this.options.total &&
-      this.active() < this.congestion.size &&
-      !(this.next === 0 && this.active() > 0) &&
-      paced()
-    ) {
+    while (!firstPending && this.next < this.options.total && this.active() < this.congestion.size && !(this.next === 0 && this.active() > 0) && paced()) {
       const flight: Flight = { off: this.next, end: this.next, epoch: this.epoch, gone: false, overtaken: 0 };
       flight.end = launch(flight);
       this.flights.push(flight);

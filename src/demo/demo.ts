@@ -79,9 +79,7 @@ async function main(): Promise<number> {
       writeFileSync(path, img);
       const parsed = parseImage(img);
       const hash = toHex(parsed.hash!);
-      process.stdout.write(
-        `${file}: version ${formatVersion(parsed.header.version)}, ${parsed.size} bytes, signature ${v.signatureType} ok, hash ${hash}\n`,
-      );
+      process.stdout.write(`${file}: version ${formatVersion(parsed.header.version)}, ${parsed.size} bytes, signature ${v.signatureType} ok, hash ${hash}\n`);
       return { path, hash };
     };
     const v110 = await build('1.1.0', 'app-1.1.0.signed.bin');
@@ -113,7 +111,7 @@ async function main(): Promise<number> {
     await runCli(conn, ['image', 'list']);
     const list = JSON.parse(await runCli(conn, ['--json', 'image', 'list'], true)) as { images?: JsonImage[] };
     const running = list.images?.find((i) => (i.image ?? 0) === 0 && i.slot === 0);
-    if (!running || running.version !== '1.1.0' || !running.active || !running.confirmed) {
+    if (running?.version !== '1.1.0' || !running.active || !running.confirmed) {
       throw new StepError(`step ${stepNo} failed: expected 1.1.0 active and confirmed in slot 0, got ${JSON.stringify(running)}`);
     }
     process.stdout.write('Verified: slot 0 runs v1.1.0, active and confirmed.\n');

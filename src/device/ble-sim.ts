@@ -88,10 +88,7 @@ export class SimulatedGattPeer implements SmpCharacteristic {
     this.counters.writes++;
     if (data.length > this.maxNotify) {
       this.counters.rejectedWrites++;
-      throw new AttError(
-        AttErrorCode.InvalidAttributeValueLength,
-        `write of ${data.length} bytes exceeds ATT_MTU − 3 = ${this.maxNotify}`,
-      );
+      throw new AttError(AttErrorCode.InvalidAttributeValueLength, `write of ${data.length} bytes exceeds ATT_MTU − 3 = ${this.maxNotify}`);
     }
     const copy = data.slice();
     if (!this.opts.reassembly) {

@@ -71,7 +71,11 @@ export class VirtualDevice {
     this.config = resolveConfig(opts.config);
     this.stateDir = opts.stateDir;
     mkdirSync(this.stateDir, { recursive: true });
-    this.server = new SmpServer({ maxRequestSize: this.config.maxRequestSize, maxResponseSize: this.config.bufSize, legacyOverrides: this.config.legacyOverrides });
+    this.server = new SmpServer({
+      maxRequestSize: this.config.maxRequestSize,
+      maxResponseSize: this.config.bufSize,
+      legacyOverrides: this.config.legacyOverrides,
+    });
     this.flash = new Flash(join(this.stateDir, 'flash'), 2 * this.config.images, this.config.slotSize);
     this.fsRoot = join(this.stateDir, 'fs');
     const firstStart = !existsSync(join(this.stateDir, 'device.json'));
@@ -87,13 +91,19 @@ export class VirtualDevice {
     for (const [k, v] of Object.entries(settings)) this.settings.set(k, new Uint8Array(Buffer.from(v, 'base64')));
     this.saveMeta();
     this.registerGroups();
-    this.recovery = this.config.recovery === false ? undefined : new RecoveryPersonality({
-      flash: this.flash,
-      images: this.config.images,
-      mode: this.config.mcubootMode,
-      validate: this.validator(),
-      scheduleReset: () => this.scheduleReset(),
-    }, this.config.recovery);
+    this.recovery =
+      this.config.recovery === false
+        ? undefined
+        : new RecoveryPersonality(
+            {
+              flash: this.flash,
+              images: this.config.images,
+              mode: this.config.mcubootMode,
+              validate: this.validator(),
+              scheduleReset: () => this.scheduleReset(),
+            },
+            this.config.recovery,
+          );
     if (opts.recovery) this.enterRecovery();
   }
 

@@ -48,7 +48,12 @@ export function decryptPendingImage(flash: Flash, n: number, privateKeyPem: stri
 }
 
 /** Runs `boot` after decrypting every pending encrypted image; a refused image's event carries the reason. */
-export async function bootWithDecryption(flash: Flash, images: number, privateKeyPem: string | undefined, boot: () => Promise<BootEvent[]>): Promise<ResetEvent[]> {
+export async function bootWithDecryption(
+  flash: Flash,
+  images: number,
+  privateKeyPem: string | undefined,
+  boot: () => Promise<BootEvent[]>,
+): Promise<ResetEvent[]> {
   const reasons = new Map<number, string>();
   for (let n = 0; n < images; n++) {
     const reason = decryptPendingImage(flash, n, privateKeyPem);

@@ -1,7 +1,10 @@
 /** Thrown by a handler: an SMP-level error, answered `{"rc": rc}` in both protocol versions. */
 export class MgmtError extends Error {
   override name = 'MgmtError';
-  constructor(readonly rc: number, reason?: string) {
+  constructor(
+    readonly rc: number,
+    reason?: string,
+  ) {
     super(reason ?? `MGMT_ERR ${rc}`);
   }
 }

@@ -20,7 +20,17 @@ export interface FlashChange {
 export class Flash {
   private readonly slots: Buffer[] = [];
   /** Counters reported by the flash_sim_stats statistics group. */
-  readonly stats = { bytes_read: 0, bytes_written: 0, double_writes: 0, flash_read_calls: 0, flash_read_time_us: 0, flash_write_calls: 0, flash_write_time_us: 0, flash_erase_calls: 0, flash_erase_time_us: 0 };
+  readonly stats = {
+    bytes_read: 0,
+    bytes_written: 0,
+    double_writes: 0,
+    flash_read_calls: 0,
+    flash_read_time_us: 0,
+    flash_write_calls: 0,
+    flash_write_time_us: 0,
+    flash_erase_calls: 0,
+    flash_erase_time_us: 0,
+  };
 
   /**
    * Fault-injection hook, called before every write and erase: throwing from it leaves flash as a power cut at

@@ -203,7 +203,8 @@ export class SmpServer {
               settled = { thrown };
             }
             if ('value' in settled && isPromise(settled.value)) settled = yield settled.value;
-            outcome = 'thrown' in settled ? errorOutcome(settled.thrown, header.version, this.options.legacyOverrides) : { body: toBody(settled.value), stop: false };
+            outcome =
+              'thrown' in settled ? errorOutcome(settled.thrown, header.version, this.options.legacyOverrides) : { body: toBody(settled.value), stop: false };
           }
         }
       }

@@ -64,8 +64,7 @@ export function parseSimArgs(argv: string[]): SimArgs {
       const framing = value();
       if (framing !== 'console' && framing !== 'raw') usage();
       args.rawFraming = framing === 'raw';
-    }
-    else if (flag === '--usb') args.usb = parseUsbSpec(value());
+    } else if (flag === '--usb') args.usb = parseUsbSpec(value());
     else if (flag === '--ports-file') args.portsFile = value();
     else if (flag === '-h' || flag === '--help') usage();
     else usage();

@@ -74,7 +74,9 @@ export class UsbCdcPort {
   private writeList(): void {
     if (!this.portsFile) return;
     const { vendorId, productId, serialNumber, manufacturer } = this.identity;
-    const ports = this.current ? [{ path: this.current.pty.path, vendorId, productId, serialNumber, manufacturer, pnpId: undefined, locationId: undefined }] : [];
+    const ports = this.current
+      ? [{ path: this.current.pty.path, vendorId, productId, serialNumber, manufacturer, pnpId: undefined, locationId: undefined }]
+      : [];
     writeFileSync(this.portsFile, JSON.stringify(ports, null, 2));
   }
 

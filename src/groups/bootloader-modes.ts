@@ -15,8 +15,16 @@ export const MCUBOOT_MODES = [
 export type McubootModeName = (typeof MCUBOOT_MODES)[number]['name'];
 
 export const McubootMode = {
-  SINGLE_APP: 0, SWAP_SCRATCH: 1, OVERWRITE_ONLY: 2, SWAP_MOVE: 3, DIRECT_XIP: 4, DIRECT_XIP_REVERT: 5,
-  RAM_LOAD: 6, FIRMWARE_LOADER: 7, SINGLE_SLOT_RAM_LOAD: 8, SWAP_OFFSET: 9,
+  SINGLE_APP: 0,
+  SWAP_SCRATCH: 1,
+  OVERWRITE_ONLY: 2,
+  SWAP_MOVE: 3,
+  DIRECT_XIP: 4,
+  DIRECT_XIP_REVERT: 5,
+  RAM_LOAD: 6,
+  FIRMWARE_LOADER: 7,
+  SINGLE_SLOT_RAM_LOAD: 8,
+  SWAP_OFFSET: 9,
 } as const;
 
 /** "swap using move (3)", or "unknown mode 12" for a number MCUboot does not define. */

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { Op } from '../protocol/header.js';
+import type { Op } from '../protocol/header.js';
 
 /**
  * One SMP command, defined once: the client's typed call, the virtual device's handler table,

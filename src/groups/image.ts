@@ -22,13 +22,20 @@ export const imageStateList = v.object({ images: v.array(imageSlot), splitStatus
 export type ImageStateList = v.InferOutput<typeof imageStateList>;
 
 export const state = command({
-  group: G, id: 0, op: Op.Read, name: 'image.state', summary: 'List the images in every slot with their flags',
+  group: G,
+  id: 0,
+  op: Op.Read,
+  name: 'image.state',
+  summary: 'List the images in every slot with their flags',
   request: empty,
   response: imageStateList,
 });
 
 export const setState = command({
-  group: G, id: 0, op: Op.Write, name: 'image.setState',
+  group: G,
+  id: 0,
+  op: Op.Write,
+  name: 'image.setState',
   summary: 'Mark an image for test (hash) or confirm it (confirm: true, with or without hash)',
   request: v.object({ hash: v.optional(cbor.bstr()), confirm: v.optional(cbor.bool()) }),
   response: imageStateList,
@@ -44,27 +51,41 @@ export const uploadRequest = v.object({
 });
 
 export const upload = command({
-  group: G, id: 1, op: Op.Write, name: 'image.upload', summary: 'Write one chunk of an image to the secondary slot',
+  group: G,
+  id: 1,
+  op: Op.Write,
+  name: 'image.upload',
+  summary: 'Write one chunk of an image to the secondary slot',
   request: uploadRequest,
   // MCUboot's serial recovery answers every chunk with `rc` (0 with the offset); Zephyr's img_mgmt never does.
   response: v.object({ off: cbor.uint(), match: v.optional(cbor.bool()), rc: v.optional(cbor.int()) }),
 });
 
 export const erase = command({
-  group: G, id: 5, op: Op.Write, name: 'image.erase', summary: 'Erase a slot (default: the secondary slot)',
+  group: G,
+  id: 5,
+  op: Op.Write,
+  name: 'image.erase',
+  summary: 'Erase a slot (default: the secondary slot)',
   request: v.object({ slot: v.optional(cbor.uint()) }),
   response: empty,
 });
 
 export const slotInfo = command({
-  group: G, id: 6, op: Op.Read, name: 'image.slotInfo', summary: 'Size of every slot and the upload id to reach it',
+  group: G,
+  id: 6,
+  op: Op.Read,
+  name: 'image.slotInfo',
+  summary: 'Size of every slot and the upload id to reach it',
   request: empty,
   response: v.object({
-    images: v.array(v.object({
-      image: cbor.uint(),
-      slots: v.array(v.object({ slot: cbor.uint(), size: v.optional(cbor.uint()), upload_image_id: v.optional(cbor.uint()), rc: v.optional(cbor.int()) })),
-      max_image_size: v.optional(cbor.uint()),
-    })),
+    images: v.array(
+      v.object({
+        image: cbor.uint(),
+        slots: v.array(v.object({ slot: cbor.uint(), size: v.optional(cbor.uint()), upload_image_id: v.optional(cbor.uint()), rc: v.optional(cbor.int()) })),
+        max_image_size: v.optional(cbor.uint()),
+      }),
+    ),
   }),
 });
 

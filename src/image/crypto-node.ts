@@ -1,11 +1,5 @@
 // Keys with node:crypto: reading, imgtool's public key bytes, generation (Node only; verification is in crypto-web.ts).
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  type KeyObject,
-} from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { HashAlg, KeyType } from './crypto-web.js';
 import { ImageError } from './errors.js';
 
@@ -59,9 +53,7 @@ export function loadKey(pem: string): LoadedKey {
 
 /** The public key bytes imgtool embeds/hashes: PKCS#1 RSAPublicKey DER for RSA, SubjectPublicKeyInfo DER otherwise. */
 export function publicKeyBytes(k: LoadedKey): Uint8Array {
-  const der = k.type.startsWith('rsa')
-    ? k.publicKey.export({ type: 'pkcs1', format: 'der' })
-    : k.publicKey.export({ type: 'spki', format: 'der' });
+  const der = k.type.startsWith('rsa') ? k.publicKey.export({ type: 'pkcs1', format: 'der' }) : k.publicKey.export({ type: 'spki', format: 'der' });
   return new Uint8Array(der);
 }
 

@@ -40,7 +40,8 @@ export function readDer(bytes: Uint8Array, tag: number): Uint8Array {
 
 export function encodeDer(tag: number, ...content: Uint8Array[]): Uint8Array {
   const len = content.reduce((n, c) => n + c.length, 0);
-  const lenBytes = len < 0x80 ? [len] : len < 0x100 ? [0x81, len] : len < 0x10000 ? [0x82, len >> 8, len & 0xff] : [0x83, len >> 16, (len >> 8) & 0xff, len & 0xff];
+  const lenBytes =
+    len < 0x80 ? [len] : len < 0x100 ? [0x81, len] : len < 0x10000 ? [0x82, len >> 8, len & 0xff] : [0x83, len >> 16, (len >> 8) & 0xff, len & 0xff];
   const out = new Uint8Array(1 + lenBytes.length + len);
   out[0] = tag;
   out.set(lenBytes, 1);

@@ -62,12 +62,16 @@ export function zipEntries(bytes: Uint8Array, limits = ZIP_LIMITS): RawZipEntry[
       throw new ImageError('bad-option', `ZIP entry ${entry.name} uses ZIP64 sizes, which are not supported`);
     }
     if (entry.size > limits.entryBytes) {
-      throw new ImageError('too-large', `ZIP entry ${entry.name} declares ${entry.size} bytes, more than the ${limits.entryBytes} a DFU package entry may hold`);
+      throw new ImageError(
+        'too-large',
+        `ZIP entry ${entry.name} declares ${entry.size} bytes, more than the ${limits.entryBytes} a DFU package entry may hold`,
+      );
     }
     entries.push(entry);
   }
   // Checked before anything is inflated; each entry then inflates to its declared size at most.
-  if (entries.reduce((sum, e) => sum + e.size, 0) > limits.totalBytes) throw new ImageError('too-large', `ZIP entries declare more than ${limits.totalBytes} bytes in all`);
+  if (entries.reduce((sum, e) => sum + e.size, 0) > limits.totalBytes)
+    throw new ImageError('too-large', `ZIP entries declare more than ${limits.totalBytes} bytes in all`);
   const out: RawZipEntry[] = [];
   for (const { name, method, crc, csize, size, local } of entries) {
     if (local + 30 > bytes.length || dv.getUint32(local, true) !== 0x04034b50) throw new ImageError('truncated', `ZIP entry ${name}: bad local header`);
@@ -112,14 +116,14 @@ export function dfuPackageFromEntries(entries: ZipEntry[]): DfuPackage {
   } catch (e) {
     throw new ImageError('bad-option', `DFU package manifest.json is not valid JSON: ${(e as Error).message}`);
   }
-  const files = manifest['files'];
+  const files = manifest.files;
   if (!Array.isArray(files)) throw new ImageError('bad-option', 'DFU package manifest.json has no "files" list');
   const images: PackageImage[] = files.map((f: Record<string, unknown>) => {
-    const file = String(f['file'] ?? '');
+    const file = String(f.file ?? '');
     const bytes = byName.get(file);
     if (!bytes) throw new ImageError('truncated', `DFU package manifest lists ${file || '(no file)'}, which is not in the ZIP`);
-    const imageIndex = Number(f['image_index'] ?? 0);
-    if (!Number.isInteger(imageIndex) || imageIndex < 0) throw new ImageError('bad-option', `bad image_index ${String(f['image_index'])} for ${file}`);
+    const imageIndex = Number(f.image_index ?? 0);
+    if (!Number.isInteger(imageIndex) || imageIndex < 0) throw new ImageError('bad-option', `bad image_index ${String(f.image_index)} for ${file}`);
     let image: McubootImage;
     try {
       image = parseImage(bytes);

@@ -52,7 +52,8 @@ export function loadEncryptionKey(pem: string): EncryptionKey {
   const d = publicKey.asymmetricKeyDetails ?? {};
   let exchange: KeyExchange;
   if (type === 'rsa') {
-    if (d.modulusLength !== 2048) throw new ImageError('bad-key', `RSA-OAEP encryption needs an RSA-2048 key (MCUboot's ENC_RSA2048), got RSA-${d.modulusLength}`);
+    if (d.modulusLength !== 2048)
+      throw new ImageError('bad-key', `RSA-OAEP encryption needs an RSA-2048 key (MCUboot's ENC_RSA2048), got RSA-${d.modulusLength}`);
     exchange = 'rsa-oaep';
   } else if (type === 'ec') {
     if (d.namedCurve !== 'prime256v1') throw new ImageError('bad-key', `ECIES encryption needs a P-256 key, got curve ${d.namedCurve}`);
@@ -64,7 +65,8 @@ export function loadEncryptionKey(pem: string): EncryptionKey {
 
 /** The ENC TLV type a key exchange writes. */
 export function encTlvType(exchange: KeyExchange, hmac: HmacSha): number {
-  if (hmac === 512 && exchange !== 'ecies-x25519') throw new ImageError('bad-option', 'HMAC-SHA512 is only defined for ECIES-X25519 (--hmac-sha 512 needs an X25519 encryption key)');
+  if (hmac === 512 && exchange !== 'ecies-x25519')
+    throw new ImageError('bad-option', 'HMAC-SHA512 is only defined for ECIES-X25519 (--hmac-sha 512 needs an X25519 encryption key)');
   switch (exchange) {
     case 'rsa-oaep':
       return TLV_TYPES.ENC_RSA2048;
@@ -115,11 +117,15 @@ export function unwrapImageKey(enc: EncryptionKey, tlvType: number, value: Uint8
   if (!privateKey) throw new ImageError('bad-key', 'decrypting needs the private encryption key, got a public key');
   const expected = (() => {
     switch (tlvType) {
-      case TLV_TYPES.ENC_RSA2048: return 'rsa-oaep';
-      case TLV_TYPES.ENC_EC256: return 'ecies-p256';
+      case TLV_TYPES.ENC_RSA2048:
+        return 'rsa-oaep';
+      case TLV_TYPES.ENC_EC256:
+        return 'ecies-p256';
       case TLV_TYPES.ENC_X25519:
-      case TLV_TYPES.ENC_X25519_SHA512: return 'ecies-x25519';
-      default: throw new ImageError('bad-key', `ENC TLV 0x${tlvType.toString(16)} (AES key wrap) is not supported`);
+      case TLV_TYPES.ENC_X25519_SHA512:
+        return 'ecies-x25519';
+      default:
+        throw new ImageError('bad-key', `ENC TLV 0x${tlvType.toString(16)} (AES key wrap) is not supported`);
     }
   })();
   if (expected !== enc.exchange) {
@@ -136,16 +142,28 @@ export function unwrapImageKey(enc: EncryptionKey, tlvType: number, value: Uint8
   const pubLength = ECIES_PUBLIC_LENGTH[enc.exchange];
   const macLength = hmac / 8;
   if (value.length !== pubLength + macLength + keyLength) {
-    throw new ImageError('tlv-overrun', `ENC TLV has ${value.length} bytes, expected ${pubLength + macLength + keyLength} for ${enc.exchange} with AES-${keyLength * 8}`);
+    throw new ImageError(
+      'tlv-overrun',
+      `ENC TLV has ${value.length} bytes, expected ${pubLength + macLength + keyLength} for ${enc.exchange} with AES-${keyLength * 8}`,
+    );
   }
   const ephemeralRaw = value.subarray(0, pubLength);
   const tag = value.subarray(pubLength, pubLength + macLength);
   const cipherKey = value.subarray(pubLength + macLength);
   let ephemeral: KeyObject;
   try {
-    ephemeral = enc.exchange === 'ecies-p256'
-      ? createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: Buffer.from(ephemeralRaw.subarray(1, 33)).toString('base64url'), y: Buffer.from(ephemeralRaw.subarray(33)).toString('base64url') }, format: 'jwk' })
-      : createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(ephemeralRaw).toString('base64url') }, format: 'jwk' });
+    ephemeral =
+      enc.exchange === 'ecies-p256'
+        ? createPublicKey({
+            key: {
+              kty: 'EC',
+              crv: 'P-256',
+              x: Buffer.from(ephemeralRaw.subarray(1, 33)).toString('base64url'),
+              y: Buffer.from(ephemeralRaw.subarray(33)).toString('base64url'),
+            },
+            format: 'jwk',
+          })
+        : createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(ephemeralRaw).toString('base64url') }, format: 'jwk' });
   } catch {
     throw new ImageError('bad-key', 'the ENC TLV does not hold a valid ephemeral public key');
   }

@@ -29,5 +29,5 @@ export class ImageError extends Error {
 }
 
 export function hex(n: number, width = 0): string {
-  return '0x' + n.toString(16).padStart(width, '0');
+  return `0x${n.toString(16).padStart(width, '0')}`;
 }

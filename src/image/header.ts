@@ -85,10 +85,18 @@ export function encodeHeader(h: Omit<ImageHeader, 'magic'> & { magic?: number })
 
 function checkVersion(v: ImageVersion): void {
   const ok =
-    Number.isInteger(v.major) && v.major >= 0 && v.major <= 0xff &&
-    Number.isInteger(v.minor) && v.minor >= 0 && v.minor <= 0xff &&
-    Number.isInteger(v.revision) && v.revision >= 0 && v.revision <= 0xffff &&
-    Number.isInteger(v.build) && v.build >= 0 && v.build <= 0xffffffff;
+    Number.isInteger(v.major) &&
+    v.major >= 0 &&
+    v.major <= 0xff &&
+    Number.isInteger(v.minor) &&
+    v.minor >= 0 &&
+    v.minor <= 0xff &&
+    Number.isInteger(v.revision) &&
+    v.revision >= 0 &&
+    v.revision <= 0xffff &&
+    Number.isInteger(v.build) &&
+    v.build >= 0 &&
+    v.build <= 0xffffffff;
   if (!ok) throw new ImageError('bad-version', `version out of range: ${v.major}.${v.minor}.${v.revision}+${v.build}`);
 }
 

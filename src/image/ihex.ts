@@ -46,7 +46,7 @@ export function ihexToBinary(text: string, gaps?: { fill: number; maxSize: numbe
     if (bytes.length !== len + 5) throw new IhexError(ln, `bad record: byte count ${len} does not match record length`);
     const sum = bytes.reduce((a, b) => (a + b) & 0xff, 0);
     if (sum !== 0) {
-      const expected = (0x100 - (bytes.subarray(0, bytes.length - 1).reduce((a, b) => (a + b) & 0xff, 0))) & 0xff;
+      const expected = (0x100 - bytes.subarray(0, bytes.length - 1).reduce((a, b) => (a + b) & 0xff, 0)) & 0xff;
       throw new IhexError(ln, `bad checksum 0x${bytes[bytes.length - 1]!.toString(16).padStart(2, '0')}, expected 0x${expected.toString(16).padStart(2, '0')}`);
     }
     const offset = (bytes[1]! << 8) | bytes[2]!;
@@ -109,8 +109,8 @@ export function segmentsToIhex(segments: { address: number; data: Uint8Array }[]
   const out: string[] = [];
   const rec = (type: number, off: number, d: Uint8Array) => {
     const b = [d.length, (off >> 8) & 0xff, off & 0xff, type, ...d];
-    const cs = (0x100 - (b.reduce((a, x) => (a + x) & 0xff, 0))) & 0xff;
-    out.push(':' + [...b, cs].map((x) => x.toString(16).padStart(2, '0').toUpperCase()).join(''));
+    const cs = (0x100 - b.reduce((a, x) => (a + x) & 0xff, 0)) & 0xff;
+    out.push(`:${[...b, cs].map((x) => x.toString(16).padStart(2, '0').toUpperCase()).join('')}`);
   };
   let upper = -1;
   for (const { address, data } of segments) {
@@ -127,5 +127,5 @@ export function segmentsToIhex(segments: { address: number; data: Uint8Array }[]
     }
   }
   rec(0x01, 0, new Uint8Array(0));
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }

@@ -41,5 +41,15 @@ export {
   type ImageHashAlgorithm,
 } from './signer.js';
 export { addSignature } from './sign-web.js';
-export { BOOT_MAGIC, bootMagic, trailerOffsets, trailerSize, parseTrailer, encodeTrailerByte, type Trailer, type MagicState, type FlagState } from './trailer.js';
+export {
+  BOOT_MAGIC,
+  bootMagic,
+  trailerOffsets,
+  trailerSize,
+  parseTrailer,
+  encodeTrailerByte,
+  type Trailer,
+  type MagicState,
+  type FlagState,
+} from './trailer.js';
 export { ihexToBinary, binaryToIhex, segmentsToIhex, IhexError, type IhexResult } from './ihex.js';

@@ -108,7 +108,7 @@ export function keyInfo(k: KeyFile): KeyInfo {
   return {
     type: k.type,
     private: Boolean(k.privateKey),
-    size: d.modulusLength !== undefined ? `${d.modulusLength} bits` : d.namedCurve ?? k.type,
+    size: d.modulusLength !== undefined ? `${d.modulusLength} bits` : (d.namedCurve ?? k.type),
     use: USE[k.type],
     publicKeyHash: Buffer.from(publicKeyHash(k)).toString('hex'),
   };

@@ -23,5 +23,16 @@ export { commandSigner, decodeSignature, type SignerInput } from './signer-comma
 export { pkcs11Signer, parsePkcs11Uri, isPkcs11Uri, type Pkcs11Uri } from './signer-pkcs11.js';
 export { loadEncryptionKey, wrapImageKey, unwrapImageKey, aesCtr, decryptImage, isEncryptedImage, ENC_TLV_TYPES, type KeyExchange } from './encrypt.js';
 export { generateKey, publicKeyPem, type KeygenType } from './crypto-node.js';
-export { readKeyFile, imgtoolPublicBytes, publicKeyOutput, publicKeyHash, publicKeyHashOutput, privateKeyOutput, keyInfo, type KeyFile, type KeyInfo, type PublicEncoding } from './keys.js';
+export {
+  readKeyFile,
+  imgtoolPublicBytes,
+  publicKeyOutput,
+  publicKeyHash,
+  publicKeyHashOutput,
+  privateKeyOutput,
+  keyInfo,
+  type KeyFile,
+  type KeyInfo,
+  type PublicEncoding,
+} from './keys.js';
 export { readZip, readDfuPackage, type ZipEntry, type DfuPackage, type PackageImage } from './package.js';

@@ -21,7 +21,10 @@ function inflateAtMost(raw: Uint8Array, size: number, name: string): Uint8Array 
     return new Uint8Array(inflateRawSync(raw, { maxOutputLength: size + 1 }));
   } catch (err) {
     const tooLarge = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
-    throw new ImageError(tooLarge ? 'too-large' : 'truncated', tooLarge ? `ZIP entry ${name} inflates to more than the ${size} bytes it declares` : `ZIP entry ${name} is damaged: ${(err as Error).message}`);
+    throw new ImageError(
+      tooLarge ? 'too-large' : 'truncated',
+      tooLarge ? `ZIP entry ${name} inflates to more than the ${size} bytes it declares` : `ZIP entry ${name} is damaged: ${(err as Error).message}`,
+    );
   }
 }
 

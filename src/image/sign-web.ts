@@ -17,12 +17,21 @@ const ALLOWED_HASHES: Record<SignatureKeyType, ImageHashAlgorithm[]> = {
   'ecdsa-p384': ['sha384'],
   ed25519: ['sha256', 'sha512'],
 };
-const KEY_TLVS = new Set<number>([TLV_TYPES.KEYHASH, TLV_TYPES.PUBKEY, TLV_TYPES.RSA2048_PSS, TLV_TYPES.RSA3072_PSS, TLV_TYPES.ECDSA_SIG, TLV_TYPES.ED25519, TLV_TYPES.SIG_PURE]);
+const KEY_TLVS = new Set<number>([
+  TLV_TYPES.KEYHASH,
+  TLV_TYPES.PUBKEY,
+  TLV_TYPES.RSA2048_PSS,
+  TLV_TYPES.RSA3072_PSS,
+  TLV_TYPES.ECDSA_SIG,
+  TLV_TYPES.ED25519,
+  TLV_TYPES.SIG_PURE,
+]);
 
 export async function addSignature(bytes: Uint8Array, signer: ImageSigner, opts: { publicKeyFormat?: 'hash' | 'full' } = {}): Promise<Uint8Array> {
   const img = parseImage(bytes);
   if (img.paddingSize > 0) throw new ImageError('bad-option', 'the image is padded to its slot: sign it before padding (the TLV area grows)');
-  if (img.header.flags & (IMAGE_FLAGS.ENCRYPTED_AES128 | IMAGE_FLAGS.ENCRYPTED_AES256)) throw new ImageError('bad-option', 'the image is encrypted: sign before encrypting');
+  if (img.header.flags & (IMAGE_FLAGS.ENCRYPTED_AES128 | IMAGE_FLAGS.ENCRYPTED_AES256))
+    throw new ImageError('bad-option', 'the image is encrypted: sign before encrypting');
   if (img.unprotectedArea.tlvs.some((t) => KEY_TLVS.has(t.type))) throw new ImageError('bad-option', 'the image is already signed');
   const alg = img.hashAlgorithm;
   if (!alg || !img.hash) throw new ImageError('no-hash', 'the image has no hash TLV to sign');
@@ -31,11 +40,13 @@ export async function addSignature(bytes: Uint8Array, signer: ImageSigner, opts:
   }
   const payload = bytes.subarray(0, img.signedSize);
   const computed = await digest(alg, payload);
-  if (!computed.every((b, i) => b === img.hash![i])) throw new ImageError('hash-mismatch', 'the image hash does not match its contents: it was changed after it was made');
+  if (!computed.every((b, i) => b === img.hash![i]))
+    throw new ImageError('hash-mismatch', 'the image hash does not match its contents: it was changed after it was made');
   const signature = await signer.sign({ payload, digest: img.hash, hashAlgorithm: alg, pure: false });
-  const keyTlv = opts.publicKeyFormat === 'full'
-    ? { type: TLV_TYPES.PUBKEY, value: signer.publicKey }
-    : { type: TLV_TYPES.KEYHASH, value: await digest(alg, signer.publicKey) };
+  const keyTlv =
+    opts.publicKeyFormat === 'full'
+      ? { type: TLV_TYPES.PUBKEY, value: signer.publicKey }
+      : { type: TLV_TYPES.KEYHASH, value: await digest(alg, signer.publicKey) };
   const tlvs: { type: number; value: Uint8Array }[] = img.unprotectedArea.tlvs.map((t) => ({ type: t.type, value: t.value }));
   // imgtool's order: the hash, then the key and its signature, then the rest (custom unprotected TLVs).
   const afterHash = tlvs.findIndex((t) => t.value === img.hash) + 1;

@@ -12,7 +12,17 @@ import { bootMagic } from './trailer.js';
 import { digest } from './crypto-node.js';
 import { keyFileSigner } from './signer-key.js';
 import { signatureTlvTypeFor, type ImageHashAlgorithm, type ImageSigner, type SignatureKeyType } from './signer.js';
-import { aesCtr, encTlvType, loadEncryptionKey, randomImageKey, wrapImageKey, type AesKeyLength, type EncryptionKey, type HmacSha, type KeyExchange } from './encrypt.js';
+import {
+  aesCtr,
+  encTlvType,
+  loadEncryptionKey,
+  randomImageKey,
+  wrapImageKey,
+  type AesKeyLength,
+  type EncryptionKey,
+  type HmacSha,
+  type KeyExchange,
+} from './encrypt.js';
 
 export interface CustomTlv {
   type: number;
@@ -128,7 +138,14 @@ export function imageHashAlgorithm(keyType: SignatureKeyType | undefined, sha: C
 }
 
 /** imgtool's _trailer_size: the room MCUboot's trailer needs at the end of the slot. */
-export function imgtoolTrailerSize(o: { align: number; maxAlign: number; maxSectors: number; overwriteOnly: boolean; encrypted: boolean; encTlvLength?: number }): number {
+export function imgtoolTrailerSize(o: {
+  align: number;
+  maxAlign: number;
+  maxSectors: number;
+  overwriteOnly: boolean;
+  encrypted: boolean;
+  encTlvLength?: number;
+}): number {
   const magicAligned = alignUp(16, o.maxAlign);
   if (o.overwriteOnly) return o.maxAlign * 2 + magicAligned;
   let size = o.maxSectors * 3 * o.align;
@@ -159,7 +176,8 @@ function le32(n: number): Uint8Array {
 
 function dependencyTlv(dep: ImageDependency): Uint8Array {
   const v = typeof dep.version === 'string' ? parseVersion(dep.version) : dep.version;
-  if (!Number.isInteger(dep.image) || dep.image < 0 || dep.image > 0xff) throw new ImageError('bad-option', `dependency image number ${dep.image} is not 0..255`);
+  if (!Number.isInteger(dep.image) || dep.image < 0 || dep.image > 0xff)
+    throw new ImageError('bad-option', `dependency image number ${dep.image} is not 0..255`);
   const out = new Uint8Array(12);
   const dv = new DataView(out.buffer);
   dv.setUint8(0, dep.image);
@@ -197,7 +215,10 @@ function checkedEncryption(enc: EncryptionOptions, signer: SignatureKeyType | un
   const wanted = signer ? EXCHANGE_FOR_SIGNER[signer] : undefined;
   if (wanted === 'none') throw new ImageError('bad-option', 'an ECDSA P-384 signed image cannot be encrypted: MCUboot has no P-384 key exchange');
   if (wanted !== undefined && wanted !== wrapKey.exchange) {
-    throw new ImageError('bad-option', `signing and encryption must use the same type of key: a ${signer} signing key goes with ${wanted}, not ${wrapKey.exchange}`);
+    throw new ImageError(
+      'bad-option',
+      `signing and encryption must use the same type of key: a ${signer} signing key goes with ${wanted}, not ${wrapKey.exchange}`,
+    );
   }
   return { ...enc, wrapKey, tlvType };
 }
@@ -249,7 +270,7 @@ export function prepareImage(payload: Uint8Array, opts: CreateImageOptions = {},
     throw new ImageError('bad-option', `header size ${headerSize} must be between 32 and 65535`);
   }
   if (!Number.isInteger(erased) || erased < 0 || erased > 0xff) throw new ImageError('bad-option', `erased value ${erased} is not a byte`);
-  const version = typeof opts.version === 'string' ? parseVersion(opts.version) : opts.version ?? { major: 0, minor: 0, revision: 0, build: 0 };
+  const version = typeof opts.version === 'string' ? parseVersion(opts.version) : (opts.version ?? { major: 0, minor: 0, revision: 0, build: 0 });
   const pure = Boolean(opts.pure);
   const hashAlgorithm = imageHashAlgorithm(signer?.keyType, opts.sha, pure);
   const encryption = opts.encryption ? checkedEncryption(opts.encryption, signer?.keyType) : undefined;
@@ -276,7 +297,7 @@ export function prepareImage(payload: Uint8Array, opts: CreateImageOptions = {},
   }
   for (const dep of opts.dependencies ?? []) prot.push({ type: TLV_TYPES.DEPENDENCY, value: dependencyTlv(dep) });
   if (opts.vid !== undefined || opts.cid !== undefined) {
-    if (opts.vid === undefined) throw new ImageError('bad-option', '--cid needs --vid (the class UUID is derived within the vendor\'s)');
+    if (opts.vid === undefined) throw new ImageError('bad-option', "--cid needs --vid (the class UUID is derived within the vendor's)");
     const vid = uuidBytes(opts.vid) ?? uuid5(uuidBytes(UUID_NAMESPACE_DNS)!, opts.vid);
     prot.push({ type: TLV_TYPES.UUID_VID, value: vid });
     if (opts.cid !== undefined) prot.push({ type: TLV_TYPES.UUID_CID, value: uuidBytes(opts.cid) ?? uuid5(vid, opts.cid) });
@@ -367,10 +388,12 @@ export function createImage(payload: Uint8Array, opts: CreateImageOptions = {}):
 }
 
 /** Like createImage, with any signer: a key file, PKCS#11, an external command, a WebCrypto key, a fixed signature. */
-export async function signImage(payload: Uint8Array, opts: CreateImageOptions & { signer?: ImageSigner } = {}): Promise<{ image: Uint8Array; signature?: Uint8Array }> {
+export async function signImage(
+  payload: Uint8Array,
+  opts: CreateImageOptions & { signer?: ImageSigner } = {},
+): Promise<{ image: Uint8Array; signature?: Uint8Array }> {
   const signer = opts.signer ?? (opts.key !== undefined ? keyFileSigner(opts.key, { padSig: Boolean(opts.padSig) }) : undefined);
   const prep = prepareImage(payload, opts, signer);
   const signature = signer ? await signer.sign({ payload: prep.payload, digest: prep.digest, hashAlgorithm: prep.hashAlgorithm, pure: prep.pure }) : undefined;
   return { image: completeImage(prep, signature), ...(signature ? { signature } : {}) };
 }
-

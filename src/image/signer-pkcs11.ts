@@ -80,18 +80,30 @@ export function parsePkcs11Uri(uri: string): Pkcs11Uri {
     const k = attr.slice(0, eq);
     const v = attr.slice(eq + 1);
     switch (k) {
-      case 'token': out.token = text(v, k); break;
-      case 'serial': out.serial = text(v, k); break;
+      case 'token':
+        out.token = text(v, k);
+        break;
+      case 'serial':
+        out.serial = text(v, k);
+        break;
       case 'slot-id': {
         const n = Number(v);
         if (!Number.isInteger(n) || n < 0) throw new ImageError('bad-option', `PKCS#11 URI: slot-id "${v}" is not a number`);
         out.slotId = n;
         break;
       }
-      case 'object': out.object = text(v, k); break;
-      case 'id': out.id = pctDecode(v, k); break;
-      case 'pin-value': out.pinValue = text(v, k); break;
-      case 'module-path': out.modulePath = text(v, k); break;
+      case 'object':
+        out.object = text(v, k);
+        break;
+      case 'id':
+        out.id = pctDecode(v, k);
+        break;
+      case 'pin-value':
+        out.pinValue = text(v, k);
+        break;
+      case 'module-path':
+        out.modulePath = text(v, k);
+        break;
       case 'type':
         if (v !== 'private') throw new ImageError('bad-option', `PKCS#11 URI: type=${v}; signing needs type=private (or no type)`);
         break;
@@ -102,7 +114,10 @@ export function parsePkcs11Uri(uri: string): Pkcs11Uri {
       case 'library-version':
       case 'module-name':
       case 'pin-source':
-        throw new ImageError('bad-option', `PKCS#11 URI: attribute "${k}" is not supported; select the token with token=, serial= or slot-id=, the module with --pkcs11-module`);
+        throw new ImageError(
+          'bad-option',
+          `PKCS#11 URI: attribute "${k}" is not supported; select the token with token=, serial= or slot-id=, the module with --pkcs11-module`,
+        );
       default:
         throw new ImageError('bad-option', `PKCS#11 URI: unknown attribute "${k}"`);
     }
@@ -172,8 +187,10 @@ export function pkcs11Signer(uriText: string, opts: Pkcs11SignerOptions): ImageS
     try {
       lib.C_Login(session, pk.CKU_USER, pin);
     } catch (err) {
-      if ((err as { code?: number }).code === pk.CKR_PIN_INCORRECT) throw new ImageError('signer-failed', `PKCS#11 login to token "${uri.token ?? slot.toString('hex')}" failed: wrong PIN (CKR_PIN_INCORRECT)`);
-      if ((err as { code?: number }).code !== pk.CKR_USER_ALREADY_LOGGED_IN) throw new ImageError('signer-failed', `PKCS#11 login failed: ${describe(err, pk)}`);
+      if ((err as { code?: number }).code === pk.CKR_PIN_INCORRECT)
+        throw new ImageError('signer-failed', `PKCS#11 login to token "${uri.token ?? slot.toString('hex')}" failed: wrong PIN (CKR_PIN_INCORRECT)`);
+      if ((err as { code?: number }).code !== pk.CKR_USER_ALREADY_LOGGED_IN)
+        throw new ImageError('signer-failed', `PKCS#11 login failed: ${describe(err, pk)}`);
     }
     const privateKey = findKey(lib, pk, session, uri, pk.CKO_PRIVATE_KEY);
     if (!privateKey) throw new ImageError('signer-failed', `PKCS#11 token has no private key ${keyName(uri)}`);
@@ -298,7 +315,8 @@ function signOnToken(lib: Pkcs11Lib, pk: Pkcs11Module, session: Handle, key: Han
     case 'ecdsa-p256':
     case 'ecdsa-p384':
       // CKM_ECDSA signs a prehash; the image hash is the signature's hash (see signatureHash).
-      if (req.hashAlgorithm !== signatureHash(keyType)) throw new ImageError('signer-failed', `${keyType} signs with ${signatureHash(keyType)}, not ${req.hashAlgorithm}`);
+      if (req.hashAlgorithm !== signatureHash(keyType))
+        throw new ImageError('signer-failed', `${keyType} signs with ${signatureHash(keyType)}, not ${req.hashAlgorithm}`);
       lib.C_SignInit(session, { mechanism: pk.CKM_ECDSA }, key);
       return lib.C_Sign(session, Buffer.from(req.digest), out);
     case 'ed25519':

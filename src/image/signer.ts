@@ -84,7 +84,12 @@ const WEB_HASH: Record<ImageHashAlgorithm, string> = { sha256: 'SHA-256', sha384
  * A signer over a WebCrypto private key, which may be non-extractable (a browser's, or Node's `crypto.subtle`).
  * `publicKey` is imgtool's public key bytes (see ImageSigner); `webCryptoPublicKeyBytes` makes them from a CryptoKey.
  */
-export function webCryptoSigner(keyType: SignatureKeyType, privateKey: CryptoKey, publicKey: Uint8Array, subtle: SubtleCrypto = globalThis.crypto.subtle): ImageSigner {
+export function webCryptoSigner(
+  keyType: SignatureKeyType,
+  privateKey: CryptoKey,
+  publicKey: Uint8Array,
+  subtle: SubtleCrypto = globalThis.crypto.subtle,
+): ImageSigner {
   return {
     keyType,
     publicKey,
@@ -106,7 +111,11 @@ export function webCryptoSigner(keyType: SignatureKeyType, privateKey: CryptoKey
 }
 
 /** imgtool's public key bytes for a WebCrypto public key: PKCS#1 for RSA (unwrapped from the SPKI), SPKI otherwise. */
-export async function webCryptoPublicKeyBytes(keyType: SignatureKeyType, publicKey: CryptoKey, subtle: SubtleCrypto = globalThis.crypto.subtle): Promise<Uint8Array> {
+export async function webCryptoPublicKeyBytes(
+  keyType: SignatureKeyType,
+  publicKey: CryptoKey,
+  subtle: SubtleCrypto = globalThis.crypto.subtle,
+): Promise<Uint8Array> {
   const spki = new Uint8Array(await subtle.exportKey('spki', publicKey));
   return keyType.startsWith('rsa') ? rsaSpkiToPkcs1(spki) : spki;
 }

@@ -34,9 +34,7 @@ export const TLV_TYPES = {
 
 export type TlvTypeName = keyof typeof TLV_TYPES;
 
-const NAMES = new Map<number, TlvTypeName>(
-  (Object.entries(TLV_TYPES) as [TlvTypeName, number][]).map(([k, v]) => [v, k]),
-);
+const NAMES = new Map<number, TlvTypeName>((Object.entries(TLV_TYPES) as [TlvTypeName, number][]).map(([k, v]) => [v, k]));
 
 /** True for the vendor-reserved range (low byte 0xA0..0xFF). */
 export function isVendorTlv(type: number): boolean {

@@ -24,10 +24,7 @@ export interface NoblePeripheral {
   connectAsync(): Promise<void>;
   disconnectAsync(): Promise<void>;
   once(event: 'disconnect', cb: (reason?: unknown) => void): void;
-  discoverSomeServicesAndCharacteristicsAsync(
-    services: string[],
-    characteristics: string[],
-  ): Promise<{ characteristics: NobleCharacteristic[] }>;
+  discoverSomeServicesAndCharacteristicsAsync(services: string[], characteristics: string[]): Promise<{ characteristics: NobleCharacteristic[] }>;
 }
 export interface Noble {
   /** 'unknown', 'poweredOff', 'poweredOn', 'unsupported', 'unauthorized', ... */
@@ -79,7 +76,8 @@ function matches(p: NoblePeripheral, o: NobleConnectOptions): boolean {
 }
 
 const ADAPTER_PROBLEMS: Record<string, string> = {
-  unsupported: 'no Bluetooth LE adapter found (noble reports "unsupported"; on Linux check that an HCI controller exists with `btmgmt info`, and pick it with ctlr_name=hciN)',
+  unsupported:
+    'no Bluetooth LE adapter found (noble reports "unsupported"; on Linux check that an HCI controller exists with `btmgmt info`, and pick it with ctlr_name=hciN)',
   unauthorized: 'not allowed to use the Bluetooth adapter (on Linux run as root or give node CAP_NET_RAW and CAP_NET_ADMIN)',
 };
 
@@ -164,10 +162,7 @@ export async function connectNoble(options: NobleConnectOptions): Promise<BleTra
       return `BLE: connecting to ${name} timed out after ${timeoutMs} ms`;
     },
   );
-  const { characteristics } = await peripheral.discoverSomeServicesAndCharacteristicsAsync(
-    [SMP_SERVICE_UUID_NOBLE],
-    [SMP_CHARACTERISTIC_UUID_NOBLE],
-  );
+  const { characteristics } = await peripheral.discoverSomeServicesAndCharacteristicsAsync([SMP_SERVICE_UUID_NOBLE], [SMP_CHARACTERISTIC_UUID_NOBLE]);
   const chr = characteristics.find((c) => normalizeAddress(c.uuid) === SMP_CHARACTERISTIC_UUID_NOBLE);
   if (!chr) {
     await peripheral.disconnectAsync().catch(() => undefined);

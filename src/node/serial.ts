@@ -51,9 +51,7 @@ export class SerialTransport extends StreamSerialTransport {
           }),
         onData: (cb) => port.on('data', (d: Buffer) => cb(new Uint8Array(d.buffer, d.byteOffset, d.byteLength))),
         onClose: (cb) => {
-          port.on('close', (err?: Error | null) =>
-            cb(err ? new TransportError(`Serial port ${options.path} closed: ${err.message}`) : undefined),
-          );
+          port.on('close', (err?: Error | null) => cb(err ? new TransportError(`Serial port ${options.path} closed: ${err.message}`) : undefined));
           port.on('error', (err: Error) => cb(new TransportError(`Serial port ${options.path}: ${err.message}`)));
         },
         close: () =>

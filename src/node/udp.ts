@@ -51,15 +51,32 @@ export function parseUdpAddress(address: string, defaultPort = SMP_UDP_DEFAULT_P
 export interface UdpTransportOptions {
   /** Largest SMP packet per datagram. Default 1500. */
   mtu?: number;
+  /** Called when the peer's port refuses a datagram (ICMP port unreachable): the device is away for now. */
+  onUnreachable?: () => void;
 }
 
-/** SMP over a connected UDP socket. */
+/** While the device is away, the packets it has not answered are sent again this often, so it answers once back. */
+const AWAY_RESEND_MS = 200;
+/** At most this many unanswered packets are kept for that. */
+const MAX_UNANSWERED = 32;
+
+/**
+ * SMP over a connected UDP socket. A device that is away (restarting: its port closed, Linux reports the ICMP
+ * refusal as ECONNREFUSED on the next send or receive) does not close the transport: the packets it has not answered
+ * since the last answer are sent again every AWAY_RESEND_MS until it answers, so that requests go on as soon as it
+ * is back instead of after their timeout. The requests still time out as usual when it stays away.
+ */
 export class UdpTransport implements SmpTransport {
   readonly mtu: number;
   readonly framingOverhead = 0;
   private packetListeners: ((packet: Uint8Array) => void)[] = [];
   private closeListeners: ((error?: Error) => void)[] = [];
   private closed = false;
+  /** Packets sent since the device last answered (the most recent MAX_UNANSWERED). */
+  private unanswered: Uint8Array[] = [];
+  /** Set while the device is away: resends the unanswered packets. */
+  private awayTimer: ReturnType<typeof setInterval> | undefined;
+  private readonly onUnreachable: (() => void) | undefined;
 
   private constructor(
     private readonly socket: dgram.Socket,
@@ -67,14 +84,19 @@ export class UdpTransport implements SmpTransport {
     options: UdpTransportOptions,
   ) {
     this.mtu = options.mtu ?? 1500;
+    this.onUnreachable = options.onUnreachable;
     socket.on('message', (msg: Buffer) => {
       if (this.closed) return;
+      this.back();
       const p = new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength).slice();
       for (const l of this.packetListeners) l(p);
     });
     socket.on('error', (err: Error) => {
       // ICMP port unreachable on a connected socket is not fatal: the device may come up later.
-      if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') return;
+      if (isRefusal(err)) {
+        this.away();
+        return;
+      }
       this.finish(new TransportError(`UDP socket error: ${err.message}`));
       try {
         socket.close();
@@ -113,16 +135,36 @@ export class UdpTransport implements SmpTransport {
   send(packet: Uint8Array): Promise<void> {
     if (this.closed) return Promise.reject(new TransportError('UDP transport is closed'));
     if (packet.length > this.mtu) {
-      return Promise.reject(
-        new TransportError(`SMP packet of ${packet.length} bytes exceeds the transport MTU of ${this.mtu}`),
-      );
+      return Promise.reject(new TransportError(`SMP packet of ${packet.length} bytes exceeds the transport MTU of ${this.mtu}`));
     }
+    if (!this.unanswered.some((p) => sameBytes(p, packet))) this.unanswered.push(packet);
+    if (this.unanswered.length > MAX_UNANSWERED) this.unanswered.shift();
     return new Promise<void>((resolve, reject) => {
       this.socket.send(packet, (err) => {
-        if (err) reject(new TransportError(`UDP send failed: ${err.message}`));
+        if (err && isRefusal(err)) {
+          // Lost like any datagram while the device is away; resent while it is (see away()).
+          this.away();
+          resolve();
+        } else if (err) reject(new TransportError(`UDP send failed: ${err.message}`));
         else resolve();
       });
     });
+  }
+
+  /** The device refused a datagram: resend what it has not answered until it answers again. */
+  private away(): void {
+    if (this.closed) return;
+    this.onUnreachable?.();
+    this.awayTimer ??= setInterval(() => {
+      for (const p of this.unanswered) this.socket.send(p, () => undefined);
+    }, AWAY_RESEND_MS);
+  }
+
+  /** The device answered: it is here, and what was sent before is answered or lost. */
+  private back(): void {
+    clearInterval(this.awayTimer);
+    this.awayTimer = undefined;
+    this.unanswered = [];
   }
 
   onPacket(listener: (packet: Uint8Array) => void): void {
@@ -136,6 +178,7 @@ export class UdpTransport implements SmpTransport {
   private finish(error?: Error): void {
     if (this.closed) return;
     this.closed = true;
+    this.back();
     for (const l of this.closeListeners.splice(0)) l(error);
   }
 
@@ -150,4 +193,12 @@ export class UdpTransport implements SmpTransport {
       }
     });
   }
+}
+
+function isRefusal(err: Error): boolean {
+  return (err as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

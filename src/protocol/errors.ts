@@ -80,8 +80,19 @@ export const GroupId = {
 
 // Stryker disable all: data transcribed from Zephyr's MGMT_GROUP_ID_* enum, not logic (TESTING.md)
 export const GROUP_NAMES: Record<number, string> = {
-  0: 'os', 1: 'image', 2: 'stat', 3: 'settings', 4: 'log', 5: 'crash', 6: 'split', 7: 'run', 8: 'fs',
-  9: 'shell', 10: 'enum', 11: 'transport', 63: 'zephyr basic',
+  0: 'os',
+  1: 'image',
+  2: 'stat',
+  3: 'settings',
+  4: 'log',
+  5: 'crash',
+  6: 'split',
+  7: 'run',
+  8: 'fs',
+  9: 'shell',
+  10: 'enum',
+  11: 'transport',
+  63: 'zephyr basic',
 };
 // Stryker restore all
 
@@ -246,8 +257,7 @@ export class SmpDeviceError extends SmpError {
     readonly body?: Record<string, unknown>,
   ) {
     const code = kind === 'mgmt' ? mgmtErrName(rc) : groupErrName(group, rc);
-    let explanation =
-      (kind === 'mgmt' ? MGMT_ERR[rc]?.message : GROUP_ERR[group]?.[rc]?.message) ?? `device error code ${rc}`;
+    let explanation = (kind === 'mgmt' ? MGMT_ERR[rc]?.message : GROUP_ERR[group]?.[rc]?.message) ?? `device error code ${rc}`;
     if (kind === 'mgmt' && rc === 8 && request) {
       const hint = NOT_SUPPORTED_HINTS[`${request.group}:${request.id}`] ?? NOT_SUPPORTED_HINTS[`${request.group}`];
       if (hint) explanation += `; ${hint}`;

@@ -32,9 +32,7 @@ export class BleTransport implements SmpTransport {
   /** Subscribes to notifications on a connected SMP characteristic and returns the transport. */
   static async open(characteristic: SmpCharacteristic, options: BleTransportOptions = {}): Promise<BleTransport> {
     const t = new BleTransport(characteristic, options);
-    characteristic.onDisconnect((err) =>
-      t.shutdown(new TransportError(`BLE peer disconnected${err ? `: ${err.message}` : ''}`, { cause: err })),
-    );
+    characteristic.onDisconnect((err) => t.shutdown(new TransportError(`BLE peer disconnected${err ? `: ${err.message}` : ''}`, { cause: err })));
     try {
       await characteristic.subscribe((data) => t.notify(data));
     } catch (err) {

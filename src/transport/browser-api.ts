@@ -8,11 +8,7 @@ export const errorMessage = (err: unknown): string => (err instanceof Error ? er
  * `navigator[api]`, or on `given` when there is one. Rejects with a TransportError when the browser lacks
  * the API or the user picked nothing.
  */
-export async function chooseDevice<Api, Device>(
-  api: 'serial' | 'bluetooth',
-  given: Api | undefined,
-  choose: (api: Api) => Promise<Device>,
-): Promise<Device> {
+export async function chooseDevice<Api, Device>(api: 'serial' | 'bluetooth', given: Api | undefined, choose: (api: Api) => Promise<Device>): Promise<Device> {
   const found = given ?? (globalThis as unknown as { navigator?: Record<string, Api | undefined> }).navigator?.[api];
   const name = api === 'serial' ? 'Web Serial' : 'Web Bluetooth';
   if (!found) throw new TransportError(`This browser has no ${name} (navigator.${api}): use Chrome or Edge, on https or localhost`);

@@ -2,8 +2,7 @@
 import type { SmpTransport } from './transport.js';
 
 /** Runs `fn` in a microtask. */
-export const defer: (fn: () => void) => void =
-  typeof queueMicrotask === 'function' ? queueMicrotask : (fn) => void Promise.resolve().then(fn);
+export const defer: (fn: () => void) => void = typeof queueMicrotask === 'function' ? queueMicrotask : (fn) => void Promise.resolve().then(fn);
 
 /** Keeps packet and close listeners; delivers packets until closed and notifies closing once, asynchronously. */
 export abstract class ListenerTransport implements SmpTransport {

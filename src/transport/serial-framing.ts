@@ -522,10 +522,7 @@ export class RawPacketDecoder {
       if (op > 3 || reserved !== 0 || total > this.maxPacket) {
         if (!this.resyncing) {
           this.resyncing = true;
-          this.report(
-            total > this.maxPacket && op <= 3 && reserved === 0 ? 'too-large' : 'bad-header',
-            'impossible SMP header in raw stream; resynchronising',
-          );
+          this.report(total > this.maxPacket && op <= 3 && reserved === 0 ? 'too-large' : 'bad-header', 'impossible SMP header in raw stream; resynchronising');
         }
         off++;
         continue;

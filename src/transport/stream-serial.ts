@@ -1,12 +1,6 @@
 /** SMP over any byte stream with serial framing (§3.1) or raw packets (§3.1.7). Pure: usable in browsers. */
 import { TransportError, type SmpTransport } from './transport.js';
-import {
-  encodeSerialFrames,
-  FramingError,
-  RawPacketDecoder,
-  SerialFrameDecoder,
-  SERIAL_MAX_PACKET,
-} from './serial-framing.js';
+import { encodeSerialFrames, type FramingError, RawPacketDecoder, SerialFrameDecoder, SERIAL_MAX_PACKET } from './serial-framing.js';
 
 export interface SerialFramingOptions {
   /** Largest SMP packet (header + payload) we send. Default 512. */
@@ -114,9 +108,7 @@ export class StreamSerialTransport implements SmpTransport {
   send(packet: Uint8Array): Promise<void> {
     if (this.closed) return Promise.reject(new TransportError('Serial transport is closed'));
     if (packet.length > this.mtu) {
-      return Promise.reject(
-        new TransportError(`SMP packet of ${packet.length} bytes exceeds the transport MTU of ${this.mtu}`),
-      );
+      return Promise.reject(new TransportError(`SMP packet of ${packet.length} bytes exceeds the transport MTU of ${this.mtu}`));
     }
     const run = async () => {
       if (this.raw) {

@@ -37,10 +37,7 @@ export interface WebBluetoothDevice {
 
 /** What this module uses of `navigator.bluetooth`. */
 export interface WebBluetooth {
-  requestDevice(options: {
-    filters: { services?: string[]; namePrefix?: string }[];
-    optionalServices?: string[];
-  }): Promise<WebBluetoothDevice>;
+  requestDevice(options: { filters: { services?: string[]; namePrefix?: string }[]; optionalServices?: string[] }): Promise<WebBluetoothDevice>;
 }
 
 export interface WebBluetoothOptions extends BleTransportOptions {
@@ -55,16 +52,11 @@ export interface WebBluetoothOptions extends BleTransportOptions {
 
 /** Asks the user to pick a device advertising the SMP service (`navigator.bluetooth.requestDevice()`; in a user gesture). */
 export function requestBluetoothDevice(namePrefix?: string, bluetooth?: WebBluetooth): Promise<WebBluetoothDevice> {
-  return chooseDevice('bluetooth', bluetooth, (b) =>
-    b.requestDevice({ filters: [{ services: [SMP_SERVICE_UUID], ...(namePrefix ? { namePrefix } : {}) }] }),
-  );
+  return chooseDevice('bluetooth', bluetooth, (b) => b.requestDevice({ filters: [{ services: [SMP_SERVICE_UUID], ...(namePrefix ? { namePrefix } : {}) }] }));
 }
 
 /** Connects GATT and finds the SMP characteristic of `device`. */
-export async function webBluetoothCharacteristic(
-  device: WebBluetoothDevice,
-  attMtu = DEFAULT_ATT_MTU,
-): Promise<SmpCharacteristic> {
+export async function webBluetoothCharacteristic(device: WebBluetoothDevice, attMtu = DEFAULT_ATT_MTU): Promise<SmpCharacteristic> {
   const gatt = device.gatt;
   if (!gatt) throw new TransportError(`Bluetooth device ${device.name ?? ''} has no GATT server`);
   let chr: WebBluetoothCharacteristic;
@@ -95,9 +87,6 @@ export async function webBluetoothCharacteristic(
 }
 
 /** SMP over the SMP characteristic of `device` (e.g. from `requestBluetoothDevice()`). */
-export async function openWebBluetoothTransport(
-  device: WebBluetoothDevice,
-  options: WebBluetoothOptions = {},
-): Promise<BleTransport> {
+export async function openWebBluetoothTransport(device: WebBluetoothDevice, options: WebBluetoothOptions = {}): Promise<BleTransport> {
   return BleTransport.open(await webBluetoothCharacteristic(device, options.attMtu), options);
 }

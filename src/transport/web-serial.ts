@@ -137,7 +137,12 @@ export class WebSerialTransport extends StreamSerialTransport {
     };
     super(
       {
-        write: (bytes: Uint8Array) => writer.write(bytes),
+        // A write to a port that went away fails before any 'disconnect' event: the link is lost all the same.
+        write: (bytes: Uint8Array) =>
+          writer.write(bytes).catch((err: unknown) => {
+            lost(`a write failed: ${errorMessage(err)}`);
+            throw err;
+          }),
         onData: (cb) => {
           reader = new PortReader(port, cb, lost);
         },

@@ -69,14 +69,7 @@ describeBrowser('example page over Web Serial (mcumgr-sim on a pseudo-terminal)'
     const running = (await slots(device)).find((s) => s.slot === 0)!;
     await page.click('#list');
     const row = page.locator('#images tbody tr').first();
-    await expect.poll(() => row.locator('td').allTextContents()).toEqual([
-      '0',
-      '0',
-      running.version,
-      toHex(running.hash!),
-      'bootable active confirmed',
-      '',
-    ]);
+    await expect.poll(() => row.locator('td').allTextContents()).toEqual(['0', '0', running.version, toHex(running.hash!), 'bootable active confirmed', '']);
     expect(errors).toEqual([]);
   });
 
@@ -93,7 +86,10 @@ describeBrowser('example page over Web Serial (mcumgr-sim on a pseudo-terminal)'
 
   it('uploads an MCUboot image chosen with the file input; the device holds its hash in slot 1', async () => {
     const { page } = browser;
-    const img = createImage(new Uint8Array(24_000).map((_, i) => (i * 13) & 0xff), { version: '1.7.0+3', padHeader: true });
+    const img = createImage(
+      new Uint8Array(24_000).map((_, i) => (i * 13) & 0xff),
+      { version: '1.7.0+3', padHeader: true },
+    );
     const hash = toHex(parseImage(img).hash!);
     const file = join(tempDir('mcumgr-browser-'), 'app.signed.bin');
     writeFileSync(file, img);

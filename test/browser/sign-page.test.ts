@@ -4,11 +4,15 @@
  */
 import { webcrypto } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createImage, verifyImage, parseImage, addSignature, ImageError } from '../../src/image/node.js';
+import { createImage, verifyImage, parseImage, addSignature, type ImageError } from '../../src/image/node.js';
 import { createSigningKey, signInBrowser } from '../../example/sign.js';
 import { chromiumMissing, openBrowser, type ExamplePage } from './chromium.js';
 
-const hashOnly = () => createImage(new Uint8Array(6000).map((_, i) => (i * 11) & 0xff), { version: '4.5.6', padHeader: true, headerSize: 0x200 });
+const hashOnly = () =>
+  createImage(
+    new Uint8Array(6000).map((_, i) => (i * 11) & 0xff),
+    { version: '4.5.6', padHeader: true, headerSize: 0x200 },
+  );
 
 describe('example/sign.ts in Node', () => {
   it('a non-extractable P-256 key signs an image that verifies with the PEM it shows', async () => {
@@ -48,10 +52,12 @@ describeBrowser('example/sign.html in headless Chromium', () => {
     const link = b.page.locator('#status a');
     await link.waitFor();
     expect(await link.textContent()).toMatch(/^download app\.signed\.bin/);
-    const signed = new Uint8Array(await b.page.evaluate(async () => {
-      const href = document.querySelector<HTMLAnchorElement>('#status a')!.href;
-      return [...new Uint8Array(await (await fetch(href)).arrayBuffer())];
-    }));
+    const signed = new Uint8Array(
+      await b.page.evaluate(async () => {
+        const href = document.querySelector<HTMLAnchorElement>('#status a')!.href;
+        return [...new Uint8Array(await (await fetch(href)).arrayBuffer())];
+      }),
+    );
     const pem = (await b.page.locator('#public-key').textContent())!;
     expect(pem).toMatch(/^-----BEGIN PUBLIC KEY-----/);
     const r = await verifyImage(signed, { key: pem });

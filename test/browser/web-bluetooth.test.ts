@@ -27,7 +27,6 @@ class FakeBluetoothDevice extends EventTarget implements WebBluetoothDevice {
 
   constructor(readonly peer: SimulatedGattPeer) {
     super();
-    const device = this;
     const chr = new (class extends EventTarget implements WebBluetoothCharacteristic {
       value: DataView | null = null;
       writeValueWithoutResponse = (data: Uint8Array) => peer.writeWithoutResponse(data);
@@ -45,17 +44,17 @@ class FakeBluetoothDevice extends EventTarget implements WebBluetoothDevice {
         return connected;
       },
       connect: async () => {
-        if (device.connectError) throw device.connectError;
+        if (this.connectError) throw this.connectError;
         connected = true;
         return gatt;
       },
       disconnect: () => {
         connected = false;
-        device.disconnects++;
+        this.disconnects++;
         void peer.disconnect();
       },
       getPrimaryService: async (uuid) => {
-        if (uuid !== device.service) throw new Error('No Services matching UUID found in Device.');
+        if (uuid !== this.service) throw new Error('No Services matching UUID found in Device.');
         return {
           getCharacteristic: async (c) => {
             if (c !== SMP_CHARACTERISTIC_UUID) throw new Error('No Characteristics matching UUID found.');
@@ -136,9 +135,7 @@ describe('Web Bluetooth adapter', () => {
   it('a failed GATT connection or a device without the SMP service gives a TransportError', async () => {
     const refusing = await fakeDevice();
     refusing.connectError = new Error('GATT Server is disconnected.');
-    await expect(openWebBluetoothTransport(refusing)).rejects.toThrow(
-      /Cannot reach the SMP characteristic of smp_svr: GATT Server is disconnected/,
-    );
+    await expect(openWebBluetoothTransport(refusing)).rejects.toThrow(/Cannot reach the SMP characteristic of smp_svr: GATT Server is disconnected/);
     const other = await fakeDevice();
     other.service = '0000180f-0000-1000-8000-00805f9b34fb';
     await expect(openWebBluetoothTransport(other)).rejects.toThrow(/No Services matching UUID/);

@@ -114,7 +114,10 @@ describe('WebSerialTransport', () => {
 
   it('uploads an image (chunks sized for the serial framing) and the device holds its hash', async () => {
     const { client } = await connect();
-    const img = createImage(new Uint8Array(20_000).map((_, i) => (i * 7) & 0xff), { version: '2.0.0', padHeader: true });
+    const img = createImage(
+      new Uint8Array(20_000).map((_, i) => (i * 7) & 0xff),
+      { version: '2.0.0', padHeader: true },
+    );
     await imageUpload(client, img);
     const slot1 = (await client.call(image.state, {})).images.find((s) => s.slot === 1);
     expect(slot1?.version).toBe('2.0.0');
@@ -137,7 +140,7 @@ describe('WebSerialTransport', () => {
     await expect.poll(() => port.closeCalls).toBe(1);
   });
 
-  it('the port\'s disconnect event closes the transport with a clear error', async () => {
+  it("the port's disconnect event closes the transport with a clear error", async () => {
     const { port, closed } = await connect();
     port.unplug();
     expect((await closed)?.message).toMatch(/Serial port disconnected \(the device was unplugged\)/);
@@ -165,10 +168,12 @@ describe('WebSerialTransport', () => {
     await expect(transport.send(new Uint8Array(8))).rejects.toThrow(/closed/);
   });
 
-  it('reports write failures and open failures as TransportError', async () => {
-    const { port, client } = await connect();
+  it('a failed write is a lost port (closed with the reason); open failures are TransportErrors', async () => {
+    const { port, client, closed } = await connect();
     port.failWrites = true;
-    await expect(client.call(os.echo, { d: 'x' })).rejects.toThrow(/Serial write failed: write timed out/);
+    await expect(client.call(os.echo, { d: 'x' })).rejects.toThrow(/Serial port disconnected \(a write failed: write timed out\)/);
+    expect(await closed).toBeInstanceOf(TransportError);
+    await expect.poll(() => port.closeCalls).toBe(1);
 
     const busy = new FakeSerialPort();
     busy.failOpen = new Error('Failed to open serial port.');

@@ -57,21 +57,33 @@ describe('mcumgr --conntype ble through noble', () => {
   });
 
   it('echo, image list and a small image upload, finding the device by name, by address and by --name (over peer_name)', async () => {
-    expect(await mcumgr('--conntype', 'ble', '--connstring', 'peer_name=smp-sim', 'echo', 'over the air')).toEqual({ code: 0, stdout: 'over the air\n', stderr: '' });
+    expect(await mcumgr('--conntype', 'ble', '--connstring', 'peer_name=smp-sim', 'echo', 'over the air')).toEqual({
+      code: 0,
+      stdout: 'over the air\n',
+      stderr: '',
+    });
 
     const list = await mcumgr('--conntype', 'ble', '--connstring', 'peer_id=c0-ff-ee-00-00-01,ctlr_name=hci0,own_addr_type=random', 'image', 'list');
     expect(list).toMatchObject({ code: 0, stderr: '' });
-    expect(list.stdout).toMatch(/^Images:\n image=0 slot=0\n    version: 1\.0\.0\n    bootable: true\n    flags: active confirmed\n    hash: [0-9a-f]{64}\nSplit status: N\/A \(0\)\n$/);
+    expect(list.stdout).toMatch(
+      /^Images:\n image=0 slot=0\n {4}version: 1\.0\.0\n {4}bootable: true\n {4}flags: active confirmed\n {4}hash: [0-9a-f]{64}\nSplit status: N\/A \(0\)\n$/,
+    );
 
     const bytes = createImage(new Uint8Array(randomBytes(3000)), { version: '1.3.0', padHeader: true });
     const file = join(tempDir(), 'app.bin');
     writeFileSync(file, bytes);
-    expect(await mcumgr('--conntype', 'ble', '--connstring', 'peer_name=headphones', '--name', 'smp-sim', 'image', 'upload', file)).toEqual({ code: 0, stdout: 'Done\n', stderr: '' });
+    expect(await mcumgr('--conntype', 'ble', '--connstring', 'peer_name=headphones', '--name', 'smp-sim', 'image', 'upload', file)).toEqual({
+      code: 0,
+      stdout: 'Done\n',
+      stderr: '',
+    });
     // Requests were cut to the ATT MTU: the link refuses longer writes.
     expect(target.peer!.counters.rejectedWrites).toBe(0);
     expect(target.peer!.counters.writes).toBeGreaterThan(bytes.length / (185 - 3));
 
-    const doc = JSON.parse((await mcumgr('--conntype', 'ble', '--connstring', 'peer_name=smp-sim', '--json', 'image', 'list')).stdout) as { images: { slot: number; hash: string }[] };
+    const doc = JSON.parse((await mcumgr('--conntype', 'ble', '--connstring', 'peer_name=smp-sim', '--json', 'image', 'list')).stdout) as {
+      images: { slot: number; hash: string }[];
+    };
     expect(doc.images.find((i) => i.slot === 1)?.hash).toBe(hex(parseImage(bytes).hash!));
 
     expect(target.connects).toBe(4);
@@ -84,7 +96,9 @@ describe('mcumgr --conntype ble through noble', () => {
     expect(missing).toEqual({ code: 3, stdout: '', stderr: 'Error: BLE: no device named "nope" found within 200 ms (is it advertising and in range?)\n' });
     const noService = await mcumgr('--conntype', 'ble', '--connstring', 'peer_name=thermometer', '--json', 'echo', 'x');
     expect(noService.code).toBe(3);
-    expect(JSON.parse(noService.stderr)).toEqual({ error: { kind: 'transport', message: "BLE: thermometer has no SMP characteristic (is mcumgr's Bluetooth transport enabled in its build?)" } });
+    expect(JSON.parse(noService.stderr)).toEqual({
+      error: { kind: 'transport', message: "BLE: thermometer has no SMP characteristic (is mcumgr's Bluetooth transport enabled in its build?)" },
+    });
 
     expect(await mcumgr('--conntype', 'ble', '--connstring', 'peer_name=headphones', 'echo', 'x')).toEqual({
       code: 3,
@@ -109,23 +123,36 @@ describe('mcumgr --conntype ble through noble', () => {
       const up = await mcumgr('--conntype', 'ble', '--connstring', 'peer_name=flaky', 'image', 'upload', file);
       expect(up.code, up.stderr).toBe(0);
       expect(up.stdout).toBe('Done\n');
-      expect(up.stderr).toMatch(/^The link was lost \(BLE peer disconnected[^\n]*\); reconnecting to resume the upload\nResuming the upload at offset [1-9]\d* /);
+      expect(up.stderr).toMatch(
+        /^The link was lost \(BLE peer disconnected[^\n]*\); reconnecting to resume the upload\nResuming the upload at offset [1-9]\d* /,
+      );
       expect(flaky.connects).toBe(2);
       // --jsonl: the same story as events, the reconnect among them and the result last.
       const device3 = await VirtualDevice.create({ stateDir: tempDir() });
-      const flaky3 = new FakePeripheral({ address: 'C0:FF:EE:00:00:04', localName: 'flaky3', device: device3, attMtu: 185, dropFirstLinkAfterNotifications: 12 });
+      const flaky3 = new FakePeripheral({
+        address: 'C0:FF:EE:00:00:04',
+        localName: 'flaky3',
+        device: device3,
+        attMtu: 185,
+        dropFirstLinkAfterNotifications: 12,
+      });
       useNobleModule(new FakeNoble([flaky3]));
       try {
         const jsonl = await mcumgr('--conntype', 'ble', '--connstring', 'peer_name=flaky3', '--jsonl', 'image', 'upload', file);
         expect(jsonl).toMatchObject({ code: 0, stderr: '' });
-        const events = jsonl.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string });
+        const events = jsonl.stdout
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as { event: string });
         expect(events.map((e) => e.event).filter((e) => e !== 'progress' && e !== 'retry')).toEqual(['start', 'reconnect', 'resume', 'result']);
         expect(events.find((e) => e.event === 'reconnect')).toMatchObject({ operation: 'upload', reason: expect.stringMatching(/BLE peer disconnected/) });
       } finally {
         await device3.close();
         useNobleModule(new FakeNoble([flaky]));
       }
-      const doc = JSON.parse((await mcumgr('--conntype', 'ble', '--connstring', 'peer_name=flaky', '--json', 'image', 'list')).stdout) as { images: { slot: number; hash: string }[] };
+      const doc = JSON.parse((await mcumgr('--conntype', 'ble', '--connstring', 'peer_name=flaky', '--json', 'image', 'list')).stdout) as {
+        images: { slot: number; hash: string }[];
+      };
       expect(doc.images.find((i) => i.slot === 1)?.hash).toBe(hex(parseImage(bytes).hash!));
     } finally {
       await device2.close();

@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createImage, parseImage } from '../../src/image/node.js';
 import { hex, run, Simulator, tempDir, type ListedSlot, type RunResult } from './helpers.js';
 
-const IMAGE_LIST = /^Images:\n( image=\d+ slot=\d+\n    version: \S+\n    bootable: (true|false)\n    flags: ((active|confirmed|pending|permanent)( |(?=\n)))*\n    hash: ([0-9a-f]{64}|Unavailable)\n)+Split status: \S+ \(\d+\)\n$/;
+const IMAGE_LIST =
+  /^Images:\n( image=\d+ slot=\d+\n {4}version: \S+\n {4}bootable: (true|false)\n {4}flags: ((active|confirmed|pending|permanent)( |(?=\n)))*\n {4}hash: ([0-9a-f]{64}|Unavailable)\n)+Split status: \S+ \(\d+\)\n$/;
 
 function ok(r: RunResult, stdout: string | RegExp): void {
   expect(r.stderr).toBe('');
@@ -93,8 +94,8 @@ export function describeEveryCommand(link: 'udp' | 'pty'): void {
         {
           args: ['taskstat'],
           check: (r) => {
-            ok(r, /^ {6}task pri tid  runtime      csw    stksz   stkuse last_checkin next_checkin\n( +\S+( \S+)? +-?\d+ +\d+( +\d+){6}\n){6}$/);
-            expect(r.stdout).toMatch(/\n +idle  15 /);
+            ok(r, /^ {6}task pri tid {2}runtime {6}csw {4}stksz {3}stkuse last_checkin next_checkin\n( +\S+( \S+)? +-?\d+ +\d+( +\d+){6}\n){6}$/);
+            expect(r.stdout).toMatch(/\n +idle {2}15 /);
           },
         },
         { args: ['--json', 'taskstat'], check: (r) => expect(Object.keys(doc<{ tasks: object }>(r).tasks)).toContain('main'), udpOnly: true },
@@ -104,7 +105,12 @@ export function describeEveryCommand(link: 'udp' | 'pty'): void {
         { args: ['--json', 'info'], check: (r) => expect(doc(r)).toEqual({ output: 'Zephyr' }), udpOnly: true },
         {
           args: ['mpstat'],
-          check: (r) => deviceError(r, 8, 'MGMT_ERR_ENOTSUP (8): the command is not supported by the device (not enabled in its build); Zephyr has no memory-pool statistics handler (mpstat comes from Apache Mynewt), so no build option enables it'),
+          check: (r) =>
+            deviceError(
+              r,
+              8,
+              'MGMT_ERR_ENOTSUP (8): the command is not supported by the device (not enabled in its build); Zephyr has no memory-pool statistics handler (mpstat comes from Apache Mynewt), so no build option enables it',
+            ),
         },
         { args: ['--json', 'mpstat'], check: (r) => jsonDeviceError(r, 8, 'MGMT_ERR_ENOTSUP'), udpOnly: true },
       ]);
@@ -118,12 +124,18 @@ export function describeEveryCommand(link: 'udp' | 'pty'): void {
       await steps([
         {
           args: ['datetime', '2031-02-03', '04:05:06'],
-          check: (r) => expect(r).toEqual({ code: 64, stdout: '', stderr: 'Error: datetime takes one VALUE such as 2025-06-01T12:00:00, got "2031-02-03 04:05:06"\n' }),
+          check: (r) =>
+            expect(r).toEqual({ code: 64, stdout: '', stderr: 'Error: datetime takes one VALUE such as 2025-06-01T12:00:00, got "2031-02-03 04:05:06"\n' }),
           udpOnly: true,
         },
         {
           args: ['datetime', 'set', 'tomorrow'],
-          check: (r) => expect(r).toEqual({ code: 64, stdout: '', stderr: 'Error: invalid datetime "tomorrow": expected YYYY-MM-DDTHH:MM:SS, optionally with .ffffff and Z or +HH:MM (or "now")\n' }),
+          check: (r) =>
+            expect(r).toEqual({
+              code: 64,
+              stdout: '',
+              stderr: 'Error: invalid datetime "tomorrow": expected YYYY-MM-DDTHH:MM:SS, optionally with .ffffff and Z or +HH:MM (or "now")\n',
+            }),
           udpOnly: true,
         },
       ]);
@@ -139,8 +151,18 @@ export function describeEveryCommand(link: 'udp' | 'pty'): void {
       expect(ahead).toBeLessThan(600);
 
       await steps([
-        { args: ['--json', 'datetime', 'set'], env: { TZ: 'America/St_Johns' }, check: (r) => expect(doc<{ datetime: string }>(r).datetime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d-0[23]:30$/), udpOnly: true },
-        { args: ['datetime', 'set', 'now'], env: { TZ: 'UTC' }, check: (r) => ok(r, /^Setting time to \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\nDone\n$/), udpOnly: true },
+        {
+          args: ['--json', 'datetime', 'set'],
+          env: { TZ: 'America/St_Johns' },
+          check: (r) => expect(doc<{ datetime: string }>(r).datetime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d-0[23]:30$/),
+          udpOnly: true,
+        },
+        {
+          args: ['datetime', 'set', 'now'],
+          env: { TZ: 'UTC' },
+          check: (r) => ok(r, /^Setting time to \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\nDone\n$/),
+          udpOnly: true,
+        },
       ]);
     });
 
@@ -149,24 +171,53 @@ export function describeEveryCommand(link: 'udp' | 'pty'): void {
       const b = makeImage('1.2.0');
       const slot = (n: number) => ` image=0 slot=${n}\n`;
       await steps([
-        { args: ['image', 'list'], check: (r) => ok(r, /^Images:\n image=0 slot=0\n    version: \S+\n    bootable: true\n    flags: active confirmed\n    hash: [0-9a-f]{64}\nSplit status: N\/A \(0\)\n$/) },
-        { args: ['--json', 'image', 'list'], check: (r) => expect(doc<{ images: ListedSlot[] }>(r).images).toMatchObject([{ slot: 0, active: true, confirmed: true }]) },
-        { args: ['image', 'slotinfo'], check: (r) => ok(r, /^image=0 max_image_size=\d+\n  slot=0 size=262144\n  slot=1 size=262144 upload_image_id=0\n$/) },
-        { args: ['--json', 'image', 'slotinfo'], check: (r) => expect(doc<{ images: { slots: unknown[] }[] }>(r).images[0]!.slots).toHaveLength(2), udpOnly: true },
+        {
+          args: ['image', 'list'],
+          check: (r) =>
+            ok(
+              r,
+              /^Images:\n image=0 slot=0\n {4}version: \S+\n {4}bootable: true\n {4}flags: active confirmed\n {4}hash: [0-9a-f]{64}\nSplit status: N\/A \(0\)\n$/,
+            ),
+        },
+        {
+          args: ['--json', 'image', 'list'],
+          check: (r) => expect(doc<{ images: ListedSlot[] }>(r).images).toMatchObject([{ slot: 0, active: true, confirmed: true }]),
+        },
+        {
+          args: ['image', 'slotinfo'],
+          check: (r) => ok(r, /^image=0 max_image_size=\d+\n {2}slot=0 size=262144\n {2}slot=1 size=262144 upload_image_id=0\n$/),
+        },
+        {
+          args: ['--json', 'image', 'slotinfo'],
+          check: (r) => expect(doc<{ images: { slots: unknown[] }[] }>(r).images[0]!.slots).toHaveLength(2),
+          udpOnly: true,
+        },
       ]);
 
       ok(await cli(['-w', '3', 'image', 'upload', a.file]), 'Done\n');
       if (link === 'udp') {
         ok(await cli(['image', 'erase']), 'Done\n');
-        expect(doc(await cli(['--json', 'image', 'upload', a.file]))).toMatchObject({ file: a.file, version: '1.1.0', hash: a.hash, bytes: readFileSync(a.file).length });
+        expect(doc(await cli(['--json', 'image', 'upload', a.file]))).toMatchObject({
+          file: a.file,
+          version: '1.1.0',
+          hash: a.hash,
+          bytes: readFileSync(a.file).length,
+        });
       }
 
       const tested = await cli(['image', 'test', a.hash]);
       ok(tested, IMAGE_LIST);
       expect(tested.stdout).toContain(`${slot(1)}    version: 1.1.0\n    bootable: true\n    flags: pending\n    hash: ${a.hash}\n`);
       await steps([
-        { args: ['--json', 'image', 'test', a.hash], check: (r) => expect(doc<{ images: ListedSlot[] }>(r).images[1]).toMatchObject({ slot: 1, hash: a.hash, pending: true }), udpOnly: true },
-        { args: ['image', 'erase'], check: (r) => deviceError(r, 9, 'IMG_MGMT_ERR_NO_FREE_SLOT (9): no free slot: an image is pending or in use (reset the device, or erase the slot)') },
+        {
+          args: ['--json', 'image', 'test', a.hash],
+          check: (r) => expect(doc<{ images: ListedSlot[] }>(r).images[1]).toMatchObject({ slot: 1, hash: a.hash, pending: true }),
+          udpOnly: true,
+        },
+        {
+          args: ['image', 'erase'],
+          check: (r) => deviceError(r, 9, 'IMG_MGMT_ERR_NO_FREE_SLOT (9): no free slot: an image is pending or in use (reset the device, or erase the slot)'),
+        },
       ]);
 
       expect(await reset(['reset'], (r) => ok(r, 'Done\n'))).toBe('reset: image 0 test');
@@ -175,9 +226,18 @@ export function describeEveryCommand(link: 'udp' | 'pty'): void {
       expect(confirmed.stdout).toContain(`${slot(0)}    version: 1.1.0\n    bootable: true\n    flags: active confirmed\n    hash: ${a.hash}\n`);
 
       const up = await cli(['image', 'upgrade', b.file]);
-      ok(up, new RegExp(`^\\[1/5\\] Uploading .*\\n\\[2/5\\] Marking image ${b.hash} for test\\n\\[3/5\\] Resetting the device\\n\\[4/5\\] Waiting .*\\n\\[5/5\\] New image 1\\.2\\.0 is running; confirming it\\nImages:\\n[\\s\\S]*Done\\n$`));
+      ok(
+        up,
+        new RegExp(
+          `^\\[1/5\\] Uploading .*\\n\\[2/5\\] Marking image ${b.hash} for test\\n\\[3/5\\] Resetting the device\\n\\[4/5\\] Waiting .*\\n\\[5/5\\] New image 1\\.2\\.0 is running; confirming it\\nImages:\\n[\\s\\S]*Done\\n$`,
+        ),
+      );
       await steps([
-        { args: ['--json', 'image', 'upgrade', b.file], check: (r) => expect(doc(r)).toMatchObject({ upgraded: false, version: '1.2.0', hash: b.hash, steps: [{ step: 'check' }] }), udpOnly: true },
+        {
+          args: ['--json', 'image', 'upgrade', b.file],
+          check: (r) => expect(doc(r)).toMatchObject({ upgraded: false, version: '1.2.0', hash: b.hash, steps: [{ step: 'check' }] }),
+          udpOnly: true,
+        },
       ]);
     });
 
@@ -190,11 +250,19 @@ export function describeEveryCommand(link: 'udp' | 'pty'): void {
       const backJ = join(dir, 'back.json.bin');
       await steps([
         { args: ['fs', 'upload', local, remote], check: (r) => ok(r, /^(\d+\n)*3000\nDone\n$/) },
-        { args: ['--json', 'fs', 'upload', local, `${remote}.2`], check: (r) => expect(doc(r)).toMatchObject({ remote: `${remote}.2`, bytes: 3000, offsets: expect.arrayContaining([3000]) }), udpOnly: true },
+        {
+          args: ['--json', 'fs', 'upload', local, `${remote}.2`],
+          check: (r) => expect(doc(r)).toMatchObject({ remote: `${remote}.2`, bytes: 3000, offsets: expect.arrayContaining([3000]) }),
+          udpOnly: true,
+        },
       ]);
       await steps([
         { args: ['fs', 'download', remote, back], check: (r) => ok(r, /^0\n(\d+\n)*3000\nDone\n$/) },
-        { args: ['--json', 'fs', 'download', `${remote}.2`, backJ], check: (r) => expect(doc(r)).toEqual({ remote: `${remote}.2`, local: backJ, bytes: 3000 }), udpOnly: true },
+        {
+          args: ['--json', 'fs', 'download', `${remote}.2`, backJ],
+          check: (r) => expect(doc(r)).toEqual({ remote: `${remote}.2`, local: backJ, bytes: 3000 }),
+          udpOnly: true,
+        },
         { args: ['fs', 'stat', remote], check: (r) => ok(r, `${remote}: 3000 bytes\n`) },
         { args: ['--json', 'fs', 'stat', remote], check: (r) => expect(doc(r)).toEqual({ name: remote, len: 3000 }), udpOnly: true },
         { args: ['fs', 'hash', remote], check: (r) => ok(r, `type: crc32\noff: 0\nlen: 3000\noutput: ${crc32(data).toString(16).padStart(8, '0')}\n`) },
@@ -218,17 +286,40 @@ export function describeEveryCommand(link: 'udp' | 'pty'): void {
     it('shell exec, stat list, stat GROUP, enum', async () => {
       await steps([
         { args: ['shell', 'exec', 'kernel', 'version'], check: (r) => ok(r, 'status=0\n\r\nZephyr version 3.4.99\r\n') },
-        { args: ['--json', 'shell', 'exec', 'kernel', 'version'], check: (r) => expect(doc(r)).toEqual({ status: 0, output: '\r\nZephyr version 3.4.99\r\n' }), udpOnly: true },
+        {
+          args: ['--json', 'shell', 'exec', 'kernel', 'version'],
+          check: (r) => expect(doc(r)).toEqual({ status: 0, output: '\r\nZephyr version 3.4.99\r\n' }),
+          udpOnly: true,
+        },
         { args: ['stat', 'list'], check: (r) => ok(r, 'stat groups:\n    flash_sim_stats\n    my_stats\n    smp_svr_stats\n') },
-        { args: ['--json', 'stat', 'list'], check: (r) => expect(doc(r)).toEqual({ stat_list: ['smp_svr_stats', 'my_stats', 'flash_sim_stats'] }), udpOnly: true },
+        {
+          args: ['--json', 'stat', 'list'],
+          check: (r) => expect(doc(r)).toEqual({ stat_list: ['smp_svr_stats', 'my_stats', 'flash_sim_stats'] }),
+          udpOnly: true,
+        },
         { args: ['stat', 'my_stats'], check: (r) => ok(r, /^stat group: my_stats\n {0,9}\d+ my_stat_1\n {0,9}\d+ my_stat_2\n {0,9}\d+ my_stat_3\n$/) },
         {
           args: ['--json', 'stat', 'my_stats'],
-          check: (r) => expect(doc(r)).toMatchObject({ name: 'my_stats', fields: { my_stat_1: expect.any(Number), my_stat_2: expect.any(Number), my_stat_3: expect.any(Number) } }),
+          check: (r) =>
+            expect(doc(r)).toMatchObject({
+              name: 'my_stats',
+              fields: { my_stat_1: expect.any(Number), my_stat_2: expect.any(Number), my_stat_3: expect.any(Number) },
+            }),
           udpOnly: true,
         },
-        { args: ['enum'], check: (r) => ok(r, /^Groups:\n    0 os mgmt \(9 handlers\)\n    1 img mgmt \(7 handlers\)\n[\s\S]*   10 enum mgmt \(4 handlers\)\n   63 zephyr basic mgmt \(1 handlers\)\n$/) },
-        { args: ['--json', 'enum'], check: (r) => expect(doc<{ groups: unknown[] }>(r).groups).toContainEqual({ group: 8, name: 'fs mgmt', handlers: 5 }), udpOnly: true },
+        {
+          args: ['enum'],
+          check: (r) =>
+            ok(
+              r,
+              /^Groups:\n {4}0 os mgmt \(9 handlers\)\n {4}1 img mgmt \(7 handlers\)\n[\s\S]* {3}10 enum mgmt \(4 handlers\)\n {3}63 zephyr basic mgmt \(1 handlers\)\n$/,
+            ),
+        },
+        {
+          args: ['--json', 'enum'],
+          check: (r) => expect(doc<{ groups: unknown[] }>(r).groups).toContainEqual({ group: 8, name: 'fs mgmt', handlers: 5 }),
+          udpOnly: true,
+        },
       ]);
     });
 
@@ -252,7 +343,11 @@ export function describeEveryCommand(link: 'udp' | 'pty'): void {
       ]);
       await steps([
         { args: ['settings', 'read', 'cli/text'], check: (r) => ok(r, 'Value: 68656c6c6f ("hello")\n') },
-        { args: ['--json', 'settings', 'read', 'cli/text'], check: (r) => expect(doc(r)).toEqual({ name: 'cli/text', val: '68656c6c6f', text: 'hello' }), udpOnly: true },
+        {
+          args: ['--json', 'settings', 'read', 'cli/text'],
+          check: (r) => expect(doc(r)).toEqual({ name: 'cli/text', val: '68656c6c6f', text: 'hello' }),
+          udpOnly: true,
+        },
         { args: ['settings', 'read', 'cli/raw'], check: (r) => ok(r, 'Value: 00ff\n'), udpOnly: true },
       ]);
       await steps([

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_WINDOW, defaultWindowCap as transferWindow } from '../../src/client/params.js';
+import { DEFAULT_MAX_WINDOW, defaultWindowCap as transferWindow, windowFor } from '../../src/client/params.js';
 import { createImage } from '../../src/image/node.js';
 import { run, Simulator, tempDir } from './helpers.js';
 
@@ -37,6 +37,14 @@ describe('defaults of the mcumgr command', () => {
     expect((JSON.parse(r.stdout) as { window: number }).window).toBeLessThanOrEqual(2);
   });
 
+  it('serial with -w: the window stays within the device buffer count (-w only caps)', async () => {
+    const file = join(tempDir(), 'data.bin');
+    writeFileSync(file, randomBytes(20_000));
+    const r = await run(['--conntype', 'serial', '--connstring', `dev=${sim.ptyPath}`, '-w', '8', '--json', 'fs', 'upload', file, '/lfs/w8.bin']);
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { window: number }).window).toBeLessThanOrEqual(2);
+  });
+
   it('serial with mtu=512 keeps requests within it', async () => {
     const r = await run(['--conntype', 'serial', '--connstring', `dev=${sim.ptyPath},mtu=512`, '-l', 'debug', 'image', 'upload', other]);
     expect(r.code, r.stderr).toBe(0);
@@ -50,5 +58,10 @@ describe('defaults of the mcumgr command', () => {
     expect(transferWindow('serial', undefined)).toBeUndefined();
     expect(transferWindow('serial', 3)).toBe(3);
     expect(transferWindow('udp', 7)).toBe(7);
+    // -w caps; on serial (withinBuffers) never above the device's buffer count, which is used when -w is larger.
+    expect(windowFor(8, 2, true)).toEqual({ start: 2, max: 2 });
+    expect(windowFor(1, 2, true)).toEqual({ start: 1, max: 1 });
+    expect(windowFor(8, undefined, true)).toEqual({ start: 8, max: 8 });
+    expect(windowFor(8, 2, false)).toEqual({ start: 2, max: 8 });
   });
 });

@@ -3,32 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createImage, formatVersion, parseImage } from '../../src/image/node.js';
-import { makeZip } from '../helpers/zip.js';
+import { createImage, parseImage } from '../../src/image/node.js';
+import { dfuZip, makeZip } from '../helpers/zip.js';
 import { hex, run, Simulator, tempDir, type ListedSlot } from './helpers.js';
-
-/** A package as Zephyr's build writes it: manifest.json with image_index as text, and the signed images. */
-function dfuZip(files: { index: number; name: string; bytes: Uint8Array }[]): Uint8Array {
-  const manifest = {
-    'format-version': 1,
-    time: 1732000000,
-    name: 'smp_svr',
-    files: files.map((f) => ({
-      type: 'application',
-      board: 'nrf5340dk/nrf5340/cpuapp',
-      image_index: String(f.index),
-      slot_index_primary: String(2 * f.index + 1),
-      slot_index_secondary: String(2 * f.index + 2),
-      version_MCUBOOT: formatVersion(parseImage(f.bytes).header.version),
-      size: f.bytes.length,
-      file: f.name,
-    })),
-  };
-  return makeZip([
-    { name: 'manifest.json', data: new TextEncoder().encode(JSON.stringify(manifest, null, 4)), deflate: true },
-    ...files.map((f) => ({ name: f.name, data: f.bytes, deflate: true })),
-  ]);
-}
 
 describe('image upload of a dfu_application.zip', () => {
   let sim: Simulator;
@@ -54,7 +31,13 @@ describe('image upload of a dfu_application.zip', () => {
 
   it('sends each image to its image_index with a report line each; image list shows both in slot 1', async () => {
     // Listed out of order on purpose: the manifest, not the order, decides.
-    const zip = write('dfu_application.zip', dfuZip([{ index: 1, name: 'signed_by_mcuboot_and_b0_ipc_radio.bin', bytes: net }, { index: 0, name: 'zephyr.signed.bin', bytes: app }]));
+    const zip = write(
+      'dfu_application.zip',
+      dfuZip([
+        { index: 1, name: 'signed_by_mcuboot_and_b0_ipc_radio.bin', bytes: net },
+        { index: 0, name: 'zephyr.signed.bin', bytes: app },
+      ]),
+    );
     const r = await run([...sim.conn, 'image', 'upload', zip]);
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(r.stdout).toBe(
@@ -77,7 +60,10 @@ describe('image upload of a dfu_application.zip', () => {
     const again = await run([...sim.conn, '--json', 'image', 'upload', '--erase', zip]);
     expect(again.stderr).toBe('');
     expect(again.code).toBe(0);
-    const doc = JSON.parse(again.stdout) as { file: string; images: { image: number; file: string; version: string; hash: string; bytes: number; resumedFrom: number }[] };
+    const doc = JSON.parse(again.stdout) as {
+      file: string;
+      images: { image: number; file: string; version: string; hash: string; bytes: number; resumedFrom: number }[];
+    };
     expect(doc.file).toBe(zip);
     expect(doc.images).toMatchObject([
       { image: 0, file: 'zephyr.signed.bin', version: '2.0.0', hash: appHash, bytes: app.length, resumedFrom: 0 },
@@ -90,7 +76,14 @@ describe('image upload of a dfu_application.zip', () => {
     const tampered = net.slice();
     tampered[600] = tampered[600]! ^ 0xff;
     const cases: [string, Uint8Array, RegExp][] = [
-      ['tampered.zip', dfuZip([{ index: 0, name: 'app.bin', bytes: other }, { index: 1, name: 'net.bin', bytes: tampered }]), /image 1 \(net\.bin\) is not a valid MCUboot image: image has an invalid hash/],
+      [
+        'tampered.zip',
+        dfuZip([
+          { index: 0, name: 'app.bin', bytes: other },
+          { index: 1, name: 'net.bin', bytes: tampered },
+        ]),
+        /image 1 \(net\.bin\) is not a valid MCUboot image: image has an invalid hash/,
+      ],
       [
         'not-an-image.zip',
         makeZip([
@@ -99,8 +92,19 @@ describe('image upload of a dfu_application.zip', () => {
         ]),
         /is not a usable dfu_application\.zip: zephyr\.bin: /,
       ],
-      ['missing.zip', makeZip([{ name: 'manifest.json', data: new TextEncoder().encode('{"files":[{"image_index":"0","file":"zephyr.signed.bin"}]}') }]), /lists zephyr\.signed\.bin, which is not in the ZIP/],
-      ['twice.zip', dfuZip([{ index: 0, name: 'a.bin', bytes: app }, { index: 0, name: 'b.bin', bytes: net }]), /two files for image_index 0/],
+      [
+        'missing.zip',
+        makeZip([{ name: 'manifest.json', data: new TextEncoder().encode('{"files":[{"image_index":"0","file":"zephyr.signed.bin"}]}') }]),
+        /lists zephyr\.signed\.bin, which is not in the ZIP/,
+      ],
+      [
+        'twice.zip',
+        dfuZip([
+          { index: 0, name: 'a.bin', bytes: app },
+          { index: 0, name: 'b.bin', bytes: net },
+        ]),
+        /two files for image_index 0/,
+      ],
     ];
     const results = await Promise.all(cases.map(([name, bytes]) => run([...sim.conn, 'image', 'upload', write(name, bytes)])));
     results.forEach((r, i) => {
@@ -111,15 +115,28 @@ describe('image upload of a dfu_application.zip', () => {
     const list = JSON.parse((await run([...sim.conn, '--json', 'image', 'list'])).stdout) as { images: ListedSlot[] };
     expect(list.images.find((i) => i.image === 0 && i.slot === 1)?.hash).toBe(appHash);
     const zip = join(dir, 'dfu_application.zip');
-    const [withN, upgradeWithN] = await Promise.all([run([...sim.conn, 'image', 'upload', '-n', '1', zip]), run([...sim.conn, 'image', 'upgrade', '-n', '1', zip])]);
-    expect(withN).toMatchObject({ code: 64, stdout: '', stderr: 'Error: -n does not apply to a dfu_application.zip: its manifest gives each image its number\n' });
+    const [withN, upgradeWithN] = await Promise.all([
+      run([...sim.conn, 'image', 'upload', '-n', '1', zip]),
+      run([...sim.conn, 'image', 'upgrade', '-n', '1', zip]),
+    ]);
+    expect(withN).toMatchObject({
+      code: 64,
+      stdout: '',
+      stderr: 'Error: -n does not apply to a dfu_application.zip: its manifest gives each image its number\n',
+    });
     expect(upgradeWithN).toEqual(withN);
   });
 
   it('image upgrade of a dfu_application.zip uploads, tests, boots and confirms every image', async () => {
     const app2 = createImage(new Uint8Array(randomBytes(12_000)), { version: '2.2.0', padHeader: true });
     const net2 = createImage(new Uint8Array(randomBytes(7_000)), { version: '3.2.0', padHeader: true });
-    const zip = write('upgrade.zip', dfuZip([{ index: 0, name: 'zephyr.signed.bin', bytes: app2 }, { index: 1, name: 'net.signed.bin', bytes: net2 }]));
+    const zip = write(
+      'upgrade.zip',
+      dfuZip([
+        { index: 0, name: 'zephyr.signed.bin', bytes: app2 },
+        { index: 1, name: 'net.signed.bin', bytes: net2 },
+      ]),
+    );
     const r = await run([...sim.conn, '--json', 'image', 'upgrade', zip]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);

@@ -83,7 +83,10 @@ describe('doctor recommendations (pure)', () => {
   };
 
   it('a fast local link: bigger buffers and progressive erase, no more buffers', () => {
-    expect(options({ ...measured, recommendations: recommend(measured) })).toEqual(['CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE=2048', 'CONFIG_IMG_ERASE_PROGRESSIVELY=y']);
+    expect(options({ ...measured, recommendations: recommend(measured) })).toEqual([
+      'CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE=2048',
+      'CONFIG_IMG_ERASE_PROGRESSIVELY=y',
+    ]);
   });
 
   it('a long round trip asks for as many buffers as keep the link busy (at most 8)', () => {
@@ -95,8 +98,8 @@ describe('doctor recommendations (pure)', () => {
 
   it('a nearly full SMP stack and a BLE link', () => {
     const ble = { ...measured, transport: 'ble', smpStack: { size: 512, used: 500 } };
-    expect(options({ ...ble, recommendations: recommend(ble) })).toEqual(expect.arrayContaining([
-      'CONFIG_MCUMGR_TRANSPORT_WORKQUEUE_STACK_SIZE=4096', 'CONFIG_MCUMGR_TRANSPORT_BT_REASSEMBLY=y', 'CONFIG_BT_L2CAP_TX_MTU=498',
-    ]));
+    expect(options({ ...ble, recommendations: recommend(ble) })).toEqual(
+      expect.arrayContaining(['CONFIG_MCUMGR_TRANSPORT_WORKQUEUE_STACK_SIZE=4096', 'CONFIG_MCUMGR_TRANSPORT_BT_REASSEMBLY=y', 'CONFIG_BT_L2CAP_TX_MTU=498']),
+    );
   });
 });

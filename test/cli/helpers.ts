@@ -20,15 +20,10 @@ export interface RunResult {
 
 export function run(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<RunResult> {
   return new Promise((resolveRun) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: { ...process.env, ...env }, timeout: timeoutMs, encoding: 'utf8' },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
-        resolveRun({ code, stdout, stderr });
-      },
-    );
+    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, timeout: timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
+      resolveRun({ code, stdout, stderr });
+    });
   });
 }
 
@@ -128,7 +123,10 @@ export class ReplayDevice {
   static async start(responsesHex: string[]): Promise<ReplayDevice> {
     const socket = dgram.createSocket('udp4');
     await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
-    return new ReplayDevice(socket, responsesHex.map((h) => Buffer.from(h, 'hex')));
+    return new ReplayDevice(
+      socket,
+      responsesHex.map((h) => Buffer.from(h, 'hex')),
+    );
   }
 
   static forTranscript(t: Transcript): Promise<ReplayDevice> {
@@ -160,7 +158,6 @@ export class Simulator {
     /** With `usb`: the port list the device keeps, as MCUMGR_PORTS_FILE reads it. */
     readonly portsFile?: string,
   ) {}
-
 
   /**
    * Starts the simulator on UDP, and with `serial` also on a pseudo-terminal; `config` is written to a `--config`

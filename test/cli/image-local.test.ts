@@ -14,7 +14,8 @@ describe('image info / verify', () => {
     expect(r.stdout).toMatch(/0x50 SEC_CNT\s+4 bytes \(protected\)/);
     expect(r.stdout).toMatch(/0x22 ECDSA_SIG/);
     const doc = JSON.parse((await run(['--json', 'image', 'info', join(IMAGES, 'ed25519/base.bin')])).stdout) as {
-      version: string; tlvs: { name: string }[];
+      version: string;
+      tlvs: { name: string }[];
     };
     expect(doc.tlvs.map((t) => t.name)).toEqual(['SHA256', 'KEYHASH', 'ED25519']);
   });
@@ -63,8 +64,7 @@ describe('image info / verify', () => {
     expect((await run(['image', 'keygen', '--type', 'ed25519', '--key', key])).code).toBe(0);
     expect(readFileSync(key, 'utf8')).toMatch(/BEGIN PRIVATE KEY/);
     const out = join(dir, 'signed.bin');
-    const s = await run(['image', 'sign', '--key', key, '--version', '1.2.3+4', '--pad-header', '--security-counter', '7',
-      join(IMAGES, 'payload.bin'), out]);
+    const s = await run(['image', 'sign', '--key', key, '--version', '1.2.3+4', '--pad-header', '--security-counter', '7', join(IMAGES, 'payload.bin'), out]);
     expect(s).toMatchObject({ code: 0 });
     const v = await run(['image', 'verify', '-k', key, out]);
     expect(v.code).toBe(0);
@@ -78,7 +78,9 @@ describe('image info / verify', () => {
     const { binaryToIhex } = await import('../../src/image/ihex.js');
     writeFileSync(join(dir, 'payload.hex'), binaryToIhex(0x10000, new Uint8Array(readFileSync(join(IMAGES, 'payload.bin')))));
     const out2 = join(dir, 'signed2.bin');
-    expect((await run(['image', 'sign', '--key', key, '--version', '1.2.3+4', '--pad-header', '--security-counter', '7', join(dir, 'payload.hex'), out2])).code).toBe(0);
+    expect(
+      (await run(['image', 'sign', '--key', key, '--version', '1.2.3+4', '--pad-header', '--security-counter', '7', join(dir, 'payload.hex'), out2])).code,
+    ).toBe(0);
     expect((await run(['image', 'verify', '-k', key, out2])).code).toBe(0);
     // Tamper with the payload of the signed image.
     const bytes = new Uint8Array(readFileSync(out));

@@ -6,7 +6,11 @@ import { parseImage, parseTrailer, ihexToBinary, TLV_TYPES, IMAGE_FLAGS } from '
 import { ROOT, run, tempDir } from './helpers.js';
 
 const IMAGES = join(ROOT, 'test/fixtures/mcuboot-images');
-interface ManifestImage { file: string; signer: string; sign: { command: string } }
+interface ManifestImage {
+  file: string;
+  signer: string;
+  sign: { command: string };
+}
 const manifest = JSON.parse(readFileSync(join(IMAGES, 'manifest.json'), 'utf8')) as { images: ManifestImage[] };
 
 describe("imgtool 1.10's command lines give imgtool's bytes", () => {
@@ -14,7 +18,10 @@ describe("imgtool 1.10's command lines give imgtool's bytes", () => {
     it(m.sign.command, async () => {
       const dir = tempDir();
       // "imgtool sign ARGS IN OUT", run from the fixtures folder as it was made.
-      const args = m.sign.command.split(/\s+/).slice(2).map((a) => (a.endsWith('.bin') || a.endsWith('.pem') ? join(IMAGES, a) : a));
+      const args = m.sign.command
+        .split(/\s+/)
+        .slice(2)
+        .map((a) => (a.endsWith('.bin') || a.endsWith('.pem') ? join(IMAGES, a) : a));
       args[args.length - 1] = join(dir, 'out.bin');
       const r = await run(['image', 'sign', ...args]);
       expect(r.code, r.stderr).toBe(0);
@@ -32,11 +39,38 @@ const sign = async (args: string[], out = join(tempDir(), 'out.bin')) => {
 
 describe('imgtool 2.x options (implemented from its source; no imgtool 2.x output to compare with)', () => {
   it('protected TLVs in imgtool order: SEC_CNT (auto from the version), BOOT_RECORD, DEPENDENCY, UUID_VID/CID, custom', async () => {
-    const r = await sign(['-k', ED, '-s', 'auto', '--boot-record', 'SPE', '-d', '(1,2.0.0+3), (2, 1.5.0)', '--vid', 'example.com', '--cid', 'app',
-      '--custom-tlv', '0xa0', '0x0102', '--custom-tlv', '0x1a1', 'hello']);
+    const r = await sign([
+      '-k',
+      ED,
+      '-s',
+      'auto',
+      '--boot-record',
+      'SPE',
+      '-d',
+      '(1,2.0.0+3), (2, 1.5.0)',
+      '--vid',
+      'example.com',
+      '--cid',
+      'app',
+      '--custom-tlv',
+      '0xa0',
+      '0x0102',
+      '--custom-tlv',
+      '0x1a1',
+      'hello',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const img = parseImage(r.bytes!);
-    expect(img.protectedArea!.tlvs.map((t) => t.type)).toEqual([TLV_TYPES.SEC_CNT, TLV_TYPES.BOOT_RECORD, TLV_TYPES.DEPENDENCY, TLV_TYPES.DEPENDENCY, TLV_TYPES.UUID_VID, TLV_TYPES.UUID_CID, 0xa0, 0x1a1]);
+    expect(img.protectedArea!.tlvs.map((t) => t.type)).toEqual([
+      TLV_TYPES.SEC_CNT,
+      TLV_TYPES.BOOT_RECORD,
+      TLV_TYPES.DEPENDENCY,
+      TLV_TYPES.DEPENDENCY,
+      TLV_TYPES.UUID_VID,
+      TLV_TYPES.UUID_CID,
+      0xa0,
+      0x1a1,
+    ]);
     const [sec, boot, dep1, dep2, vid, cid, a0, a1] = img.protectedArea!.tlvs.map((t) => Buffer.from(t.value));
     expect(sec!.readUInt32LE(0)).toBe((1 << 24) + (2 << 16) + 3);
     // CBOR map {1: "SPE", 4: "1.2.3", 5: key hash, 6: "SHA256", 2: 32 zero bytes}
@@ -56,12 +90,19 @@ describe('imgtool 2.x options (implemented from its source; no imgtool 2.x outpu
     writeFileSync(join(dir, 'blob.bin'), Buffer.from([0, 1, 0xfe, 0xff]));
     const r = await sign(['--custom-tlv', '0xa0', 'x', '--custom-tlv-file', '0xa1', join(dir, 'blob.bin')]);
     expect(r.code, r.stderr).toBe(0);
-    expect(parseImage(r.bytes!).protectedArea!.tlvs.map((t) => [t.type, [...t.value]])).toEqual([[0xa0, [0x78]], [0xa1, [0, 1, 0xfe, 0xff]]]);
+    expect(parseImage(r.bytes!).protectedArea!.tlvs.map((t) => [t.type, [...t.value]])).toEqual([
+      [0xa0, [0x78]],
+      [0xa1, [0, 1, 0xfe, 0xff]],
+    ]);
     expect((await sign(['--custom-tlv-file', '0xa1', join(dir, 'missing.bin')])).stderr).toMatch(/no such file/);
   });
 
   it('custom TLV rules: vendor range only, no predefined type, no duplicate', async () => {
-    for (const [tag, msg] of [['0x10', /conflicts with a predefined TLV/], ['0x99', /allowed values are 0x00a0 to 0xfffe/], ['0xffff', /allowed values/]] as const) {
+    for (const [tag, msg] of [
+      ['0x10', /conflicts with a predefined TLV/],
+      ['0x99', /allowed values are 0x00a0 to 0xfffe/],
+      ['0xffff', /allowed values/],
+    ] as const) {
       const r = await sign(['--custom-tlv', tag, '0x01']);
       expect(r.code).toBe(64);
       expect(r.stderr).toMatch(msg);

@@ -77,9 +77,12 @@ describe('offline signing: --vector-to-sign, then --fix-sig/--fix-sig-pubkey', (
       const a = await run([...SIGN, '--fix-sig-pubkey', PUB, '--vector-to-sign', vector, PAYLOAD, v]);
       expect(a).toMatchObject({ code: 0 });
       const sig = join(dir, 'sig.der');
-      execFileSync('openssl', vector === 'digest'
-        ? ['pkeyutl', '-sign', '-inkey', KEY, '-pkeyopt', 'digest:sha256', '-in', v, '-out', sig]
-        : ['dgst', '-sha256', '-sign', KEY, '-out', sig, v]);
+      execFileSync(
+        'openssl',
+        vector === 'digest'
+          ? ['pkeyutl', '-sign', '-inkey', KEY, '-pkeyopt', 'digest:sha256', '-in', v, '-out', sig]
+          : ['dgst', '-sha256', '-sign', KEY, '-out', sig, v],
+      );
       writeFileSync(join(dir, 'sig.b64'), readFileSync(sig).toString('base64'));
       const out = join(dir, 'signed.bin');
       const b = await run([...SIGN, '--fix-sig', join(dir, 'sig.b64'), '--fix-sig-pubkey', PUB, PAYLOAD, out]);
@@ -123,8 +126,24 @@ describeHsm('--key pkcs11:... (SoftHSM2)', () => {
       const dir = tempDir();
       writeFileSync(join(dir, 'pub.pem'), token.keys[type].publicPem);
       const out = join(dir, 'signed.bin');
-      const r = await run(['image', 'sign', '-k', `pkcs11:token=${token.label};object=${type}?pin-value=${token.pin}`,
-        '--pkcs11-module', SOFTHSM_MODULE, '-v', '2.0.0', '--pad-header', '-H', '0x200', join(IMAGES, 'payload.bin'), out], token.env);
+      const r = await run(
+        [
+          'image',
+          'sign',
+          '-k',
+          `pkcs11:token=${token.label};object=${type}?pin-value=${token.pin}`,
+          '--pkcs11-module',
+          SOFTHSM_MODULE,
+          '-v',
+          '2.0.0',
+          '--pad-header',
+          '-H',
+          '0x200',
+          join(IMAGES, 'payload.bin'),
+          out,
+        ],
+        token.env,
+      );
       expect(r).toMatchObject({ code: 0 });
       const v = await run(['image', 'verify', '-k', join(dir, 'pub.pem'), out]);
       expect(v.stdout).toMatch(/key match: yes/);
@@ -166,9 +185,24 @@ describe('without the optional pkcs11js package', () => {
   it('says what to install, one line, exit 3', async () => {
     const dir = tempDir();
     const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
-      execFile(process.execPath, [join(copy, 'bin/mcumgr.js'), 'image', 'sign', '-k', 'pkcs11:token=t;object=k?pin-value=1',
-        '--pkcs11-module', SOFTHSM_MODULE, '-v', '1.0.0', '--pad-header', join(IMAGES, 'payload.bin'), join(dir, 'o.bin')],
-      (err, _stdout, stderr) => resolve({ code: (err as { code?: number } | null)?.code ?? 0, stderr }));
+      execFile(
+        process.execPath,
+        [
+          join(copy, 'bin/mcumgr.js'),
+          'image',
+          'sign',
+          '-k',
+          'pkcs11:token=t;object=k?pin-value=1',
+          '--pkcs11-module',
+          SOFTHSM_MODULE,
+          '-v',
+          '1.0.0',
+          '--pad-header',
+          join(IMAGES, 'payload.bin'),
+          join(dir, 'o.bin'),
+        ],
+        (err, _stdout, stderr) => resolve({ code: (err as { code?: number } | null)?.code ?? 0, stderr }),
+      );
     });
     expect(r.code).toBe(3);
     expect(r.stderr).toBe('Error: PKCS#11 signing needs the pkcs11js package: run npm install pkcs11js\n');

@@ -57,7 +57,11 @@ describe('matching ports by USB identity', () => {
 
   it('serial connstring: usb=, serial=, dtr=, rts=; conflicting or bad keys are usage errors', () => {
     expect(parseSerialConnstring('usb=2fe3:0100,serial=E66038B7,baud=1000000,dtr=off,rts=on')).toEqual({
-      dev: '', baud: 1000000, dtr: false, rts: true, usb: { vendorId: '2fe3', productId: '0100', serialNumber: 'E66038B7' },
+      dev: '',
+      baud: 1000000,
+      dtr: false,
+      rts: true,
+      usb: { vendorId: '2fe3', productId: '0100', serialNumber: 'E66038B7' },
     });
     expect(parseSerialConnstring('COM7')).toEqual({ dev: 'COM7', baud: 115200 });
     expect(() => parseSerialConnstring('dev=/dev/ttyACM0,usb=2fe3:0100')).toThrow(/dev= or usb=.*not both/);
@@ -127,7 +131,9 @@ describe('mcumgr ports, usb= and re-enumeration against a USB CDC-ACM virtual de
     expect(await run(['--conntype', 'serial', '--connstring', 'usb=2fe3:0100', 'echo', 'found'], env())).toMatchObject({ code: 0, stdout: 'found\n' });
     const none = await run(['--conntype', 'serial', '--connstring', 'usb=1915:520f', 'echo', 'x'], env());
     expect(none).toMatchObject({ code: 3, stdout: '' });
-    expect(none.stderr).toBe(`Error: No serial port of USB device 1915:520f (is it connected?); found these ports:\n  ${sim.ptyPath} (2fe3:0100, ZEPHYR, serial E66038B7)\n`);
+    expect(none.stderr).toBe(
+      `Error: No serial port of USB device 1915:520f (is it connected?); found these ports:\n  ${sim.ptyPath} (2fe3:0100, ZEPHYR, serial E66038B7)\n`,
+    );
     const twice = join(dir, 'twice.json');
     writeFileSync(twice, JSON.stringify([listed()[0], { ...listed()[0], path: silent.path, serialNumber: 'OTHER' }]));
     const several = await run(['--conntype', 'serial', '--connstring', 'usb=2fe3:0100', 'echo', 'x'], { MCUMGR_PORTS_FILE: twice });
@@ -142,7 +148,10 @@ describe('mcumgr ports, usb= and re-enumeration against a USB CDC-ACM virtual de
   });
 
   it('image upgrade follows the board to its new path after the reset, by usb= and by the dev= path it had', async () => {
-    for (const [version, connstring] of [['4.0.0', () => 'usb=2fe3:0100,serial=E66038B7'], ['4.1.0', () => `dev=${listed()[0]!.path}`]] as const) {
+    for (const [version, connstring] of [
+      ['4.0.0', () => 'usb=2fe3:0100,serial=E66038B7'],
+      ['4.1.0', () => `dev=${listed()[0]!.path}`],
+    ] as const) {
       const before = listed()[0]!.path;
       const file = join(dir, `app-${version}.bin`);
       writeFileSync(file, buildImage({ version, body: new Uint8Array(randomBytes(12_000)) }));

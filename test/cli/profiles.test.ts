@@ -65,16 +65,10 @@ describe('conn add / show / delete', () => {
   it('-c NAME uses a profile written by the Go tool; --connstring overrides it', async () => {
     device = await ReplayDevice.forTranscript(transcript('echo'));
     const home = tempDir();
-    writeFileSync(
-      join(home, '.mcumgr.cp.json'),
-      JSON.stringify([{ MyName: 'sim', MyType: 'udp', MyConnString: device.address }], null, 4),
-    );
+    writeFileSync(join(home, '.mcumgr.cp.json'), JSON.stringify([{ MyName: 'sim', MyType: 'udp', MyConnString: device.address }], null, 4));
     let r = await run(['-c', 'sim', 'echo', 'hello'], { HOME: home });
     expect(r).toMatchObject({ code: 0, stdout: 'hello\n' });
-    writeFileSync(
-      join(home, '.mcumgr.cp.json'),
-      JSON.stringify([{ MyName: 'sim', MyType: 'udp', MyConnString: '127.0.0.1:9' }], null, 4),
-    );
+    writeFileSync(join(home, '.mcumgr.cp.json'), JSON.stringify([{ MyName: 'sim', MyType: 'udp', MyConnString: '127.0.0.1:9' }], null, 4));
     await device.close();
     device = await ReplayDevice.forTranscript(transcript('echo'));
     r = await run(['-c', 'sim', '--connstring', device.address, 'echo', 'hello'], { HOME: home });
@@ -119,7 +113,9 @@ describe('usage and connection errors', () => {
     const r = await run(['--conntype', 'ble', '--connstring', 'peer_name=x', '-t', '2', 'echo', 'hello']);
     expect(r.code).toBe(3);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(nobleInstalled() ? /^Error: BLE: / : /^Error: BLE needs the optional package @stoprocent\/noble: run npm install @stoprocent\/noble\n$/);
+    expect(r.stderr).toMatch(
+      nobleInstalled() ? /^Error: BLE: / : /^Error: BLE needs the optional package @stoprocent\/noble: run npm install @stoprocent\/noble\n$/,
+    );
     const j = await run(['--conntype', 'ble', '--name', 'x', '-t', '2', '--json', 'echo', 'hello']);
     expect(j.code).toBe(3);
     expect(j.stdout).toBe('');

@@ -107,7 +107,8 @@ describe('--jsonl and progress without a terminal', () => {
       const list = events(up.stdout);
       const retries = list.filter((e) => e.event === 'retry');
       expect(retries.length).toBeGreaterThan(0);
-      for (const e of retries) expect(e).toMatchObject({ operation: 'upload', offset: expect.any(Number), reason: expect.stringMatching(/^(timeout|missing)$/) });
+      for (const e of retries)
+        expect(e).toMatchObject({ operation: 'upload', offset: expect.any(Number), reason: expect.stringMatching(/^(timeout|missing)$/) });
       expect(list[list.length - 1]!.event).toBe('result');
 
       // The file does not fit the device's 16 KiB: FS_MGMT_ERR_FILE_FULL after a few chunks.
@@ -151,7 +152,9 @@ describe('fs upload on a terminal', () => {
     const local = join(tempDir(), 'data.bin');
     writeFileSync(local, randomBytes(20_000));
     const term = nodePty.spawn(process.execPath, [BIN, ...sim.conn, 'fs', 'upload', local, '/lfs/tty.bin'], {
-      cols: 120, rows: 30, env: { ...process.env, ...EVERY_UPDATE } as Record<string, string>,
+      cols: 120,
+      rows: 30,
+      env: { ...process.env, ...EVERY_UPDATE } as Record<string, string>,
     });
     let out = '';
     term.onData((d) => (out += d));

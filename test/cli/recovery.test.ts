@@ -17,7 +17,11 @@ async function until(sim: SimProcess, condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => sim.proc.stderr!.once('data', resolve));
 }
 
-const resets = (sim: SimProcess): string[] => sim.stderr().split('\n').filter((l) => l.startsWith('reset:'));
+const resets = (sim: SimProcess): string[] =>
+  sim
+    .stderr()
+    .split('\n')
+    .filter((l) => l.startsWith('reset:'));
 
 /** The image upload requests a `-l debug` run sent, decoded. */
 function uploadRequests(stderr: string): { off: number; data: Uint8Array }[] {
@@ -52,7 +56,7 @@ for (const framing of ['console', 'raw'] as const) {
       expect(r.stderr).not.toContain('CONFIG_');
     });
 
-    it('doctor names MCUboot options, not the application\'s', async () => {
+    it("doctor names MCUboot options, not the application's", async () => {
       const r = await run([...conn, 'doctor']);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain('MCUboot in serial recovery');

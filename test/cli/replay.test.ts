@@ -47,7 +47,10 @@ describe('output identical to the Go mcumgr tool (recorded Zephyr responses)', (
         const ours = [...device.requests].reverse().find((r) => r.readUInt16BE(4) === go.readUInt16BE(4) && r[7] === go[7] && (r[0]! & 7) === (go[0]! & 7))!;
         expect(ours.subarray(8).toString('hex')).toBe(go.subarray(8).toString('hex'));
         expect((ours[0]! >> 3) & 3).toBe(v1 ? 0 : 1);
-        if (v1) expect(Buffer.concat([ours.subarray(0, 6), ours.subarray(7)]).toString('hex')).toBe(Buffer.concat([go.subarray(0, 6), go.subarray(7)]).toString('hex'));
+        if (v1)
+          expect(Buffer.concat([ours.subarray(0, 6), ours.subarray(7)]).toString('hex')).toBe(
+            Buffer.concat([go.subarray(0, 6), go.subarray(7)]).toString('hex'),
+          );
       });
     }
   }
@@ -119,9 +122,7 @@ describe('--json output', () => {
     const r = await run([...device.conn, '--json', 'image', 'list']);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout) as { images: { hash: string; version: string }[] };
-    expect(doc.images.map((i) => i.hash)).toEqual(
-      (t.responses_received[0]!.body_json.images as { hash: string }[]).map((i) => i.hash),
-    );
+    expect(doc.images.map((i) => i.hash)).toEqual((t.responses_received[0]!.body_json.images as { hash: string }[]).map((i) => i.hash));
     expect(doc.images[1]!.version).toBe('1.3.0.7');
   });
 

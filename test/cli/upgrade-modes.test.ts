@@ -23,7 +23,12 @@ describe('upgrade steps by MCUboot mode', () => {
 
   const build = (file: string, loadAddress?: number) => ({
     file,
-    bytes: createImage(new Uint8Array(64), { version: '1.0.0', headerSize: 0x200, padHeader: true, ...(loadAddress !== undefined ? { loadAddress, romFixed: true } : {}) }),
+    bytes: createImage(new Uint8Array(64), {
+      version: '1.0.0',
+      headerSize: 0x200,
+      padHeader: true,
+      ...(loadAddress !== undefined ? { loadAddress, romFixed: true } : {}),
+    }),
   });
 
   it('direct-XIP: sends the build linked for the slot the device does not run, and refuses one without a fixed address', () => {

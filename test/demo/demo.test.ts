@@ -22,7 +22,10 @@ describe('npm start demo', () => {
     // `npm test` builds first; build here only when this file runs on its own (a second tsc writing dist
     // while other test files run the built code would race with them).
     if (!existsSync(join(REPO, 'dist', 'demo', 'demo.js'))) {
-      execFileSync(process.execPath, [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(REPO, 'tsconfig.json')], { cwd: REPO, stdio: 'inherit' });
+      execFileSync(process.execPath, [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(REPO, 'tsconfig.json')], {
+        cwd: REPO,
+        stdio: 'inherit',
+      });
     }
   }, 120_000);
 

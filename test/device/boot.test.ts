@@ -114,9 +114,15 @@ describe('bootAll', () => {
   it('decides per image: image 1 lives in slots 2 and 3', async () => {
     const w1 = buildImage({ version: '1.0.0', image: 1 });
     const w2 = buildImage({ version: '2.0.0', image: 1 });
-    const flash = flashWith([[v1, v2], [w1, w2]]);
+    const flash = flashWith([
+      [v1, v2],
+      [w1, w2],
+    ]);
     flash.writeTrailer(3, { magic: true });
-    expect(await bootAll(flash, 2, accept)).toEqual([{ image: 0, action: 'none' }, { image: 1, action: 'test' }]);
+    expect(await bootAll(flash, 2, accept)).toEqual([
+      { image: 0, action: 'none' },
+      { image: 1, action: 'test' },
+    ]);
     expect(slotStart(flash, 0, v1.length)).toEqual(v1);
     expect(slotStart(flash, 2, w2.length)).toEqual(w2);
     expect(slotStart(flash, 3, w1.length)).toEqual(w1);

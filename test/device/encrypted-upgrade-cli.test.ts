@@ -19,7 +19,13 @@ function mcumgr(args: string[]): Promise<{ code: number; stdout: string; stderr:
   });
 }
 
-interface ListedImage { slot: number; version: string; hash: string; active?: boolean; confirmed?: boolean }
+interface ListedImage {
+  slot: number;
+  version: string;
+  hash: string;
+  active?: boolean;
+  confirmed?: boolean;
+}
 
 describe('encrypted images on a device with an encryption key', () => {
   const dir = tempDir();
@@ -46,7 +52,13 @@ describe('encrypted images on a device with an encryption key', () => {
     resets++;
     while ((sim.stderr().match(/^reset: .*$/gm) ?? []).length < resets) await new Promise((r) => sim.proc.stderr!.once('data', r));
     expect((await mcumgr([...conn, '-t', '1', '-r', '10', 'echo', 'back'])).stdout).toBe('back\n');
-    return { report: sim.stderr().match(/^reset: .*$/gm)!.at(-1)!, slots: await list() };
+    return {
+      report: sim
+        .stderr()
+        .match(/^reset: .*$/gm)!
+        .at(-1)!,
+      slots: await list(),
+    };
   };
 
   beforeAll(async () => {
@@ -64,7 +76,22 @@ describe('encrypted images on a device with an encryption key', () => {
 
   const sign = async (version: string, encKey: string, extra: string[] = []) => {
     const out = join(dir, `app-${version}.bin`);
-    const r = await mcumgr(['image', 'sign', '-k', signKey, '-E', encKey, '--version', version, '--pad-header', '-H', '0x200', ...extra, join(dir, 'app.bin'), out]);
+    const r = await mcumgr([
+      'image',
+      'sign',
+      '-k',
+      signKey,
+      '-E',
+      encKey,
+      '--version',
+      version,
+      '--pad-header',
+      '-H',
+      '0x200',
+      ...extra,
+      join(dir, 'app.bin'),
+      out,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/encrypted: yes/);
     return out;

@@ -52,9 +52,18 @@ describe('resolveFsPath', () => {
   });
 
   it.each([
-    ['/lfs/../etc/passwd'], ['/lfs/dir/../../x'], ['/lfs/..'], ['/lfs/./file'], ['/lfs/.'],
-    ['/lfs/a\0b'], ['/lfs/file\0'], ['/lfs/..\\x'], ['/lfs/dir\\inner'],
-    ['lfs/file'], ['./lfs/file'], ['../lfs/file'],
+    ['/lfs/../etc/passwd'],
+    ['/lfs/dir/../../x'],
+    ['/lfs/..'],
+    ['/lfs/./file'],
+    ['/lfs/.'],
+    ['/lfs/a\0b'],
+    ['/lfs/file\0'],
+    ['/lfs/..\\x'],
+    ['/lfs/dir\\inner'],
+    ['lfs/file'],
+    ['./lfs/file'],
+    ['../lfs/file'],
   ])('refuses %j as an invalid name', (name) => {
     expect(refusal(name)).toBe('8:2');
     expect(refusal(name, true)).toBe('8:2');
@@ -76,20 +85,26 @@ describe('resolveFsPath', () => {
   });
 
   it.each([
-    ['/', 'the root'], ['/lfs', 'a mount itself'], ['/lfs/', 'a mount with a slash'], ['/lfs/dir/', 'a directory with a slash'],
-    ['/lfs1/file', 'an unknown mount'], ['/nfs/x', 'an unknown mount'], ['/file/lfs', 'a mount name deeper'],
-    ['/lfs/file/inner', 'a file used as a directory'], ['//lfs/file', 'an empty first part'],
+    ['/', 'the root'],
+    ['/lfs', 'a mount itself'],
+    ['/lfs/', 'a mount with a slash'],
+    ['/lfs/dir/', 'a directory with a slash'],
+    ['/lfs1/file', 'an unknown mount'],
+    ['/nfs/x', 'an unknown mount'],
+    ['/file/lfs', 'a mount name deeper'],
+    ['/lfs/file/inner', 'a file used as a directory'],
+    ['//lfs/file', 'an empty first part'],
   ])('refuses %j (%s) as not found', (name) => {
     expect(refusal(name, true)).toBe('8:3');
   });
 
   it('refuses an empty name and one longer than the path limit in bytes, as an invalid request', () => {
     expect(refusal('')).toBe('mgmt:3');
-    const name = '/lfs/' + 'a'.repeat(59); // 64 bytes
+    const name = `/lfs/${'a'.repeat(59)}`; // 64 bytes
     expect(resolveFsPath(sandbox(), name, true)).toBe(join(root, 'lfs', 'a'.repeat(59)));
-    expect(refusal(name + 'a', true)).toBe('mgmt:3');
+    expect(refusal(`${name}a`, true)).toBe('mgmt:3');
     // 34 characters, 63 bytes in UTF-8: measured in bytes, as the device's buffer is.
-    const wide = '/lfs/' + 'é'.repeat(29);
+    const wide = `/lfs/${'é'.repeat(29)}`;
     expect(refusal(wide, true, sandbox(61))).toBe('mgmt:3');
     expect(resolveFsPath(sandbox(63), wide, true)).toBe(join(root, 'lfs', 'é'.repeat(29)));
   });

@@ -18,18 +18,47 @@ function rng(seed: number): () => number {
   };
 }
 
-const KEYS = ['d', 'off', 'len', 'data', 'sha', 'name', 'hash', 'confirm', 'image', 'slot', 'argv', 'format', 'query', 'type', 'val', 'index', 'groups', 'upgrade', 'datetime', 'max_size'];
+const KEYS = [
+  'd',
+  'off',
+  'len',
+  'data',
+  'sha',
+  'name',
+  'hash',
+  'confirm',
+  'image',
+  'slot',
+  'argv',
+  'format',
+  'query',
+  'type',
+  'val',
+  'index',
+  'groups',
+  'upgrade',
+  'datetime',
+  'max_size',
+];
 
 function randomValue(r: () => number, depth = 0): unknown {
   switch (Math.floor(r() * (depth > 2 ? 6 : 8))) {
-    case 0: return Math.floor(r() * 2 ** (Math.floor(r() * 5) * 8));
-    case 1: return -Math.floor(r() * 1000);
-    case 2: return ['', '/lfs/a', '/lfs/../x', 'kernel', 'mode', 'a', 'sha256', 'crc32', '/lfs/f.bin'][Math.floor(r() * 9)];
-    case 3: return new Uint8Array(Math.floor(r() * 64)).map(() => Math.floor(r() * 256));
-    case 4: return r() < 0.5;
-    case 5: return null;
-    case 6: return Array.from({ length: Math.floor(r() * 4) }, () => randomValue(r, depth + 1));
-    default: return Object.fromEntries(Array.from({ length: Math.floor(r() * 4) }, () => [KEYS[Math.floor(r() * KEYS.length)]!, randomValue(r, depth + 1)]));
+    case 0:
+      return Math.floor(r() * 2 ** (Math.floor(r() * 5) * 8));
+    case 1:
+      return -Math.floor(r() * 1000);
+    case 2:
+      return ['', '/lfs/a', '/lfs/../x', 'kernel', 'mode', 'a', 'sha256', 'crc32', '/lfs/f.bin'][Math.floor(r() * 9)];
+    case 3:
+      return new Uint8Array(Math.floor(r() * 64)).map(() => Math.floor(r() * 256));
+    case 4:
+      return r() < 0.5;
+    case 5:
+      return null;
+    case 6:
+      return Array.from({ length: Math.floor(r() * 4) }, () => randomValue(r, depth + 1));
+    default:
+      return Object.fromEntries(Array.from({ length: Math.floor(r() * 4) }, () => [KEYS[Math.floor(r() * KEYS.length)]!, randomValue(r, depth + 1)]));
   }
 }
 
@@ -45,14 +74,17 @@ function randomPacket(r: () => number): Uint8Array {
   } catch {
     payload = new Uint8Array([0xa0]);
   }
-  const packet = encodePacket({
-    op: r() < 0.9 ? cmd.op : Math.floor(r() * 8),
-    version: r() < 0.9 ? Math.floor(r() * 2) : Math.floor(r() * 4),
-    flags: 0,
-    group: r() < 0.95 ? cmd.group : Math.floor(r() * 70),
-    seq: Math.floor(r() * 256),
-    id: r() < 0.95 ? cmd.id : Math.floor(r() * 10),
-  }, payload);
+  const packet = encodePacket(
+    {
+      op: r() < 0.9 ? cmd.op : Math.floor(r() * 8),
+      version: r() < 0.9 ? Math.floor(r() * 2) : Math.floor(r() * 4),
+      flags: 0,
+      group: r() < 0.95 ? cmd.group : Math.floor(r() * 70),
+      seq: Math.floor(r() * 256),
+      id: r() < 0.95 ? cmd.id : Math.floor(r() * 10),
+    },
+    payload,
+  );
   if (mode < 0.4) {
     // mutate: flip, truncate or extend
     const m = packet.slice();
@@ -109,7 +141,11 @@ describe('fuzz', () => {
       await new Promise<void>((res) => sock.send(pkt, udp.port, '127.0.0.1', () => res()));
     }
     // a final echo proves the server is still alive and answering (resent: UDP may drop under load)
-    const got = new Promise<Buffer>((res) => sock.on('message', (m) => { if (m.includes(Buffer.from('alive'))) res(m); }));
+    const got = new Promise<Buffer>((res) =>
+      sock.on('message', (m) => {
+        if (m.includes(Buffer.from('alive'))) res(m);
+      }),
+    );
     const echo = encodePacket({ op: 2, version: 1, flags: 0, group: 0, seq: 1, id: 0 }, encodeCbor({ d: 'alive' }));
     const timer = setInterval(() => sock.send(echo, udp.port, '127.0.0.1'), 200);
     sock.send(echo, udp.port, '127.0.0.1');

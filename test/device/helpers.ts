@@ -13,7 +13,11 @@ export function tempDir(prefix = 'mcumgr-sim-'): string {
 }
 
 export function makeDevice(opts: Partial<CreateDeviceOptions> = {}): VirtualDevice {
-  return VirtualDevice.createSync({ stateDir: opts.stateDir ?? tempDir(), config: { resetDelayMs: 20, bootTimeMs: 20, ...opts.config }, seedImage: opts.seedImage });
+  return VirtualDevice.createSync({
+    stateDir: opts.stateDir ?? tempDir(),
+    config: { resetDelayMs: 20, bootTimeMs: 20, ...opts.config },
+    seedImage: opts.seedImage,
+  });
 }
 
 export const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');

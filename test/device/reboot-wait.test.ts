@@ -118,5 +118,4 @@ describe('`mcumgr reset` waits for the rebooted device', () => {
     // Let the device finish its boot before the next test file's turn.
     expect((await mcumgr(['-t', '1', '-r', '10', 'echo', 'up'])).stdout).toBe('up\n');
   });
-
 });

@@ -40,7 +40,15 @@ const section = (prefix: string): RecordedCase[] => index.cases.filter((c) => c.
 function recordedMcuboot(): VirtualDevice {
   const device = VirtualDevice.createSync({
     stateDir: tempDir('mcuboot-replay-'),
-    config: { slotSize: 0x80000, mcubootMode: 3, resetDelayMs: 250, bootTimeMs: 20, info: { release: 'v4.1.0', version: '4.1.0' } },
+    // The recording gives bytes, not timing: no erase time (the raw case runs on fake timers).
+    config: {
+      slotSize: 0x80000,
+      mcubootMode: 3,
+      resetDelayMs: 250,
+      bootTimeMs: 20,
+      info: { release: 'v4.1.0', version: '4.1.0' },
+      recovery: { sectorEraseMs: 0 },
+    },
   });
   device.flash.erase(0); // fresh erased flash: MCUboot finds no application and stays in recovery
   device.enterRecovery();
@@ -167,8 +175,13 @@ describe('MCUboot raw recovery protocol (recorded section C)', () => {
 describe('Zephyr 4.1 smp_svr under MCUboot (recorded section B), the requests that need no recorded slot-0 image', () => {
   // The slot-0 image of section B (v1.2.3+4) is known only by its hash, so the image cases cannot be replayed.
   const STATELESS = [
-    'app_os_echo_hello_v1', 'app_os_echo_hello_v2', 'app_os_mcumgr_params_v1', 'app_os_mcumgr_params_v2',
-    'app_os_bootloader_info_v1', 'app_os_bootloader_info_mode_v1', 'app_err_unknown_group_v2',
+    'app_os_echo_hello_v1',
+    'app_os_echo_hello_v2',
+    'app_os_mcumgr_params_v1',
+    'app_os_mcumgr_params_v2',
+    'app_os_bootloader_info_v1',
+    'app_os_bootloader_info_mode_v1',
+    'app_err_unknown_group_v2',
   ];
 
   it('answers with the recorded bytes when configured as that build (buffers 384 × 4, swap using move)', async () => {
@@ -191,7 +204,7 @@ describe('Zephyr 4.1 smp_svr under MCUboot (recorded section B), the requests th
   });
 });
 
-describe('the Go mcumgr tool\'s recorded requests against the recovery personality (up to the boundary: Go is not installed here)', () => {
+describe("the Go mcumgr tool's recorded requests against the recovery personality (up to the boundary: Go is not installed here)", () => {
   it('answers its echo, list and upload requests, framed as the Go tool frames them, in the shapes it parses', async () => {
     const device = recordedMcuboot();
     const line = memoryLine();

@@ -17,7 +17,14 @@ function memoryLink(verificationKey?: string): Link {
   const dev = makeDevice({ config: verificationKey !== undefined ? { verificationKey } : {} });
   const [a, b] = createMemoryPair(2048);
   dev.server.attach(b);
-  return { client: new SmpClient(a, { timeoutMs: 3000 }), dev, close: async () => { await a.close(); await dev.close(); } };
+  return {
+    client: new SmpClient(a, { timeoutMs: 3000 }),
+    dev,
+    close: async () => {
+      await a.close();
+      await dev.close();
+    },
+  };
 }
 
 let open: Link | undefined;

@@ -16,7 +16,14 @@ function mcumgr(args: string[]): Promise<{ code: number; stdout: string; stderr:
   });
 }
 
-interface ListedImage { slot: number; version: string; hash: string; active?: boolean; confirmed?: boolean; pending?: boolean }
+interface ListedImage {
+  slot: number;
+  version: string;
+  hash: string;
+  active?: boolean;
+  confirmed?: boolean;
+  pending?: boolean;
+}
 
 describe('signed images from `mcumgr image sign` on a device that checks signatures', () => {
   const dir = tempDir();
@@ -45,7 +52,10 @@ describe('signed images from `mcumgr image sign` on a device that checks signatu
     expect((await mcumgr(['image', 'keygen', '--type', 'ecdsa-p256', '--key', key])).code).toBe(0);
     expect((await mcumgr(['image', 'keygen', '--type', 'ecdsa-p256', '--key', otherKey])).code).toBe(0);
     writeFileSync(join(dir, 'app.bin'), randomBytes(20_000));
-    for (const [k, out] of [[key, 'good.bin'], [otherKey, 'foreign.bin']] as const) {
+    for (const [k, out] of [
+      [key, 'good.bin'],
+      [otherKey, 'foreign.bin'],
+    ] as const) {
       const r = await mcumgr(['image', 'sign', '--key', k, '--version', '1.1.0', '--pad-header', join(dir, 'app.bin'), join(dir, out)]);
       expect(r.code, r.stderr).toBe(0);
     }

@@ -9,7 +9,7 @@ const run = promisify(execFile);
 const MCUMGR = join(ROOT, 'bin/mcumgr.js');
 
 describe('mcumgr-sim --serial PATH', () => {
-  it('links a /dev-style port name to its pseudo-terminal, so the docs\' serial commands run unchanged, and removes it on exit', async () => {
+  it("links a /dev-style port name to its pseudo-terminal, so the docs' serial commands run unchanged, and removes it on exit", async () => {
     const port = join(tempDir(), 'ttyACM0');
     const sim = await startSim(['--serial', port, '--state', tempDir()]);
     try {

@@ -70,7 +70,9 @@ describe('MCUboot swap after a power cut at every flash change', () => {
       const { changes: all } = await bootWithCut(before, Infinity);
       const statusOffset = SLOT_SIZE - openFlash(before).trailerSize;
       const firstStatus = all.findIndex((ch) => ch.kind === 'write' && ch.slot === 0 && ch.offset === statusOffset);
-      const trailerErases = all.flatMap((ch, i) => (i < firstStatus && ch.kind === 'erase' && ch.slot === 1 && ch.offset === SLOT_SIZE - SECTOR_SIZE ? [i] : []));
+      const trailerErases = all.flatMap((ch, i) =>
+        i < firstStatus && ch.kind === 'erase' && ch.slot === 1 && ch.offset === SLOT_SIZE - SECTOR_SIZE ? [i] : [],
+      );
       const secondaryTrailerErased = trailerErases.at(-1) ?? -1;
       expect(firstStatus).toBeGreaterThan(secondaryTrailerErased);
       expect(secondaryTrailerErased).toBeGreaterThan(0);

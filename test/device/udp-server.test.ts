@@ -18,9 +18,7 @@ afterEach(async () => {
 });
 
 async function echo(sock: dgram.Socket, port: number, text: string): Promise<string> {
-  const answer = new Promise<string>((resolve) =>
-    sock.once('message', (m) => resolve(String(decodeCborMap(decodePacket(new Uint8Array(m)).payload).r))),
-  );
+  const answer = new Promise<string>((resolve) => sock.once('message', (m) => resolve(String(decodeCborMap(decodePacket(new Uint8Array(m)).payload).r))));
   sock.send(encodePacket({ op: 2, version: 1, flags: 0, group: 0, seq: 1, id: 0 }, encodeCbor({ d: text })), port, '127.0.0.1');
   return answer;
 }
@@ -32,7 +30,10 @@ describe('UdpSmpServer', () => {
     const udp = await UdpSmpServer.listen(dev.server, { host: '127.0.0.1', port: 0, idleMs: 300 });
     cleanup.push(() => udp.close());
     const [a, b] = [dgram.createSocket('udp4'), dgram.createSocket('udp4')];
-    cleanup.push(() => a.close(), () => b.close());
+    cleanup.push(
+      () => a.close(),
+      () => b.close(),
+    );
 
     expect(await echo(a, udp.port, 'one')).toBe('one');
     expect(await echo(b, udp.port, 'two')).toBe('two');

@@ -27,14 +27,29 @@ async function memoryLink(): Promise<Link> {
   const dev = makeDevice();
   const [a, b] = createMemoryPair(2048);
   dev.server.attach(b);
-  return { client: new SmpClient(a, { timeoutMs: 3000 }), dev, close: async () => { await a.close(); await dev.close(); } };
+  return {
+    client: new SmpClient(a, { timeoutMs: 3000 }),
+    dev,
+    close: async () => {
+      await a.close();
+      await dev.close();
+    },
+  };
 }
 
 async function udpLink(): Promise<Link> {
   const dev = makeDevice();
   const udp = await UdpSmpServer.listen(dev.server, { host: '127.0.0.1', port: 0 });
   const t: SmpTransport = await UdpTransport.connect(`127.0.0.1:${udp.port}`);
-  return { client: new SmpClient(t, { timeoutMs: 3000 }), dev, close: async () => { await t.close(); await udp.close(); await dev.close(); } };
+  return {
+    client: new SmpClient(t, { timeoutMs: 3000 }),
+    dev,
+    close: async () => {
+      await t.close();
+      await udp.close();
+      await dev.close();
+    },
+  };
 }
 
 let open: Link | undefined;
@@ -43,7 +58,10 @@ afterEach(async () => {
   open = undefined;
 });
 
-for (const [name, connect] of [['memory pair', memoryLink], ['UDP', udpLink]] as const) {
+for (const [name, connect] of [
+  ['memory pair', memoryLink],
+  ['UDP', udpLink],
+] as const) {
   describe(`upgrade cycle over ${name}`, () => {
     it('test → reset → runs 1.1.0 unconfirmed → reset → reverts to 1.0.0', async () => {
       const { client, dev } = (open = await connect());

@@ -51,7 +51,14 @@ const REBUILT: Record<string, { request?: Uint8Array; lines?: Uint8Array[] }> = 
   err_payload_not_a_map_echo_v2: { request: packet(1, 2, 0, 0, encodeCbor('not a map')) },
   err_version_bits_3_v1: { request: packet(3, 2, 0, 0, encodeCbor({ d: 'v3' })) },
   err_op_4_v1: { request: packet(0, 4, 0, 0, encodeCbor({ d: 'op4' })) },
-  err_length_zero_with_payload_v1: { request: (() => { const p = v1(2, 0, 0, { d: 'len' }); p[2] = 0; p[3] = 0; return p; })() },
+  err_length_zero_with_payload_v1: {
+    request: (() => {
+      const p = v1(2, 0, 0, { d: 'len' });
+      p[2] = 0;
+      p[3] = 0;
+      return p;
+    })(),
+  },
   two_packets_one_frame: { lines: [encodeSerialFrames(Buffer.concat([v1(2, 0, 0, { d: 'one' }), v1(2, 0, 0, { d: 'two' })]))] },
   frame_split_not_multiple_of_4: { lines: framedSplit(v1(2, 0, 0, { d: 'split10' }), 10) },
   img_state_write_test_short_hash_v2: { request: v2(2, 1, 0, { hash: new Uint8Array(4) }) },

@@ -11,8 +11,10 @@ const UTIL = '/usr/bin/softhsm2-util';
 /** Why the PKCS#11 tests cannot run, or undefined. `npm test` installs softhsm2 first (scripts/ensure-softhsm.mjs). */
 export function softhsmMissing(): string | undefined {
   if (existsSync(SOFTHSM_MODULE) && existsSync(UTIL)) return undefined;
-  return `SoftHSM2 not found (${SOFTHSM_MODULE}, ${UTIL}): the PKCS#11 signing tests cannot run. Install it with ` +
-    '`sudo apt-get install softhsm2`; `npm test` runs `node scripts/ensure-softhsm.mjs` first when run as root.';
+  return (
+    `SoftHSM2 not found (${SOFTHSM_MODULE}, ${UTIL}): the PKCS#11 signing tests cannot run. Install it with ` +
+    '`sudo apt-get install softhsm2`; `npm test` runs `node scripts/ensure-softhsm.mjs` first when run as root.'
+  );
 }
 
 export type TokenKeyType = 'ecdsa-p256' | 'ecdsa-p384' | 'rsa-2048' | 'ed25519';
@@ -35,10 +37,14 @@ export interface Token {
 
 function keyPair(type: TokenKeyType) {
   switch (type) {
-    case 'ecdsa-p256': return generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    case 'ecdsa-p384': return generateKeyPairSync('ec', { namedCurve: 'P-384' });
-    case 'rsa-2048': return generateKeyPairSync('rsa', { modulusLength: 2048 });
-    case 'ed25519': return generateKeyPairSync('ed25519');
+    case 'ecdsa-p256':
+      return generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    case 'ecdsa-p384':
+      return generateKeyPairSync('ec', { namedCurve: 'P-384' });
+    case 'rsa-2048':
+      return generateKeyPairSync('rsa', { modulusLength: 2048 });
+    case 'ed25519':
+      return generateKeyPairSync('ed25519');
   }
 }
 

@@ -5,8 +5,7 @@ import { readDfuPackageAsync } from '../../src/image/dfu-zip.js';
 import { createImage, ImageError, readDfuPackage } from '../../src/image/node.js';
 import { makeZip } from '../helpers/zip.js';
 
-const manifest = (file: string) =>
-  new TextEncoder().encode(JSON.stringify({ 'format-version': 0, files: [{ image_index: '0', file }] }));
+const manifest = (file: string) => new TextEncoder().encode(JSON.stringify({ 'format-version': 0, files: [{ image_index: '0', file }] }));
 
 async function failure(read: Promise<unknown>): Promise<string> {
   try {
@@ -20,7 +19,10 @@ async function failure(read: Promise<unknown>): Promise<string> {
 
 describe('readDfuPackageAsync', () => {
   it('reads a deflated package as the Node reader does', async () => {
-    const img = createImage(new Uint8Array(3000).map((_, i) => i & 0xff), { version: '1.2.3', padHeader: true });
+    const img = createImage(
+      new Uint8Array(3000).map((_, i) => i & 0xff),
+      { version: '1.2.3', padHeader: true },
+    );
     const zip = makeZip([
       { name: 'manifest.json', data: manifest('app.bin'), deflate: true },
       { name: 'app.bin', data: img, deflate: true },

@@ -1,9 +1,7 @@
 /** Encrypted images: made with a random key, so checked by decrypting with the device's private key. */
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  createImage, decryptImage, parseImage, verifyImage, generateKey, IMAGE_FLAGS, TLV_TYPES, type ImageError,
-} from '../../src/image/node.js';
+import { createImage, decryptImage, parseImage, verifyImage, generateKey, IMAGE_FLAGS, TLV_TYPES, type ImageError } from '../../src/image/node.js';
 import { fx } from './fixtures.js';
 
 const payload = fx('payload.bin');
@@ -87,20 +85,31 @@ describe("imgtool's rules and wrong keys", () => {
     return 'no error';
   };
   it('HMAC-SHA512 only with X25519; RSA-OAEP only with RSA-2048; the key types must go together', () => {
-    expect(code(() => createImage(payload, { padHeader: true, encryption: { key: encKeys['ecies-p256'], hmacSha: 512 } }))).toMatch(/bad-option: HMAC-SHA512 is only defined for ECIES-X25519/);
+    expect(code(() => createImage(payload, { padHeader: true, encryption: { key: encKeys['ecies-p256'], hmacSha: 512 } }))).toMatch(
+      /bad-option: HMAC-SHA512 is only defined for ECIES-X25519/,
+    );
     const rsa3072 = pem(generateKeyPairSync('rsa', { modulusLength: 3072 }));
     expect(code(() => createImage(payload, { padHeader: true, encryption: { key: rsa3072 } }))).toMatch(/RSA-OAEP encryption needs an RSA-2048 key/);
-    expect(code(() => createImage(payload, { key: signKeys['ecdsa-p256'], padHeader: true, encryption: { key: encKeys['rsa-oaep'] } })))
-      .toMatch(/same type of key: a ecdsa-p256 signing key goes with ecies-p256, not rsa-oaep/);
-    expect(code(() => createImage(payload, { key: signKeys['rsa-2048'], padHeader: true, encryption: { key: encKeys['ecies-x25519'] } }))).toMatch(/same type of key/);
-    expect(code(() => createImage(payload, { key: generateKey('ecdsa-p384'), padHeader: true, encryption: { key: encKeys['ecies-p256'] } }))).toMatch(/P-384 signed image cannot be encrypted/);
+    expect(code(() => createImage(payload, { key: signKeys['ecdsa-p256'], padHeader: true, encryption: { key: encKeys['rsa-oaep'] } }))).toMatch(
+      /same type of key: a ecdsa-p256 signing key goes with ecies-p256, not rsa-oaep/,
+    );
+    expect(code(() => createImage(payload, { key: signKeys['rsa-2048'], padHeader: true, encryption: { key: encKeys['ecies-x25519'] } }))).toMatch(
+      /same type of key/,
+    );
+    expect(code(() => createImage(payload, { key: generateKey('ecdsa-p384'), padHeader: true, encryption: { key: encKeys['ecies-p256'] } }))).toMatch(
+      /P-384 signed image cannot be encrypted/,
+    );
     expect(code(() => createImage(payload, { padHeader: true, encryption: { key: signKeys.ed25519 } }))).toMatch(/cannot encrypt MCUboot images/);
   });
   it('decrypting with another key says so', () => {
     for (const exchange of ['rsa-oaep', 'ecies-p256', 'ecies-x25519'] as const) {
       const enc = createImage(payload, { padHeader: true, encryption: { key: encKeys[exchange] } });
-      const other = exchange === 'rsa-oaep' ? pem(generateKeyPairSync('rsa', { modulusLength: 2048 }))
-        : exchange === 'ecies-p256' ? pem(generateKeyPairSync('ec', { namedCurve: 'P-256' })) : pem(generateKeyPairSync('x25519'));
+      const other =
+        exchange === 'rsa-oaep'
+          ? pem(generateKeyPairSync('rsa', { modulusLength: 2048 }))
+          : exchange === 'ecies-p256'
+            ? pem(generateKeyPairSync('ec', { namedCurve: 'P-256' }))
+            : pem(generateKeyPairSync('x25519'));
       expect(code(() => decryptImage(enc, other))).toMatch(/^wrong-key: .*(encrypted for another|does not decrypt)/);
       expect(code(() => decryptImage(enc, encKeys[exchange === 'rsa-oaep' ? 'ecies-p256' : 'rsa-oaep']))).toMatch(/^wrong-key: the image's key is wrapped for/);
     }

@@ -1,6 +1,14 @@
 import { describe, it, expect } from 'vitest';
 import {
-  parseImage, verifyImage, isMcubootImage, formatVersionImgtool, toHex, tlvTypeName, parseTrailer, assertImageValid, ImageError,
+  parseImage,
+  verifyImage,
+  isMcubootImage,
+  formatVersionImgtool,
+  toHex,
+  tlvTypeName,
+  parseTrailer,
+  assertImageValid,
+  ImageError,
 } from '../../src/image/node.js';
 import { fx, fxText, manifest, dumpinfoFacts, sha256hex } from './fixtures.js';
 

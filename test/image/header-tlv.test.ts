@@ -1,8 +1,23 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import {
-  parseHeader, encodeHeader, parseVersion, formatVersion, formatVersionImgtool, compareVersions, parseImage, isMcubootImage,
-  TLV_TYPES, tlvTypeName, isVendorTlv, parseTlvArea, encodeTlvArea, createImage, verifyImage, ImageError, IMAGE_MAGIC,
+  parseHeader,
+  encodeHeader,
+  parseVersion,
+  formatVersion,
+  formatVersionImgtool,
+  compareVersions,
+  parseImage,
+  isMcubootImage,
+  TLV_TYPES,
+  tlvTypeName,
+  isVendorTlv,
+  parseTlvArea,
+  encodeTlvArea,
+  createImage,
+  verifyImage,
+  ImageError,
+  IMAGE_MAGIC,
 } from '../../src/image/node.js';
 import { fx } from './fixtures.js';
 
@@ -26,7 +41,10 @@ describe('versions', () => {
     expect(parseVersion('7')).toEqual({ major: 7, minor: 0, revision: 0, build: 0 });
     expect(parseVersion('255.255.65535+4294967295').build).toBe(4294967295);
     for (const bad of ['', '1.2.3+', 'a.b', '256.0.0', '1.256.0', '1.2.65536', '1.2.3+4294967296', '1.2.3.4.5', '-1.0.0']) {
-      expect(codeOf(() => parseVersion(bad)), bad).toBe('bad-version');
+      expect(
+        codeOf(() => parseVersion(bad)),
+        bad,
+      ).toBe('bad-version');
     }
   });
   it('formats Zephyr style (build only when nonzero) and imgtool style', () => {
@@ -44,28 +62,35 @@ describe('versions', () => {
     expect(compareVersions(v('1.10.0'), v('1.9.0'))).toBe(1);
   });
   it('round-trips (property)', () => {
-    fc.assert(fc.property(fc.nat(255), fc.nat(255), fc.nat(65535), fc.nat(0xffffffff), (major, minor, revision, build) => {
-      const ver = { major, minor, revision, build };
-      expect(parseVersion(formatVersion(ver))).toEqual(ver);
-      expect(parseVersion(formatVersionImgtool(ver))).toEqual(ver);
-    }));
+    fc.assert(
+      fc.property(fc.nat(255), fc.nat(255), fc.nat(65535), fc.nat(0xffffffff), (major, minor, revision, build) => {
+        const ver = { major, minor, revision, build };
+        expect(parseVersion(formatVersion(ver))).toEqual(ver);
+        expect(parseVersion(formatVersionImgtool(ver))).toEqual(ver);
+      }),
+    );
   });
 });
 
 describe('header', () => {
   it('encodes and parses (property)', () => {
-    fc.assert(fc.property(
-      fc.record({
-        loadAddr: fc.nat(0xffffffff), hdrSize: fc.integer({ min: 32, max: 0xffff }), protectTlvSize: fc.nat(0xffff),
-        imgSize: fc.nat(0xffffffff), flags: fc.nat(0xffffffff),
-        version: fc.record({ major: fc.nat(255), minor: fc.nat(255), revision: fc.nat(65535), build: fc.nat(0xffffffff) }),
-      }),
-      (h) => {
-        const b = encodeHeader(h);
-        expect(b.length).toBe(32);
-        expect(parseHeader(b)).toEqual({ magic: IMAGE_MAGIC, ...h });
-      },
-    ));
+    fc.assert(
+      fc.property(
+        fc.record({
+          loadAddr: fc.nat(0xffffffff),
+          hdrSize: fc.integer({ min: 32, max: 0xffff }),
+          protectTlvSize: fc.nat(0xffff),
+          imgSize: fc.nat(0xffffffff),
+          flags: fc.nat(0xffffffff),
+          version: fc.record({ major: fc.nat(255), minor: fc.nat(255), revision: fc.nat(65535), build: fc.nat(0xffffffff) }),
+        }),
+        (h) => {
+          const b = encodeHeader(h);
+          expect(b.length).toBe(32);
+          expect(parseHeader(b)).toEqual({ magic: IMAGE_MAGIC, ...h });
+        },
+      ),
+    );
   });
   it('matches the fixture bytes', () => {
     const b = fx('hash-only/version_build.bin');
@@ -77,11 +102,31 @@ describe('header', () => {
 
 describe('TLV types and areas', () => {
   const expected: [string, number][] = [
-    ['KEYHASH', 0x01], ['PUBKEY', 0x02], ['SHA256', 0x10], ['SHA384', 0x11], ['SHA512', 0x12], ['RSA2048_PSS', 0x20],
-    ['ECDSA224', 0x21], ['ECDSA_SIG', 0x22], ['RSA3072_PSS', 0x23], ['ED25519', 0x24], ['SIG_PURE', 0x25],
-    ['ENC_RSA2048', 0x30], ['ENC_KW', 0x31], ['ENC_EC256', 0x32], ['ENC_X25519', 0x33], ['ENC_X25519_SHA512', 0x34],
-    ['DEPENDENCY', 0x40], ['SEC_CNT', 0x50], ['BOOT_RECORD', 0x60], ['DECOMP_SIZE', 0x70], ['DECOMP_SHA', 0x71],
-    ['DECOMP_SIGNATURE', 0x72], ['COMP_DEC_SIZE', 0x73], ['UUID_VID', 0x74], ['UUID_CID', 0x75],
+    ['KEYHASH', 0x01],
+    ['PUBKEY', 0x02],
+    ['SHA256', 0x10],
+    ['SHA384', 0x11],
+    ['SHA512', 0x12],
+    ['RSA2048_PSS', 0x20],
+    ['ECDSA224', 0x21],
+    ['ECDSA_SIG', 0x22],
+    ['RSA3072_PSS', 0x23],
+    ['ED25519', 0x24],
+    ['SIG_PURE', 0x25],
+    ['ENC_RSA2048', 0x30],
+    ['ENC_KW', 0x31],
+    ['ENC_EC256', 0x32],
+    ['ENC_X25519', 0x33],
+    ['ENC_X25519_SHA512', 0x34],
+    ['DEPENDENCY', 0x40],
+    ['SEC_CNT', 0x50],
+    ['BOOT_RECORD', 0x60],
+    ['DECOMP_SIZE', 0x70],
+    ['DECOMP_SHA', 0x71],
+    ['DECOMP_SIGNATURE', 0x72],
+    ['COMP_DEC_SIZE', 0x73],
+    ['UUID_VID', 0x74],
+    ['UUID_CID', 0x75],
   ];
   for (const [name, type] of expected) {
     it(`${name} = 0x${type.toString(16)}`, () => {
@@ -100,10 +145,8 @@ describe('TLV types and areas', () => {
     expect(tlvTypeName(0x99)).toBe('UNKNOWN_0x0099');
   });
   it('encodes and parses both areas (property)', () => {
-    fc.assert(fc.property(
-      fc.array(fc.record({ type: fc.nat(0xffff), value: fc.uint8Array({ maxLength: 40 }) }), { maxLength: 8 }),
-      fc.boolean(),
-      (entries, prot) => {
+    fc.assert(
+      fc.property(fc.array(fc.record({ type: fc.nat(0xffff), value: fc.uint8Array({ maxLength: 40 }) }), { maxLength: 8 }), fc.boolean(), (entries, prot) => {
         const area = encodeTlvArea(entries, prot);
         const padded = new Uint8Array(area.length + 7);
         padded.set(area, 3);
@@ -111,14 +154,17 @@ describe('TLV types and areas', () => {
         expect(p.size).toBe(area.length);
         expect(p.magic).toBe(prot ? 0x6908 : 0x6907);
         expect(p.tlvs.map((t) => ({ type: t.type, value: t.value }))).toEqual(entries);
-      },
-    ));
+      }),
+    );
   });
 });
 
 describe('malformed images', () => {
   const good = fx('hash-only/security_counter.bin'); // has both TLV areas
-  const setU16 = (b: Uint8Array, off: number, v: number) => { b[off] = v & 0xff; b[off + 1] = v >> 8; };
+  const setU16 = (b: Uint8Array, off: number, v: number) => {
+    b[off] = v & 0xff;
+    b[off + 1] = v >> 8;
+  };
   const img = parseImage(good);
   const protOff = img.protectedArea!.offset;
   const unprotOff = img.unprotectedArea.offset;
@@ -135,7 +181,11 @@ describe('malformed images', () => {
     expect(codeOf(() => parseImage(good.subarray(0, unprotOff + 2)))).toBe('truncated');
   });
   it('bad magic (v1, erased, garbage)', () => {
-    for (const m of [[0x3c, 0xb8, 0xf3, 0x96], [0xff, 0xff, 0xff, 0xff], [0, 1, 2, 3]]) {
+    for (const m of [
+      [0x3c, 0xb8, 0xf3, 0x96],
+      [0xff, 0xff, 0xff, 0xff],
+      [0, 1, 2, 3],
+    ]) {
       const b = good.slice();
       b.set(m, 0);
       expect(codeOf(() => parseImage(b))).toBe('bad-magic');
@@ -203,14 +253,16 @@ describe('malformed images', () => {
     expect((await verifyImage(b)).error?.code).toBe('no-hash');
   });
   it('random bytes never throw anything but ImageError (property)', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), fc.boolean(), (junk, withMagic) => {
-      const b = junk.slice();
-      if (withMagic && b.length >= 4) b.set([0x3d, 0xb8, 0xf3, 0x96], 0);
-      try {
-        parseImage(b);
-      } catch (e) {
-        expect(e).toBeInstanceOf(ImageError);
-      }
-    }));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), fc.boolean(), (junk, withMagic) => {
+        const b = junk.slice();
+        if (withMagic && b.length >= 4) b.set([0x3d, 0xb8, 0xf3, 0x96], 0);
+        try {
+          parseImage(b);
+        } catch (e) {
+          expect(e).toBeInstanceOf(ImageError);
+        }
+      }),
+    );
   });
 });

@@ -29,11 +29,13 @@ describe('Intel HEX', () => {
     expect(parseImage(r.data).header.imgSize).toBe(0x2800);
   });
   it('round-trips (property)', () => {
-    fc.assert(fc.property(fc.nat(0xfffff000), fc.uint8Array({ minLength: 1, maxLength: 300 }), (addr, data) => {
-      const r = ihexToBinary(binaryToIhex(addr, data));
-      expect(r.address).toBe(addr);
-      expect([...r.data]).toEqual([...data]);
-    }));
+    fc.assert(
+      fc.property(fc.nat(0xfffff000), fc.uint8Array({ minLength: 1, maxLength: 300 }), (addr, data) => {
+        const r = ihexToBinary(binaryToIhex(addr, data));
+        expect(r.address).toBe(addr);
+        expect([...r.data]).toEqual([...data]);
+      }),
+    );
   });
   it('segment address records', () => {
     const r = ihexToBinary(':020000021000EC\n:01000000AA55\n:00000001FF\n');
@@ -63,11 +65,17 @@ describe('Intel HEX', () => {
     expect(e).toBeInstanceOf(ImageError);
   });
   it('gaps are filled when asked, within a size bound', () => {
-    const text = segmentsToIhex([{ address: 0x1000, data: new Uint8Array([1, 2]) }, { address: 0x1005, data: new Uint8Array([3]) }]);
+    const text = segmentsToIhex([
+      { address: 0x1000, data: new Uint8Array([1, 2]) },
+      { address: 0x1005, data: new Uint8Array([3]) },
+    ]);
     expect(() => ihexToBinary(text)).toThrow(/non-contiguous data: record at 0x1005, expected 0x1002/);
     expect([...ihexToBinary(text, { fill: 0xff, maxSize: 6 }).data]).toEqual([1, 2, 0xff, 0xff, 0xff, 3]);
     expect(() => ihexToBinary(text, { fill: 0xff, maxSize: 5 })).toThrow(/non-contiguous/);
-    const backwards = segmentsToIhex([{ address: 0x1005, data: new Uint8Array([3]) }, { address: 0x1000, data: new Uint8Array([1]) }]);
+    const backwards = segmentsToIhex([
+      { address: 0x1005, data: new Uint8Array([3]) },
+      { address: 0x1000, data: new Uint8Array([1]) },
+    ]);
     expect(() => ihexToBinary(backwards, { fill: 0, maxSize: 100 })).toThrow(/non-contiguous/);
   });
 });

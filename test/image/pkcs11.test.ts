@@ -1,8 +1,6 @@
 /** PKCS#11 signing against a real SoftHSM2 token (keys imported from PEM, so the checks do not trust the token). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ImageError, parsePkcs11Uri, pkcs11Signer, signImage, verifyImage, parseImage, TLV_TYPES,
-} from '../../src/image/node.js';
+import { type ImageError, parsePkcs11Uri, pkcs11Signer, signImage, verifyImage, parseImage, TLV_TYPES } from '../../src/image/node.js';
 import { createToken, softhsmMissing, SOFTHSM_MODULE, type Token, type TokenKeyType } from '../helpers/softhsm.js';
 import { fx } from './fixtures.js';
 
@@ -13,7 +11,11 @@ const describeHsm = missing && !process.env.CI ? describe.skip : describe;
 describe('PKCS#11 URI (RFC 7512)', () => {
   it('reads path and query attributes, percent-decoded', () => {
     expect(parsePkcs11Uri('pkcs11:token=My%20HSM;object=fw-key;id=%01%a0?pin-value=12%334&module-path=/usr/lib/x.so')).toEqual({
-      token: 'My HSM', object: 'fw-key', id: new Uint8Array([1, 0xa0]), pinValue: '1234', modulePath: '/usr/lib/x.so',
+      token: 'My HSM',
+      object: 'fw-key',
+      id: new Uint8Array([1, 0xa0]),
+      pinValue: '1234',
+      modulePath: '/usr/lib/x.so',
     });
   });
   it('refuses what it cannot honour, with the attribute named', () => {
@@ -76,10 +78,12 @@ describeHsm('signing with a SoftHSM2 token', () => {
     const wrongPin = err(() => pkcs11Signer(uri('ecdsa-p256', '9999'), { module: SOFTHSM_MODULE }));
     expect(wrongPin.code).toBe('signer-failed');
     expect(wrongPin.message).toMatch(/wrong PIN \(CKR_PIN_INCORRECT\)/);
-    expect(err(() => pkcs11Signer(`pkcs11:token=${token.label};object=nope`, { module: SOFTHSM_MODULE, pin: token.pin })).message)
-      .toMatch(/no private key "object=nope"/);
-    expect(err(() => pkcs11Signer('pkcs11:token=other;object=k', { module: SOFTHSM_MODULE, pin: token.pin })).message)
-      .toMatch(/no token "other"; tokens present: "mcumgr-test"/);
+    expect(err(() => pkcs11Signer(`pkcs11:token=${token.label};object=nope`, { module: SOFTHSM_MODULE, pin: token.pin })).message).toMatch(
+      /no private key "object=nope"/,
+    );
+    expect(err(() => pkcs11Signer('pkcs11:token=other;object=k', { module: SOFTHSM_MODULE, pin: token.pin })).message).toMatch(
+      /no token "other"; tokens present: "mcumgr-test"/,
+    );
     const badModule = err(() => pkcs11Signer(uri('ecdsa-p256'), { module: '/nonexistent/libpkcs11.so' }));
     expect(badModule.code).toBe('signer-failed');
     expect(badModule.message).toMatch(/cannot load the PKCS#11 module \/nonexistent\/libpkcs11\.so/);

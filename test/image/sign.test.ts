@@ -1,7 +1,17 @@
 import { describe, it, expect } from 'vitest';
 import {
-  createImage, verifyImage, parseImage, generateKey, publicKeyPem, parseTrailer, trailerOffsets, bootMagic, toHex,
-  ImageError, TLV_TYPES, type KeyType,
+  createImage,
+  verifyImage,
+  parseImage,
+  generateKey,
+  publicKeyPem,
+  parseTrailer,
+  trailerOffsets,
+  bootMagic,
+  toHex,
+  type ImageError,
+  TLV_TYPES,
+  type KeyType,
 } from '../../src/image/node.js';
 import { fx, manifest, fromCommand } from './fixtures.js';
 
@@ -41,7 +51,11 @@ describe('createImage reproduces imgtool', () => {
 
 const ALL: KeyType[] = ['rsa-2048', 'rsa-3072', 'ecdsa-p256', 'ecdsa-p384', 'ed25519'];
 const SIG: Record<KeyType, string> = {
-  'rsa-2048': 'RSA2048_PSS', 'rsa-3072': 'RSA3072_PSS', 'ecdsa-p256': 'ECDSA_SIG', 'ecdsa-p384': 'ECDSA_SIG', ed25519: 'ED25519',
+  'rsa-2048': 'RSA2048_PSS',
+  'rsa-3072': 'RSA3072_PSS',
+  'ecdsa-p256': 'ECDSA_SIG',
+  'ecdsa-p384': 'ECDSA_SIG',
+  ed25519: 'ED25519',
 };
 const payload = fx('payload.bin');
 
@@ -111,7 +125,10 @@ describe('createImage options', () => {
   it('custom TLVs land in the right area', async () => {
     const img = createImage(payload, {
       padHeader: true,
-      customTlvs: [{ type: 0xa0, value: new Uint8Array([1, 2]) }, { type: 0x1a1, value: new Uint8Array([3]), protected: true }],
+      customTlvs: [
+        { type: 0xa0, value: new Uint8Array([1, 2]) },
+        { type: 0x1a1, value: new Uint8Array([3]), protected: true },
+      ],
     });
     const p = parseImage(img);
     expect(p.protectedArea!.tlvs.map((t) => t.name)).toEqual(['VENDOR_0x01a1']);
@@ -120,7 +137,11 @@ describe('createImage options', () => {
   });
   it('rejects bad options', async () => {
     const code = (f: () => unknown) => {
-      try { f(); } catch (e) { return (e as ImageError).code; }
+      try {
+        f();
+      } catch (e) {
+        return (e as ImageError).code;
+      }
       return 'none';
     };
     expect(code(() => createImage(payload, { headerSize: 0x20 }))).toBe('bad-option'); // no header room

@@ -1,9 +1,7 @@
 /** The signer interface: WebCrypto keys that cannot be exported sign images that verify; DER conversion. */
 import { describe, expect, it } from 'vitest';
 import { webcrypto } from 'node:crypto';
-import {
-  signImage, verifyImage, webCryptoSigner, webCryptoPublicKeyBytes, ecdsaRawToDer, publicKeyPem, type SignatureKeyType,
-} from '../../src/image/node.js';
+import { signImage, verifyImage, webCryptoSigner, webCryptoPublicKeyBytes, ecdsaRawToDer, publicKeyPem, type SignatureKeyType } from '../../src/image/node.js';
 import { isDerEcdsaSignature, rsaSpkiToPkcs1 } from '../../src/image/signer.js';
 import { fx } from './fixtures.js';
 

@@ -99,10 +99,21 @@ describe('browser-safe verification, every key type', () => {
 
   it('bad keys are one-line ImageErrors', async () => {
     const pem = (type: 'ec' | 'rsa', opts: object) =>
-      String((generateKeyPairSync as (t: string, o: object) => { publicKey: { export(o: object): string | Buffer } })(type, opts).publicKey.export({ type: 'spki', format: 'pem' }));
+      String(
+        (generateKeyPairSync as (t: string, o: object) => { publicKey: { export(o: object): string | Buffer } })(type, opts).publicKey.export({
+          type: 'spki',
+          format: 'pem',
+        }),
+      );
     const secp256k1 = pem('ec', { namedCurve: 'secp256k1' });
     const rsa1024 = pem('rsa', { modulusLength: 1024 });
-    for (const key of ['garbage', '-----BEGIN PUBLIC KEY-----\n!!!\n-----END PUBLIC KEY-----', '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----', secp256k1, rsa1024]) {
+    for (const key of [
+      'garbage',
+      '-----BEGIN PUBLIC KEY-----\n!!!\n-----END PUBLIC KEY-----',
+      '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----',
+      secp256k1,
+      rsa1024,
+    ]) {
       const r = await verifyImage(signed.ed25519, { key });
       expect(r.error?.code, key.slice(0, 40)).toBe('bad-key');
       expect(r.error?.message).not.toMatch(/\n/);
@@ -133,7 +144,11 @@ describe('browser-safe verification, every key type', () => {
   it('the module set has no Node import: esbuild bundles it for the browser platform', async () => {
     const out = await build({
       stdin: { contents: "export { verifyImage, parseImage } from './src/image/index.ts';", resolveDir: process.cwd(), loader: 'ts' },
-      bundle: true, platform: 'browser', format: 'esm', write: false, logLevel: 'silent',
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      logLevel: 'silent',
     });
     expect(out.errors).toEqual([]);
     expect(out.outputFiles[0]!.text).not.toMatch(/from ["']node:/);

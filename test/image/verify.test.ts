@@ -12,7 +12,8 @@ const keyOf = (type: KeyType): string => {
   if (!keys.has(type)) keys.set(type, type === 'ecdsa-p384' ? generateKey(type) : fxText(`keys/${type}.pem`));
   return keys.get(type)!;
 };
-const sign = (type: KeyType, format: 'hash' | 'full' = 'hash'): Uint8Array => createImage(payload, { key: keyOf(type), padHeader: true, publicKeyFormat: format });
+const sign = (type: KeyType, format: 'hash' | 'full' = 'hash'): Uint8Array =>
+  createImage(payload, { key: keyOf(type), padHeader: true, publicKeyFormat: format });
 
 /** The image with its unprotected TLVs (outside the hash and the signature) replaced. */
 function withTlvs(image: Uint8Array, edit: (tlvs: Tlv[]) => { type: number; value: Uint8Array }[]): Uint8Array {
@@ -23,7 +24,10 @@ function withTlvs(image: Uint8Array, edit: (tlvs: Tlv[]) => { type: number; valu
   out.set(area, parsed.signedSize);
   return out;
 }
-const without = (...types: number[]) => (tlvs: Tlv[]) => tlvs.filter((t) => !types.includes(t.type));
+const without =
+  (...types: number[]) =>
+  (tlvs: Tlv[]) =>
+    tlvs.filter((t) => !types.includes(t.type));
 const retyped = (from: number, to: number) => (tlvs: Tlv[]) => tlvs.map((t) => (t.type === from ? { type: to, value: t.value } : t));
 const hash = (alg: string, data: Uint8Array): Uint8Array => new Uint8Array(createHash(alg).update(data).digest());
 

@@ -127,9 +127,15 @@ describe('installed with serialport and node-pty', () => {
       join(app, 'tsconfig.json'),
       JSON.stringify({
         compilerOptions: {
-          module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, skipLibCheck: false,
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'es2022',
+          strict: true,
+          skipLibCheck: false,
           // @types/node from the checkout: the consumer's own dev dependency, not the package's sources.
-          typeRoots: [join(ROOT, 'node_modules/@types')], types: ['node'], outDir: 'out',
+          typeRoots: [join(ROOT, 'node_modules/@types')],
+          types: ['node'],
+          outDir: 'out',
         },
         files: ['node-example.ts'],
       }),
@@ -148,15 +154,31 @@ describe('installed with serialport and node-pty', () => {
     writeFileSync(
       join(dir, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { module: 'esnext', moduleResolution: 'bundler', target: 'es2022', lib: ['es2022', 'dom'], strict: true, skipLibCheck: false, types: [], noEmit: true },
+        compilerOptions: {
+          module: 'esnext',
+          moduleResolution: 'bundler',
+          target: 'es2022',
+          lib: ['es2022', 'dom'],
+          strict: true,
+          skipLibCheck: false,
+          types: [],
+          noEmit: true,
+        },
         files: ['browser-example.ts'],
       }),
     );
     const tsc = await exec(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', '.'], dir);
     expect(tsc.stdout + tsc.stderr).toBe('');
     const result = await build({
-      absWorkingDir: dir, entryPoints: ['browser-example.ts'], bundle: true, platform: 'browser', format: 'esm',
-      write: false, outdir: 'out', metafile: true, logLevel: 'silent',
+      absWorkingDir: dir,
+      entryPoints: ['browser-example.ts'],
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      outdir: 'out',
+      metafile: true,
+      logLevel: 'silent',
     });
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs.some((p) => p.includes('node_modules/mcumgr-ts/dist/'))).toBe(true);

@@ -11,8 +11,12 @@ describe('frames', () => {
     fc.assert(
       fc.property(
         fc.record({
-          op: fc.integer({ min: 0, max: 7 }), version: fc.integer({ min: 0, max: 3 }), flags: fc.integer({ min: 0, max: 255 }),
-          length: fc.integer({ min: 0, max: 65535 }), group: fc.integer({ min: 0, max: 65535 }), seq: fc.integer({ min: 0, max: 255 }),
+          op: fc.integer({ min: 0, max: 7 }),
+          version: fc.integer({ min: 0, max: 3 }),
+          flags: fc.integer({ min: 0, max: 255 }),
+          length: fc.integer({ min: 0, max: 65535 }),
+          group: fc.integer({ min: 0, max: 65535 }),
+          seq: fc.integer({ min: 0, max: 255 }),
           id: fc.integer({ min: 0, max: 255 }),
         }),
         (h) => {
@@ -42,8 +46,13 @@ describe('frames', () => {
     expect(() => decodePacket(long)).toThrow(SmpFrameError);
   });
   it.each([
-    ['op', 8, 7], ['version', 4, 3], ['flags', 256, 255], ['length', 65536, 65535],
-    ['group', 65536, 65535], ['seq', 256, 255], ['id', 256, 255],
+    ['op', 8, 7],
+    ['version', 4, 3],
+    ['flags', 256, 255],
+    ['length', 65536, 65535],
+    ['group', 65536, 65535],
+    ['seq', 256, 255],
+    ['id', 256, 255],
   ] as const)('refuses header field %s out of range (%i), naming it', (field, bad, max) => {
     const h = { op: 2, version: 1, flags: 0, length: 0, group: 0, seq: 0, id: 0 };
     expect(decodeHeader(encodeHeader({ ...h, [field]: max }))[field]).toBe(max);
@@ -69,16 +78,23 @@ describe('CBOR', () => {
   const value = fc.letrec((tie) => ({
     v: fc.oneof(
       { depthSize: 'small' },
-      fc.integer(), fc.string(), fc.boolean(), fc.constant(null), fc.uint8Array({ maxLength: 64 }),
+      fc.integer(),
+      fc.string(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.uint8Array({ maxLength: 64 }),
       fc.array(tie('v'), { maxLength: 5 }),
       fc.dictionary(fc.string({ maxLength: 8 }), tie('v'), { maxKeys: 5 }),
     ),
   })).v;
 
   it('round-trips any value', () => {
-    fc.assert(fc.property(value, (v) => {
-      expect(decodeCbor(encodeCbor(v))).toEqual(v);
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(value, (v) => {
+        expect(decodeCbor(encodeCbor(v))).toEqual(v);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('round-trips a 64 KiB byte string', () => {
@@ -172,13 +188,19 @@ describe('CBOR', () => {
   it('encodes every map and array indefinite-length, as Zephyr does, skipping undefined fields', () => {
     const bytes = encodeCborIndefinite({ a: [1, { b: 2 }], c: Uint8Array.of(7), d: null, e: undefined, f: 'x' });
     // {  "a"  [ 1 {  "b" 2 } ]  "c" h'07'  "d" null  "f" "x" }
-    expect(Buffer.from(bytes).toString('hex')).toBe(['bf', '6161', '9f', '01', 'bf', '6162', '02', 'ff', 'ff', '6163', '4107', '6164', 'f6', '6166', '6178', 'ff'].join(''));
+    expect(Buffer.from(bytes).toString('hex')).toBe(
+      ['bf', '6161', '9f', '01', 'bf', '6162', '02', 'ff', 'ff', '6163', '4107', '6164', 'f6', '6166', '6178', 'ff'].join(''),
+    );
     expect(Buffer.from(encodeCborIndefinite([])).toString('hex')).toBe('9fff');
     expect(Buffer.from(encodeCborIndefinite(5)).toString('hex')).toBe('05');
   });
 
   it.each([
-    ['null', [0xf6]], ['a number', [0x05]], ['a text', [0x61, 0x78]], ['a byte string', [0x41, 0x01]], ['an array', [0x80]],
+    ['null', [0xf6]],
+    ['a number', [0x05]],
+    ['a text', [0x61, 0x78]],
+    ['a byte string', [0x41, 0x01]],
+    ['an array', [0x80]],
   ])('refuses %s where a map is required', (_name, bytes) => {
     expect(() => decodeCborMap(Uint8Array.from(bytes))).toThrow('SMP payload is not a CBOR map');
   });
@@ -196,13 +218,13 @@ describe('seeded fuzz', () => {
     ];
     const input = fc.oneof(
       fc.uint8Array({ maxLength: 64 }),
-      fc.tuple(fc.constantFrom(...seeds), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }), fc.nat()).map(
-        ([seed, flips, cut]) => {
+      fc
+        .tuple(fc.constantFrom(...seeds), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }), fc.nat())
+        .map(([seed, flips, cut]) => {
           const b = seed.slice(0, seed.length - (cut % 3));
           for (const [at, v] of flips) if (b.length) b[at % b.length] = v;
           return b;
-        },
-      ),
+        }),
     );
     fc.assert(
       fc.property(input, (bytes) => {

@@ -12,7 +12,10 @@ import { makeDevice } from '../device/helpers.js';
 
 function reply(request: Uint8Array, body: unknown): Uint8Array {
   const { header } = decodePacket(request);
-  return encodePacket({ op: responseOp(header.op), version: header.version, flags: 0, group: header.group, seq: header.seq, id: header.id }, encodeCborIndefinite(body));
+  return encodePacket(
+    { op: responseOp(header.op), version: header.version, flags: 0, group: header.group, seq: header.seq, id: header.id },
+    encodeCborIndefinite(body),
+  );
 }
 
 const versionOf = (p: Uint8Array): number => decodePacket(p).header.version;
@@ -91,7 +94,10 @@ describe('image upload into MCUboot serial recovery (the virtual device in recov
     const bytes = buildImage({ version: '2.1.0', body: new Uint8Array(9000).map((_, i) => i) });
     const result = await imageUpload(client, bytes, { window: 8 });
     expect(result).toMatchObject({ bootloader: true, window: 1 });
-    const chunks = t.sent.map((p) => decodePacket(p)).filter((p) => p.header.group === 1 && p.header.id === 1).map((p) => decodeCborMap(p.payload));
+    const chunks = t.sent
+      .map((p) => decodePacket(p))
+      .filter((p) => p.header.group === 1 && p.header.id === 1)
+      .map((p) => decodeCborMap(p.payload));
     const offsets = chunks.map((c) => c.off as number);
     expect(new Set(offsets).size).toBe(offsets.length);
     for (const c of chunks.slice(1, -1)) expect((c.data as Uint8Array).length % 32).toBe(0);

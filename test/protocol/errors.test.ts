@@ -1,7 +1,15 @@
 /** Device error codes as users read them: names, explanations, hints, and the SMP v1 translations. */
 import { describe, expect, it } from 'vitest';
 import {
-  groupErrName, legacyCodeFor, mgmtErrName, SmpAbortError, SmpCborError, SmpDeviceError, SmpError, SmpFrameError, SmpShapeError,
+  groupErrName,
+  legacyCodeFor,
+  mgmtErrName,
+  SmpAbortError,
+  SmpCborError,
+  SmpDeviceError,
+  SmpError,
+  SmpFrameError,
+  SmpShapeError,
   SmpTimeoutError,
 } from '../../src/protocol/errors.js';
 
@@ -41,7 +49,9 @@ describe('error names', () => {
 describe('SmpDeviceError', () => {
   it('explains an SMP code, with the build option to enable for a command the device lacks', () => {
     const err = new SmpDeviceError('mgmt', 0, 8, { group: 0, id: 2 });
-    expect(err.message).toBe('MGMT_ERR_ENOTSUP (8): the command is not supported by the device (not enabled in its build); enable CONFIG_MCUMGR_GRP_OS_TASKSTAT in the device build');
+    expect(err.message).toBe(
+      'MGMT_ERR_ENOTSUP (8): the command is not supported by the device (not enabled in its build); enable CONFIG_MCUMGR_GRP_OS_TASKSTAT in the device build',
+    );
     // The group's hint when the command has none of its own.
     expect(new SmpDeviceError('mgmt', 2, 8, { group: 2, id: 1 }).explanation).toMatch(/; enable CONFIG_MCUMGR_GRP_STAT in/);
     // No hint without a request, for another code, or for a command of a group without hints.
@@ -56,7 +66,7 @@ describe('SmpDeviceError', () => {
     expect(err.message).toBe('IMG_MGMT_ERR_HASH_NOT_FOUND (8): no image with this hash on the device (run `image list` to see the hashes)');
   });
 
-  it('falls back to the number for unknown codes, and adds the device\'s reason', () => {
+  it("falls back to the number for unknown codes, and adds the device's reason", () => {
     expect(new SmpDeviceError('mgmt', 0, 300).message).toBe('MGMT_ERR_EPERUSER+44 (300): device error code 300');
     expect(new SmpDeviceError('group', 77, 5).message).toBe('GROUP_77_ERR_5 (5): device error code 5');
     expect(new SmpDeviceError('mgmt', 0, 3, undefined, 'bad offset').message).toBe(

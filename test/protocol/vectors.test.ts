@@ -6,9 +6,7 @@ import { deviceCases, hex, toVectorJson, unhex } from '../helpers/vectors.js';
 const cases = deviceCases();
 
 describe('responses recorded from a real Zephyr 3.4 device', () => {
-  const exchanges = cases.flatMap((c) =>
-    c.exchanges.filter((e) => e.response_packet_hex).map((e, i) => ({ name: `${c.name}#${i}`, e })),
-  );
+  const exchanges = cases.flatMap((c) => c.exchanges.filter((e) => e.response_packet_hex).map((e, i) => ({ name: `${c.name}#${i}`, e })));
 
   it('has the recorded cases', () => {
     expect(exchanges.length).toBeGreaterThan(150);
@@ -27,9 +25,7 @@ describe('responses recorded from a real Zephyr 3.4 device', () => {
 
 describe('requests recorded against the device', () => {
   const wellFormed = cases.flatMap((c) =>
-    c.exchanges
-      .filter((e) => e.request_body_json !== undefined && e.request_body_json !== null)
-      .map((e, i) => ({ name: `${c.name}#${i}`, e })),
+    c.exchanges.filter((e) => e.request_body_json !== undefined && e.request_body_json !== null).map((e, i) => ({ name: `${c.name}#${i}`, e })),
   );
 
   it.each(wellFormed)('$name decodes to the recorded fields', ({ e }) => {

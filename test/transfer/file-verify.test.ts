@@ -47,7 +47,7 @@ afterEach(async () => {
 });
 
 describe('file upload after a lost answer to the first chunk', () => {
-  it('checks the device\'s hash and writes the file again, leaving exactly the bytes sent', async () => {
+  it("checks the device's hash and writes the file again, leaving exactly the bytes sent", async () => {
     dev = makeDevice();
     const [clientEnd, deviceEnd] = createMemoryPair(2048);
     dev.server.attach(deviceEnd);

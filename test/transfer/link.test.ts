@@ -92,7 +92,13 @@ describe('DeviceEndpoint', () => {
 
 describe('EmulatedLink', () => {
   const profile = (extra: Partial<LinkProfile>): LinkProfile => ({
-    name: 'test', description: 'test', bytesPerSecond: 10_000_000, wireBytes: (n) => n, mtu: 2048, latencyMs: 2, ...extra,
+    name: 'test',
+    description: 'test',
+    bytesPerSecond: 10_000_000,
+    wireBytes: (n) => n,
+    mtu: 2048,
+    latencyMs: 2,
+    ...extra,
   });
   const order = async (p: LinkProfile): Promise<number[]> => {
     const [a, b] = createMemoryPair();
@@ -181,7 +187,12 @@ describe('transfers through the BLE transport and the simulated GATT peer', () =
     device.server.attach(tap);
     const transport = await BleTransport.open(new TimedGattLink(peer, new BleAir({ ...FAST_BLE, retransmit: 0.05 }, 5)), { reassembly: true });
     const client = new SmpClient(transport, { timeoutMs: 2000 });
-    open.push({ close: async () => { await client.close(); await device.close(); } });
+    open.push({
+      close: async () => {
+        await client.close();
+        await device.close();
+      },
+    });
 
     const img = buildImage({ version: '1.4.0', body: new Uint8Array(30_000).map((_, i) => (i * 5) & 0xff) });
     const result = await imageUpload(client, img);

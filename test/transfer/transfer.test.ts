@@ -17,7 +17,12 @@ import { createMemoryPair } from '../../src/transport/memory.js';
 import type { SmpTransport } from '../../src/transport/transport.js';
 
 const FAST: LinkProfile = {
-  name: 'fast', description: 'test link', bytesPerSecond: 50_000_000, wireBytes: (n) => n, mtu: 65_535, latencyMs: 1,
+  name: 'fast',
+  description: 'test link',
+  bytesPerSecond: 50_000_000,
+  wireBytes: (n) => n,
+  mtu: 65_535,
+  latencyMs: 1,
 };
 
 const FAST_FLASH = { writeBytesPerSecond: 100_000_000, sectorSize: 4096, sectorEraseMs: 0, erase: 'progressive' } as const;
@@ -99,16 +104,27 @@ function setup(
       recorder.responseSizes.push(p.length);
       return endpoint.send(p);
     },
-    onPacket: (l) => endpoint.onPacket((p) => {
-      recorder.see(p);
-      l(p);
-    }),
+    onPacket: (l) =>
+      endpoint.onPacket((p) => {
+        recorder.see(p);
+        l(p);
+      }),
     onClose: (l) => endpoint.onClose(l),
     close: () => endpoint.close(),
   };
   device.server.attach(tap);
   const client = new SmpClient(clientLink, { timeoutMs: 1000 });
-  const handle = { device, client, recorder, endpoint, clientLink, close: async () => { await clientLink.close(); await device.close(); } };
+  const handle = {
+    device,
+    client,
+    recorder,
+    endpoint,
+    clientLink,
+    close: async () => {
+      await clientLink.close();
+      await device.close();
+    },
+  };
   open.push(handle);
   return handle;
 }

@@ -11,10 +11,13 @@ function machine(options: Partial<Omit<WindowOptions, 'send'>> & { total: number
   const sent: Flight[] = [];
   const fill = (): number[] => {
     const before = sent.length;
-    state.fill(() => true, (flight) => {
-      sent.push(flight);
-      return Math.min(options.total, flight.off + CHUNK);
-    });
+    state.fill(
+      () => true,
+      (flight) => {
+        sent.push(flight);
+        return Math.min(options.total, flight.off + CHUNK);
+      },
+    );
     return sent.slice(before).map((f) => f.off);
   };
   const at = (off: number): Flight => sent.filter((f) => f.off === off).at(-1)!;
@@ -183,7 +186,7 @@ describe('RetransmitTimer', () => {
     expect(t.timeout(undefined)).toBeUndefined();
   });
 
-  it('is twice TCP\'s estimate: smoothed round trip plus four deviations (RFC 6298), within 50 ms and the ceiling', () => {
+  it("is twice TCP's estimate: smoothed round trip plus four deviations (RFC 6298), within 50 ms and the ceiling", () => {
     const t = new RetransmitTimer();
     t.sample(100); // srtt 100, rttvar 50
     expect(t.timeout(5000)).toBe(2 * (100 + 4 * 50));

@@ -125,7 +125,11 @@ describe('runWindow', () => {
     const tries = new Map<number, number>();
     let off = 1000;
     const r = await runWindow({
-      total: 6000, start: 1000, window: 1, retries: 2, timeoutMs: 20,
+      total: 6000,
+      start: 1000,
+      window: 1,
+      retries: 2,
+      timeoutMs: 20,
       send: (at, timeoutMs) => {
         const n = (tries.get(at) ?? 0) + 1;
         tries.set(at, n);
@@ -151,7 +155,11 @@ describe('runWindow', () => {
     const held: (() => void)[] = [];
     const sent: number[] = [];
     const r = await runWindow({
-      total, start: 0, window: 4, retries: 2, timeoutMs: 5000,
+      total,
+      start: 0,
+      window: 4,
+      retries: 2,
+      timeoutMs: 5000,
       send: (at) => {
         sent.push(at);
         const end = Math.min(total, at + chunk);
@@ -193,7 +201,11 @@ describe('runWindow', () => {
     let off = 0;
     const sent: number[] = [];
     const run = runWindow({
-      total: 10_000, start: 0, window: 2, retries: 2, timeoutMs: 1000,
+      total: 10_000,
+      start: 0,
+      window: 2,
+      retries: 2,
+      timeoutMs: 1000,
       send: (at) => {
         sent.push(at);
         const end = Math.min(10_000, at + 1000);
@@ -211,7 +223,11 @@ describe('runWindow', () => {
     let off = 6000;
     const sent: number[] = [];
     const r = await runWindow({
-      total: 10_000, start: 1000, window: 1, retries: 1, timeoutMs: 100,
+      total: 10_000,
+      start: 1000,
+      window: 1,
+      retries: 1,
+      timeoutMs: 100,
       send: (at) => {
         sent.push(at);
         if (at === off) off = Math.min(10_000, at + 1000);
@@ -228,7 +244,12 @@ describe('runWindow', () => {
     let off = 1000;
     const sent: number[] = [];
     const r = await runWindow({
-      total: 3000, start: 1000, window: 2, retries: 1, timeoutMs: 1000, reorderTolerance: 1,
+      total: 3000,
+      start: 1000,
+      window: 2,
+      retries: 1,
+      timeoutMs: 1000,
+      reorderTolerance: 1,
       send: (at) => {
         sent.push(at);
         const end = Math.min(3000, at + 1000);
@@ -254,7 +275,14 @@ describe('runWindow', () => {
     const sent: number[] = [];
     let lostOnce = false;
     const r = await runWindow({
-      total, start: 0, window: 4, maxWindow: 8, retries: 3, timeoutMs: 1000, reorderTolerance: 2, backOff: 'on-queueing',
+      total,
+      start: 0,
+      window: 4,
+      maxWindow: 8,
+      retries: 3,
+      timeoutMs: 1000,
+      reorderTolerance: 2,
+      backOff: 'on-queueing',
       skip: prefix,
       send: (at, timeoutMs, signal) => {
         sent.push(at);
@@ -286,7 +314,12 @@ describe('runWindow', () => {
     let answered = false;
     const sent: number[] = [];
     const run = runWindow({
-      total, start: chunk, window: 2, maxWindow: 16, retries: 1, timeoutMs: 5000,
+      total,
+      start: chunk,
+      window: 2,
+      maxWindow: 16,
+      retries: 1,
+      timeoutMs: 5000,
       pace: { roundTripMs: 40, window: 8 },
       send: (at) => {
         if (!answered) sent.push(at);
@@ -318,7 +351,12 @@ describe('runWindow', () => {
     let inFlight = 0;
     let most = 0;
     const r = await runWindow({
-      total, start: 0, window: 2, maxWindow: 16, retries: 3, timeoutMs: 5000,
+      total,
+      start: 0,
+      window: 2,
+      maxWindow: 16,
+      retries: 3,
+      timeoutMs: 5000,
       send: (at) => {
         most = Math.max(most, ++inFlight);
         const end = Math.min(total, at + chunk);
@@ -342,7 +380,12 @@ describe('runWindow', () => {
     const controller = new AbortController();
     const signals: AbortSignal[] = [];
     const run = runWindow({
-      total: 10_000, start: 1000, window: 3, retries: 1, timeoutMs: 60_000, signal: controller.signal,
+      total: 10_000,
+      start: 1000,
+      window: 3,
+      retries: 1,
+      timeoutMs: 60_000,
+      signal: controller.signal,
       send: (at, _timeoutMs, signal) => {
         signals.push(signal);
         // A device that never answers: only the abort ends these requests.
@@ -361,7 +404,11 @@ describe('runWindow', () => {
     const signals: AbortSignal[] = [];
     const timeouts = new Map<number, number | undefined>();
     const r = await runWindow({
-      total: 3000, start: 0, window: 3, retries: 1, timeoutMs: 4000,
+      total: 3000,
+      start: 0,
+      window: 3,
+      retries: 1,
+      timeoutMs: 4000,
       send: (at, timeoutMs, signal) => {
         signals.push(signal);
         timeouts.set(at, timeoutMs);
@@ -382,7 +429,12 @@ describe('runWindow', () => {
     const sent: number[] = [];
     let off = 0;
     const run = runWindow({
-      total: 10_000, start: 1000, window: 1, retries: 1, timeoutMs: 1000, signal: controller.signal,
+      total: 10_000,
+      start: 1000,
+      window: 1,
+      retries: 1,
+      timeoutMs: 1000,
+      signal: controller.signal,
       onAck: (o) => o >= 3000 && controller.abort(),
       send: (at) => {
         sent.push(at);

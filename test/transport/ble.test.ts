@@ -13,7 +13,10 @@ import { TransportError } from '../../src/transport/transport.js';
 import { tempDir } from '../device/helpers.js';
 
 const pkt = (len: number, seq = 0, op = 3): Uint8Array =>
-  encodePacket({ op, version: 1, flags: 0, group: 1, seq, id: 1 }, new Uint8Array(len).map((_, i) => (i * 13 + seq) & 0xff));
+  encodePacket(
+    { op, version: 1, flags: 0, group: 1, seq, id: 1 },
+    new Uint8Array(len).map((_, i) => (i * 13 + seq) & 0xff),
+  );
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
@@ -43,19 +46,23 @@ describe('NotificationReassembler', () => {
 
   it('back-to-back packets cut anywhere (property)', () => {
     fc.assert(
-      fc.property(fc.array(packetArb, { minLength: 1, maxLength: 6 }), fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 40 }), (packets, sizes) => {
-        const stream = Buffer.concat(packets);
-        const r = new NotificationReassembler();
-        const got: Uint8Array[] = [];
-        let off = 0;
-        for (let k = 0; off < stream.length; k++) {
-          const n = sizes[k % sizes.length]!;
-          got.push(...r.push(new Uint8Array(stream.subarray(off, off + n))));
-          off += n;
-        }
-        expect(got.map(hex)).toEqual(packets.map(hex));
-        expect(r.pending).toBe(0);
-      }),
+      fc.property(
+        fc.array(packetArb, { minLength: 1, maxLength: 6 }),
+        fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 40 }),
+        (packets, sizes) => {
+          const stream = Buffer.concat(packets);
+          const r = new NotificationReassembler();
+          const got: Uint8Array[] = [];
+          let off = 0;
+          for (let k = 0; off < stream.length; k++) {
+            const n = sizes[k % sizes.length]!;
+            got.push(...r.push(new Uint8Array(stream.subarray(off, off + n))));
+            off += n;
+          }
+          expect(got.map(hex)).toEqual(packets.map(hex));
+          expect(r.pending).toBe(0);
+        },
+      ),
       { numRuns: 500 },
     );
   });

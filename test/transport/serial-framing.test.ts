@@ -6,7 +6,7 @@ import {
   crc16,
   encodeRawPacket,
   encodeSerialFrames,
-  FramingError,
+  type FramingError,
   RawPacketDecoder,
   SerialFrameDecoder,
 } from '../../src/transport/serial-framing.js';
@@ -81,7 +81,10 @@ describe('recorded Zephyr 3.4 vectors', () => {
       const { packets, errors } = decodeAll(hex(ex.serial_sent_hex));
       if (file === 'err_bad_crc.json') {
         expect(packets, file).toEqual([]);
-        expect(errors.map((e) => e.code), file).toEqual(['bad-crc']);
+        expect(
+          errors.map((e) => e.code),
+          file,
+        ).toEqual(['bad-crc']);
         continue;
       }
       expect(packets.map(toHex), file).toEqual([ex.request_packet_hex]);
@@ -129,10 +132,7 @@ describe('recorded Zephyr 3.4 vectors', () => {
   it('concatenated response streams with log lines between them decode in order', () => {
     const withResp = cases.filter((c) => c.ex.response_packet_hex);
     const stream = cat(
-      ...withResp.flatMap((c) => [
-        ascii('[00:00:01.000,000] <inf> smp_sample: log line\r\n'),
-        ...(c.ex.serial_received_lines ?? []).map((l) => hex(l.hex)),
-      ]),
+      ...withResp.flatMap((c) => [ascii('[00:00:01.000,000] <inf> smp_sample: log line\r\n'), ...(c.ex.serial_received_lines ?? []).map((l) => hex(l.hex))]),
     );
     const { packets, errors } = decodeAll(stream);
     expect(packets.map(toHex)).toEqual(withResp.map((c) => c.ex.response_packet_hex));
@@ -140,9 +140,7 @@ describe('recorded Zephyr 3.4 vectors', () => {
   });
 
   it('Zephyr-style split (non-simple) lines are accepted', () => {
-    const { packets } = decodeAll(
-      hex('0609414251434141414b414142480a0414414b46685a475a7a634778706444524a37673d3d0a'),
-    );
+    const { packets } = decodeAll(hex('0609414251434141414b414142480a0414414b46685a475a7a634778706444524a37673d3d0a'));
     expect(packets.map(toHex)).toEqual(['0200000a00004700a161646673706c697434']);
   });
 });
@@ -279,8 +277,7 @@ describe('bad input: no packet, onError, never throws', () => {
   it('more data than length', () => expectError(line('AAUCAAAJAABCAKFhZGVoZWxsb8EJ'), 'overrun'));
   it('length field < 2', () => expectError(line('AAECAA=='), 'bad-length'));
   it('oversize packet', () => expectError(encodeSerialFrames(new Uint8Array(3000)), 'too-large', { maxPacket: 1024 }));
-  it('line too long', () =>
-    expectError(cat(new Uint8Array([6, 9]), new Uint8Array(10000).fill(0x41), ascii('\n')), 'line-too-long', { maxLineLength: 8192 }));
+  it('line too long', () => expectError(cat(new Uint8Array([6, 9]), new Uint8Array(10000).fill(0x41), ascii('\n')), 'line-too-long', { maxLineLength: 8192 }));
   it('orphan continuation', () => expectError(line('AAAA', [4, 0x14]), 'orphan-continuation'));
   it('garbage', () => {
     const errors: FramingError[] = [];

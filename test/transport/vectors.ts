@@ -20,7 +20,9 @@ export interface VectorCase {
 
 export function loadExchanges(): VectorCase[] {
   const out: VectorCase[] = [];
-  for (const file of readdirSync(FIXTURES).filter((f) => f.endsWith('.json') && f !== 'index.json').sort()) {
+  for (const file of readdirSync(FIXTURES)
+    .filter((f) => f.endsWith('.json') && f !== 'index.json')
+    .sort()) {
     const d = JSON.parse(readFileSync(join(FIXTURES, file), 'utf8')) as { exchanges?: Exchange[] };
     (d.exchanges ?? []).forEach((ex, index) => out.push({ file, index, ex }));
   }

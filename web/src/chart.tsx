@@ -1,6 +1,9 @@
-/** A uPlot line chart that follows its container's width; `data-points` tells how many points it holds. */
+/**
+ * A uPlot line chart that follows its container's width; `data-points` tells how many points it holds. uPlot is
+ * loaded when the first chart is drawn, not with the app.
+ */
 import { useEffect, useRef } from 'preact/hooks';
-import uPlot from 'uplot';
+import type uPlot from 'uplot';
 
 export interface ChartProps {
   id: string;
@@ -18,9 +21,13 @@ export function Chart({ id, label, series, data, height = 180, yLabel }: ChartPr
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | undefined>(undefined);
   const key = series.join('\u0000');
+  const latest = useRef(data);
+  latest.current = data;
 
   useEffect(() => {
     const el = box.current!;
+    let resize: ResizeObserver | undefined;
+    let gone = false;
     const opts: uPlot.Options = {
       width: Math.max(200, el.clientWidth),
       height,
@@ -29,15 +36,24 @@ export function Chart({ id, label, series, data, height = 180, yLabel }: ChartPr
       axes: [{ label: 'seconds' }, { label: yLabel ?? '', size: 60 }],
       legend: { live: false },
     };
-    const chart = new uPlot(opts, data as uPlot.AlignedData, el);
-    plot.current = chart;
-    const resize = new ResizeObserver(() => {
-      if (el.clientWidth > 0) chart.setSize({ width: el.clientWidth, height });
-    });
-    resize.observe(el);
+    import('uplot').then(
+      ({ default: UPlot }) => {
+        if (gone) return;
+        const chart = new UPlot(opts, latest.current as uPlot.AlignedData, el);
+        plot.current = chart;
+        resize = new ResizeObserver(() => {
+          if (el.clientWidth > 0) chart.setSize({ width: el.clientWidth, height });
+        });
+        resize.observe(el);
+      },
+      (err: unknown) => {
+        el.textContent = `The chart could not be drawn: its code did not load (${err instanceof Error ? err.message : String(err)}).`;
+      },
+    );
     return () => {
-      resize.disconnect();
-      chart.destroy();
+      gone = true;
+      resize?.disconnect();
+      plot.current?.destroy();
       plot.current = undefined;
     };
     // The chart is rebuilt when its series change; data goes in through setData below.

@@ -123,6 +123,8 @@ export class Connection {
   readonly lastDevice = new Store<LastDevice | undefined>(load<LastDevice>(LAST_DEVICE_KEY));
   /** Notices about the link that are not errors of one action (an MTU fallback). */
   readonly notice = new Store<string>('');
+  /** How many resets the device has come back from: panels read the restarted device again. */
+  readonly restarts = new Store<number>(0);
 
   private current: SmpClient | undefined;
   private port: SerialPortWithInfo | undefined;
@@ -138,7 +140,10 @@ export class Connection {
 
   /** The connected client, or a clear error. */
   need(): SmpClient {
-    if (!this.current) throw new TransportError(this.state.value.phase === 'reconnecting' ? 'The device is reconnecting: wait for it.' : 'Not connected: connect a device first.');
+    if (!this.current)
+      throw new TransportError(
+        this.state.value.phase === 'reconnecting' ? 'The device is reconnecting: wait for it.' : 'Not connected: connect a device first.',
+      );
     return this.current;
   }
 
@@ -201,9 +206,14 @@ export class Connection {
       timeoutMs: RESTART_WAIT_MS,
       reopen: () => this.reconnected(),
       onStatus: (s) => say(status[s]),
-    }).finally(() => {
-      this.restarting = false;
-    });
+    })
+      .then((client) => {
+        this.restarts.update((n) => n + 1);
+        return client;
+      })
+      .finally(() => {
+        this.restarting = false;
+      });
   }
 
   /** The client once the reconnect loop has reopened the link; rejects when it gave up. */

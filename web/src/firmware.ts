@@ -1,8 +1,10 @@
-/** A firmware file the user dropped: raw bytes of a .bin or .hex (or the app image of a DFU .zip), parsed. */
+/** A firmware file the user dropped: a .bin or .hex (one MCUboot image) or a DFU .zip (one per image number), parsed. */
 import { ihexToBinary, parseImage, readDfuPackageAsync, verifyImage, type McubootImage } from './lib.js';
 
-export interface Firmware {
-  file: string;
+/** One MCUboot image of the file and the device's image number it goes to. */
+export interface FirmwareImage {
+  /** 0 is the application; a DFU package's manifest numbers the others (e.g. 1: an nRF5340's network core). */
+  imageNumber: number;
   /** What is uploaded. */
   bytes: Uint8Array;
   image: McubootImage;
@@ -10,11 +12,22 @@ export interface Firmware {
   from?: string;
 }
 
-/** Reads `file` and checks that its hash TLV is the hash of its contents (no key needed for that). */
+export interface Firmware {
+  file: string;
+  /** In image-number order. */
+  images: FirmwareImage[];
+}
+
+/** Reads `file` and checks that each image's hash TLV is the hash of its contents (no key needed for that). */
 export async function loadFirmware(file: File): Promise<Firmware> {
   const fw = await readFirmware(file);
-  const check = await verifyImage(fw.bytes);
-  if (!check.hashOk) throw new Error(`${file.name} is damaged: ${check.error?.message ?? 'its hash does not match its contents'}.`);
+  for (const part of fw.images) {
+    const check = await verifyImage(part.bytes);
+    if (!check.hashOk) {
+      const which = fw.images.length > 1 ? ` (image ${part.imageNumber}, ${part.from})` : '';
+      throw new Error(`${file.name} is damaged${which}: ${check.error?.message ?? 'its hash does not match its contents'}.`);
+    }
+  }
   return fw;
 }
 
@@ -24,16 +37,15 @@ async function readFirmware(file: File): Promise<Firmware> {
   try {
     if (lower.endsWith('.zip')) {
       const pkg = await readDfuPackageAsync(data);
-      const first = pkg.images[0];
-      if (!first) throw new Error('the package lists no image');
-      const others = pkg.images.length > 1 ? `; ${pkg.images.length - 1} more image(s) in the package are not sent from here` : '';
-      return { file: file.name, bytes: first.bytes, image: first.image, from: `${first.file} (image ${first.imageIndex})${others}` };
+      if (pkg.images.length === 0) throw new Error('the package lists no image');
+      const images = pkg.images.map((p) => ({ imageNumber: p.imageIndex, bytes: p.bytes, image: p.image, from: p.file }));
+      return { file: file.name, images };
     }
     if (lower.endsWith('.hex')) {
       const { data: bytes, address } = ihexToBinary(new TextDecoder().decode(data));
-      return { file: file.name, bytes, image: parseImage(bytes), from: `Intel HEX at 0x${address.toString(16)}` };
+      return { file: file.name, images: [{ imageNumber: 0, bytes, image: parseImage(bytes), from: `Intel HEX at 0x${address.toString(16)}` }] };
     }
-    return { file: file.name, bytes: data, image: parseImage(data) };
+    return { file: file.name, images: [{ imageNumber: 0, bytes: data, image: parseImage(data) }] };
   } catch (err) {
     throw new Error(`${file.name} is not an MCUboot image: ${err instanceof Error ? err.message : String(err)}.`);
   }

@@ -58,6 +58,9 @@ export function recordFrame(direction: TraceDirection, bytes: Uint8Array): void 
 /** The log as text, for a bug report. */
 export function framesAsText(list: Frame[]): string {
   return list
-    .map((f) => `#${f.index} ${new Date(f.time).toISOString()} ${f.direction === 'tx' ? '->' : '<-'} seq ${f.seq ?? '?'} ${f.summary}\n  ${f.fields}\n  ${toHex(f.bytes)}`)
+    .map(
+      (f) =>
+        `#${f.index} ${new Date(f.time).toISOString()} ${f.direction === 'tx' ? '->' : '<-'} seq ${f.seq ?? '?'} ${f.summary}\n  ${f.fields}\n  ${toHex(f.bytes)}`,
+    )
     .join('\n');
 }

@@ -1,32 +1,61 @@
 /** The web device manager: a panel per task, the link's state always in view. */
-import { render } from 'preact';
+import { render, type FunctionComponent } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import '@xterm/xterm/css/xterm.css';
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { connection } from './connection.js';
+import { errorText } from './errors.js';
 import { useStore } from './store.js';
 import { ConnectPanel } from './panels/connect.js';
 import { OverviewPanel } from './panels/overview.js';
 import { ImagesPanel } from './panels/images.js';
 import { LogPanel } from './panels/log.js';
-import { ShellPanel } from './panels/shell.js';
 import { FilesPanel } from './panels/files.js';
 import { StatsPanel } from './panels/stats.js';
 import { ThreadsPanel } from './panels/threads.js';
 import { SettingsPanel } from './panels/settings.js';
 
-const PANELS = [
+type PanelView = FunctionComponent<{ active: boolean }>;
+
+/** A panel whose code is loaded when it is first shown, so that the app's first load stays small. */
+function lazyPanel(load: () => Promise<{ default: PanelView }>): PanelView {
+  return function LazyPanel({ active }) {
+    const [View, setView] = useState<PanelView | undefined>();
+    const [failed, setFailed] = useState<string | undefined>();
+    useEffect(() => {
+      if (View || !active) return;
+      load().then(
+        (module) => setView(() => module.default),
+        (err: unknown) => setFailed(errorText(err)),
+      );
+    }, [active]);
+    if (View) return <View active={active} />;
+    if (failed)
+      return (
+        <p class="message error" role="alert">
+          This panel could not be loaded ({failed}). Reload the page when the network is back.
+        </p>
+      );
+    return active ? (
+      <p class="message" role="status">
+        Loading …
+      </p>
+    ) : null;
+  };
+}
+
+const PANELS: { id: string; title: string; view: PanelView }[] = [
   { id: 'connect', title: 'Connect', view: ConnectPanel },
   { id: 'overview', title: 'Overview', view: OverviewPanel },
   { id: 'images', title: 'Images', view: ImagesPanel },
   { id: 'log', title: 'Log', view: LogPanel },
-  { id: 'shell', title: 'Shell', view: ShellPanel },
+  // xterm.js is most of the app's code: it comes when the Shell is first opened.
+  { id: 'shell', title: 'Shell', view: lazyPanel(() => import('./panels/shell.js')) },
   { id: 'files', title: 'Files', view: FilesPanel },
   { id: 'stats', title: 'Statistics', view: StatsPanel },
   { id: 'threads', title: 'Threads', view: ThreadsPanel },
   { id: 'settings', title: 'Settings', view: SettingsPanel },
-] as const;
+];
 
 function panelFromHash(): string {
   const id = location.hash.slice(1);
@@ -45,7 +74,11 @@ function LinkBar() {
           Choose the device again
         </button>
       ) : null}
-      {notice ? <p class="notice" id="link-notice">{notice}</p> : null}
+      {notice ? (
+        <p class="notice" id="link-notice">
+          {notice}
+        </p>
+      ) : null}
     </div>
   );
 }

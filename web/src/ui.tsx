@@ -53,14 +53,18 @@ export function useConnected(): boolean {
   return useStore(connection.state).phase === 'connected';
 }
 
-/** Calls `load` when the panel opens connected and every time the link comes back. */
+/**
+ * Calls `load` when the panel opens connected, every time the link comes back, and when the device answers again
+ * after a reset (a link that stayed up through it, as a UART's does, does not come back).
+ */
 export function useOnConnect(load: () => void): void {
   const connected = useConnected();
+  const restarts = useStore(connection.restarts);
   const loadRef = useRef(load);
   loadRef.current = load;
   useEffect(() => {
     if (connected) loadRef.current();
-  }, [connected]);
+  }, [connected, restarts]);
 }
 
 export function Section({ title, children, id }: { title: string; children: ComponentChildren; id?: string }) {

@@ -18,7 +18,11 @@ export function registerBleCommands(program: Command): void {
         const ctlr = o.ctlr === undefined ? undefined : /^(?:hci)?(\d+)$/.exec(o.ctlr);
         if (ctlr === null) throw new UsageError(`invalid --ctlr "${o.ctlr}" (an HCI controller such as hci0)`);
         const { scanSmpDevices } = await import('../../node/ble-noble.js');
-        const devices = await scanSmpDevices({ durationMs: Math.round(seconds * 1000), timeoutMs: ctx.timeoutMs, ...(ctlr ? { hciDevice: Number(ctlr[1]) } : {}) });
+        const devices = await scanSmpDevices({
+          durationMs: Math.round(seconds * 1000),
+          timeoutMs: ctx.timeoutMs,
+          ...(ctlr ? { hciDevice: Number(ctlr[1]) } : {}),
+        });
         const text =
           devices.length === 0
             ? `No device advertising the SMP service found in ${seconds} s\n`

@@ -41,8 +41,11 @@ export function registerConnCommands(program: Command): void {
         const sel = name ? all.filter((p) => p.MyName === name) : all;
         let text: string;
         if (sel.length === 0) text = name ? `No connection profiles found matching ${name}\n` : 'No connection profiles found!\n';
-        else text = 'Connection profiles: \n' + sel.map((p) => `  ${p.MyName}: type=${p.MyType}, connstring='${p.MyConnString}'\n`).join('');
-        ctx.emit(sel.map((p) => ({ name: p.MyName, type: p.MyType, connstring: p.MyConnString })), text);
+        else text = `Connection profiles: \n${sel.map((p) => `  ${p.MyName}: type=${p.MyType}, connstring='${p.MyConnString}'\n`).join('')}`;
+        ctx.emit(
+          sel.map((p) => ({ name: p.MyName, type: p.MyType, connstring: p.MyConnString })),
+          text,
+        );
       }),
     );
   conn

@@ -1,12 +1,18 @@
 /** File system group commands: upload, download, stat, hash, hashtypes, close. */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { fileDownload, fileUpload } from '../../client/files.js';
+import { fileDownload, fileUpload, type DownloadProgress } from '../../client/files.js';
 import { fs } from '../../groups/index.js';
 import { UsageError } from '../connect.js';
 import { act } from '../ctx.js';
 import { toHex } from '../format.js';
 import { readLocalFile } from '../image-file.js';
+import { keepLink } from '../lost-link.js';
+
+/** `fs upload` always starts a file over: a new run writes it again from offset 0. */
+const UPLOAD_AGAIN = 'running the same command again uploads the file again from the start';
+/** `fs download` keeps nothing: a new run reads the file again from the start. */
+const DOWNLOAD_AGAIN = 'running the same command again downloads the file again from the start';
 
 /** Zephyr's fs group has no delete command (fs_mgmt.c: file, stat, hash, supported hashes, close). */
 const PARTIAL_FILE_NOTE = (remote: string): string =>
@@ -23,28 +29,38 @@ export function registerFsCommands(program: Command): void {
     .action(
       act(async (ctx, local: string, remote: string) => {
         const bytes = readLocalFile(local);
-        const c = await ctx.client();
+        await ctx.client();
         const bar = ctx.progress('upload', { local, remote, bytes: bytes.length });
         const offs: number[] = [];
         let started = false;
-        ctx.doing = 'a file upload response';
-        const r = await fileUpload(c, remote, bytes, {
-          window: ctx.window,
-          onProgress: (p) => {
-            started = true;
-            bar.update(p.done, p.total);
+        let acked = 0;
+        // After a lost link the upload goes on from what the device acknowledged (it names its own length if that differs).
+        const r = await keepLink(ctx, {
+          operation: 'upload',
+          bar,
+          again: UPLOAD_AGAIN,
+          done: () => acked,
+          attempt: (client) => {
+            ctx.doing = 'a file upload response';
+            return fileUpload(client, remote, bytes, {
+              ...ctx.transferWindow,
+              resumeFrom: acked,
+              onProgress: (p) => {
+                started = true;
+                acked = p.done;
+                bar.update(p.done, p.total);
+              },
+              onRetry: (off, reason) => bar.retry(off, reason),
+              onResponse: (off) => {
+                offs.push(off);
+                if (!bar.enabled) ctx.say(String(off));
+              },
+            });
           },
-          onRetry: (off, reason) => bar.retry(off, reason),
-          onResponse: (off) => {
-            offs.push(off);
-            if (!bar.enabled) ctx.say(String(off));
-          },
-        })
-          .catch((err: unknown) => {
-            if (started && !ctx.json) ctx.log(PARTIAL_FILE_NOTE(remote));
-            throw err;
-          })
-          .finally(() => bar.finish());
+        }).catch((err: unknown) => {
+          if (started && !ctx.json) ctx.log(PARTIAL_FILE_NOTE(remote));
+          throw err;
+        });
         ctx.emit({ remote, ...r, offsets: offs }, 'Done\n');
       }),
     );
@@ -55,19 +71,30 @@ export function registerFsCommands(program: Command): void {
     .argument('<local>')
     .action(
       act(async (ctx, remote: string, local: string) => {
-        const c = await ctx.client();
+        await ctx.client();
         const bar = ctx.progress('download', { remote, local });
         let last = -1;
-        ctx.doing = 'a file download response';
-        const data = await fileDownload(c, remote, {
-          window: ctx.window,
-          onProgress: (p) => bar.update(p.done, p.total),
-          onRetry: (off, reason) => bar.retry(off, reason),
-          onResponse: (off) => {
-            last = off;
-            if (!bar.enabled) ctx.say(String(off));
+        // After a lost link the download goes on after the data received so far.
+        const progress: DownloadProgress = { prefix: new Uint8Array(0) };
+        const data = await keepLink(ctx, {
+          operation: 'download',
+          bar,
+          again: DOWNLOAD_AGAIN,
+          done: () => progress.prefix.length,
+          attempt: (client) => {
+            ctx.doing = 'a file download response';
+            return fileDownload(client, remote, {
+              ...ctx.transferWindow,
+              progress,
+              onProgress: (p) => bar.update(p.done, p.total),
+              onRetry: (off, reason) => bar.retry(off, reason),
+              onResponse: (off) => {
+                last = off;
+                if (!bar.enabled) ctx.say(String(off));
+              },
+            });
           },
-        }).finally(() => bar.finish());
+        });
         if (!bar.enabled && last !== data.length) ctx.say(String(data.length));
         try {
           writeFileSync(local, data, { mode: 0o660 });

@@ -52,7 +52,8 @@ async function bootloaderMode(c: SmpClient): Promise<number | undefined> {
 export async function upgrade(ctx: Ctx, file: string, o: { image?: string; wait: string }, other?: string): Promise<void> {
   let all = await imagesOf(file, o.image);
   const builds = other ? [...all, ...(await imagesOf(other, o.image))] : all;
-  if (builds.length > 1 && other && builds.length !== 2) throw new UsageError('a second file is one build of the same image for the other slot (direct-XIP), not a dfu_application.zip');
+  if (builds.length > 1 && other && builds.length !== 2)
+    throw new UsageError('a second file is one build of the same image for the other slot (direct-XIP), not a dfu_application.zip');
   const waitSec = Number(o.wait);
   if (!Number.isFinite(waitSec) || waitSec <= 0) throw new UsageError(`invalid --wait "${o.wait}"`);
   const steps: { step: string; detail?: unknown }[] = [];
@@ -61,8 +62,14 @@ export async function upgrade(ctx: Ctx, file: string, o: { image?: string; wait:
     ctx.say(text);
     ctx.event({ event: 'step', step: name, message: text });
   };
-  const summaryOf = (): typeof summary => (all.length === 1 ? { version: all[0]!.info.version, hash: all[0]!.info.hash } : { images: all.map((x) => ({ image: x.image, version: x.info.version, hash: x.info.hash })) });
-  let summary = all.length === 1 ? { version: all[0]!.info.version, hash: all[0]!.info.hash } : { images: all.map((x) => ({ image: x.image, version: x.info.version, hash: x.info.hash })) };
+  const summaryOf = (): typeof summary =>
+    all.length === 1
+      ? { version: all[0]!.info.version, hash: all[0]!.info.hash }
+      : { images: all.map((x) => ({ image: x.image, version: x.info.version, hash: x.info.hash })) };
+  let summary =
+    all.length === 1
+      ? { version: all[0]!.info.version, hash: all[0]!.info.hash }
+      : { images: all.map((x) => ({ image: x.image, version: x.info.version, hash: x.info.hash })) };
 
   let c = await ctx.client();
   const before = await c.call(image.state, {});
@@ -71,12 +78,20 @@ export async function upgrade(ctx: Ctx, file: string, o: { image?: string; wait:
   const plan = upgradePlan(mode, inRecovery);
   if (other) {
     const target = 1 - (findSlot(before, builds[0]!.image, (x) => Boolean(x.active))?.slot ?? 0);
-    const chosen = pickForSlot(mode, builds.map((b) => ({ file: b.name, bytes: b.info.bytes, build: b })), target);
+    const chosen = pickForSlot(
+      mode,
+      builds.map((b) => ({ file: b.name, bytes: b.info.bytes, build: b })),
+      target,
+    );
     all = [chosen.build];
     summary = summaryOf();
     ctx.say(`${chosen.file} is the build for slot ${target}, the one the device does not run`);
   } else {
-    pickForSlot(mode, all.slice(0, 1).map((b) => ({ file: b.name, bytes: b.info.bytes })), 1);
+    pickForSlot(
+      mode,
+      all.slice(0, 1).map((b) => ({ file: b.name, bytes: b.info.bytes })),
+      1,
+    );
   }
   if (plan.note) ctx.say(plan.note);
   const total = 3 + (plan.markBeforeReset !== 'none' ? 1 : 0) + (plan.confirmAfterBoot ? 1 : 0);
@@ -99,9 +114,7 @@ export async function upgrade(ctx: Ctx, file: string, o: { image?: string; wait:
     const up = await uploadImage(ctx, info.bytes, imageNum, false, false);
     steps[steps.length - 1]!.detail = { image: imageNum, bytes: up.bytes, resumedFrom: up.resumedFrom };
     const after = await c.call(image.state, {});
-    const uploaded = info.hash
-      ? findSlot(after, imageNum, (x) => sameHash(x.hash, info.hash))
-      : findSlot(after, imageNum, (x) => !x.active && x.slot !== 0);
+    const uploaded = info.hash ? findSlot(after, imageNum, (x) => sameHash(x.hash, info.hash)) : findSlot(after, imageNum, (x) => !x.active && x.slot !== 0);
     if (!uploaded?.hash) throw new SmpError('the uploaded image does not appear in `image list`; the upload did not take');
     uploadedHashes.push({ image: imageNum, hash: uploaded.hash });
   }

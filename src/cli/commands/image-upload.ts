@@ -3,40 +3,13 @@ import { BOOTLOADER_CHUNK_ALIGN, inSerialRecovery, MCUBOOT_RECEIVE_SIZE, recover
 import type { SmpClient } from '../../client/client.js';
 import { imageUpload, type ImageUploadOptions } from '../../client/upload.js';
 import { image } from '../../groups/index.js';
-import { SmpAbortError, SmpDeviceError, SmpError } from '../../protocol/errors.js';
-import { TransportError } from '../../transport/transport.js';
 import type { Ctx } from '../ctx.js';
+import { keepLink } from '../lost-link.js';
 import type { PackagedImage } from '../dfu-package.js';
 import { toHex } from '../format.js';
 import { formatBytes } from '../progress.js';
 
 const RESUME = 'the device keeps what it received: run the same command again to resume the upload';
-
-/**
- * Reopens a lost link (a UDP device restarting, a USB CDC port re-enumerating) until it works or `budgetMs`
- * has passed; then a clear error that says how to resume.
- */
-async function reopen(ctx: Ctx, lost: Error, budgetMs: number): Promise<SmpClient> {
-  const deadline = performance.now() + budgetMs;
-  for (let pause = 100; ; pause = Math.min(2 * pause, 1000)) {
-    try {
-      return await ctx.reconnect();
-    } catch (err) {
-      if (performance.now() + pause >= deadline) {
-        throw new TransportError(
-          `the link to the device was lost (${lost.message}) and could not be reopened within ${budgetMs / 1000} s ` +
-            `(${(err as Error).message}); ${RESUME}`,
-        );
-      }
-    }
-    await pace(pause);
-  }
-}
-
-/** A pause between attempts to reach a device that is away; no outcome depends on its length. */
-function pace(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /**
  * MCUboot's serial recovery takes one chunk at a time, writes whole flash units only, and erases the whole slot
@@ -58,7 +31,7 @@ async function recoveryUploadOptions(ctx: Ctx, c: SmpClient, imageNum: number): 
 }
 
 export async function uploadImage(ctx: Ctx, bytes: Uint8Array, imageNum: number, erase: boolean, upgrade: boolean) {
-  let c = await ctx.client();
+  const c = await ctx.client();
   const recovery = await recoveryUploadOptions(ctx, c, imageNum);
   // MCUboot's recovery has no image erase: its first chunk erases the slot.
   if (erase && recovery.window === undefined) {
@@ -67,17 +40,19 @@ export async function uploadImage(ctx: Ctx, bytes: Uint8Array, imageNum: number,
     await c.call(image.erase, imageNum === 0 ? {} : { slot: 2 * imageNum + 1 });
   }
   const bar = ctx.progress('upload', { image: imageNum, bytes: bytes.length });
-  // The timeout budget counts from the moment the link was lost, and starts again once the upload progresses.
-  let lostAt: number | undefined;
   let acked = 0;
-  let ackedAtLoss = -1;
-  for (;;) {
-    ctx.doing = 'an image upload response';
-    try {
-      return await imageUpload(c, bytes, {
+  // The device keeps what it received (by the image's hash): after a lost link the upload continues from there.
+  return keepLink(ctx, {
+    operation: 'upload',
+    bar,
+    again: RESUME,
+    done: () => acked,
+    attempt: (client) => {
+      ctx.doing = 'an image upload response';
+      return imageUpload(client, bytes, {
         image: imageNum,
         upgrade,
-        window: ctx.window,
+        ...ctx.transferWindow,
         ...recovery,
         onProgress: (p) => {
           if (p.resumedFrom !== undefined) {
@@ -90,31 +65,8 @@ export async function uploadImage(ctx: Ctx, bytes: Uint8Array, imageNum: number,
         },
         onRetry: (off, reason) => bar.retry(off, reason),
       });
-    } catch (err) {
-      // The device keeps what it received (by the image's hash): reopen the link and continue from there.
-      // A link that closed, or one that failed a write before its close was noticed (a pty gone: EIO).
-      const lost = c.closeReason ?? (err instanceof TransportError ? err : undefined);
-      if (!lost) {
-        // Unanswered requests (the device away, or dropping them): what it received so far is kept.
-        if (err instanceof SmpError && !(err instanceof SmpDeviceError) && !(err instanceof SmpAbortError)) err.message += `; ${RESUME}`;
-        throw err;
-      }
-      bar.finish();
-      if (lostAt === undefined || acked > ackedAtLoss) lostAt = performance.now();
-      ackedAtLoss = acked;
-      const left = ctx.timeoutMs - (performance.now() - lostAt);
-      if (left <= 0) {
-        throw new TransportError(`the link to the device was lost (${lost.message}) and did not come back within ${ctx.timeoutMs / 1000} s; ${RESUME}`);
-      }
-      bar.reconnect(lost.message);
-      if (!ctx.json) ctx.log(`The link was lost (${lost.message}); reconnecting to resume the upload`);
-      // A UDP link reopens at once even while the device is down: don't spin on its refusals.
-      await pace(100);
-      c = await reopen(ctx, lost, left);
-    } finally {
-      bar.finish();
-    }
-  }
+    },
+  });
 }
 
 /** Uploads every image of a dfu_application.zip to its image number, one report line before each. */

@@ -15,7 +15,7 @@ import { upgrade } from './image-upgrade.js';
 /** boot_serial.c bs_set (recorded in test/fixtures/mcuboot, rec_img_state_write_confirm_no_hash_v1). */
 const RECOVERY_CONFIRM =
   'not sent: the device is in MCUboot serial recovery, where "confirm" without a hash does not confirm the image in ' +
-  'the primary slot: MCUboot writes a permanent-swap request into the (empty) secondary slot\'s trailer instead. ' +
+  "the primary slot: MCUboot writes a permanent-swap request into the (empty) secondary slot's trailer instead. " +
   'An image uploaded in recovery already is in the primary slot and boots as it is after `mcumgr reset`; ' +
   'confirm it from the application, or give the hash of a secondary-slot image (`image confirm HASH`)';
 
@@ -42,10 +42,7 @@ export function registerImageCommands(program: Command): void {
         const info = parseImageBytes(file, bytes);
         const imageNum = o.image === undefined ? 0 : parseUint(o.image, 'image number');
         const result = await uploadImage(ctx, info.bytes, imageNum, Boolean(o.erase), Boolean(o.upgrade));
-        ctx.emit(
-          { ...result, file, version: info.version, hash: info.hash },
-          'Done\n',
-        );
+        ctx.emit({ ...result, file, version: info.version, hash: info.hash }, 'Done\n');
       }),
     );
   img
@@ -88,7 +85,10 @@ export function registerImageCommands(program: Command): void {
     .command('upgrade')
     .description('Upload, test, reset, wait for the device, check the new image runs, and confirm it')
     .argument('<file>', 'MCUboot image (.bin or Intel HEX) or dfu_application.zip')
-    .argument('[other]', 'MCUboot direct-XIP: the build for the other slot (each signed with --rom-fixed); the one for the slot the device does not run is sent')
+    .argument(
+      '[other]',
+      'MCUboot direct-XIP: the build for the other slot (each signed with --rom-fixed); the one for the slot the device does not run is sent',
+    )
     .option('-n, --image <n>', 'image number (default 0; a dfu_application.zip gives each image its number)')
     .option('--wait <sec>', 'how long to wait for the device after the reset', '60')
     .action(act(async (ctx, file: string, other: string | undefined, o: { image?: string; wait: string }) => upgrade(ctx, file, o, other)));

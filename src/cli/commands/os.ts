@@ -22,7 +22,8 @@ function datetimeRequest(words: string[]): { set?: string; now?: boolean } {
   const [first, second, ...rest] = words;
   if (first === undefined || (first === 'get' && second === undefined)) return {};
   const value = first === 'set' ? second : second === undefined ? first : undefined;
-  if (rest.length > 0 || (first !== 'set' && second !== undefined)) throw new UsageError(`datetime takes one VALUE such as 2025-06-01T12:00:00, got "${words.join(' ')}"`);
+  if (rest.length > 0 || (first !== 'set' && second !== undefined))
+    throw new UsageError(`datetime takes one VALUE such as 2025-06-01T12:00:00, got "${words.join(' ')}"`);
   if (value === undefined || value === 'now') return { now: true };
   if (!DATETIME.test(value)) {
     throw new UsageError(`invalid datetime "${value}": expected YYYY-MM-DDTHH:MM:SS, optionally with .ffffff and Z or +HH:MM (or "now")`);
@@ -103,7 +104,13 @@ export function registerOsCommands(program: Command): void {
         ctx.emit({ datetime: text }, 'Done\n');
       }),
     );
-  queryCommand(program, 'params', "Show the device's SMP buffer size and count", os.mcumgrParams, (r) => `buf_size: ${r.buf_size}\nbuf_count: ${r.buf_count}\n`);
+  queryCommand(
+    program,
+    'params',
+    "Show the device's SMP buffer size and count",
+    os.mcumgrParams,
+    (r) => `buf_size: ${r.buf_size}\nbuf_count: ${r.buf_count}\n`,
+  );
   program
     .command('info')
     .description('Show OS/application information (FORMAT like uname: s n r v b m p i o a, default s)')

@@ -45,7 +45,10 @@ export function registerPortsCommand(program: Command): void {
           return cells;
         });
         const widths = rows.reduce((w, r) => r.map((c, i) => Math.max(w[i] ?? 0, c.length)), [] as number[]);
-        const text = rows.length === 0 ? 'No serial ports found\n' : rows.map((r) => `${r.map((c, i) => (i < r.length - 1 ? c.padEnd(widths[i]!) : c)).join('  ')}\n`).join('');
+        const text =
+          rows.length === 0
+            ? 'No serial ports found\n'
+            : rows.map((r) => `${r.map((c, i) => (i < r.length - 1 ? c.padEnd(widths[i]!) : c)).join('  ')}\n`).join('');
         ctx.emit({ ports: listed }, text);
       }),
     );

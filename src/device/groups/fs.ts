@@ -190,4 +190,3 @@ export function registerFs(dev: VirtualDevice): void {
     return {};
   });
 }
-

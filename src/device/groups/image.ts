@@ -172,58 +172,62 @@ export function registerImage(dev: VirtualDevice): void {
     return imageStateList(dev) as never;
   });
 
-  server.register(image.upload, (req) => {
-    if (req.off === undefined) throw new GroupError(G, 20);
-    const data = req.data ?? new Uint8Array(0);
-    let up = dev.upload;
-    if (req.off === 0) {
-      if (req.data === undefined || data.length < 32) throw new GroupError(G, 22);
-      if (req.len === undefined) throw new GroupError(G, 21);
-      if (new DataView(data.buffer, data.byteOffset, 4).getUint32(0, true) !== IMAGE_MAGIC) throw new GroupError(G, 23);
-      const sha = req.sha ?? new Uint8Array(0);
-      if (sha.length > 32) throw new GroupError(G, 24);
-      const shaHex = Buffer.from(sha).toString('hex');
-      if (sha.length > 0 && up && up.sha === shaHex) return { off: up.off };
-      let n = req.image ?? 0;
-      if (config.images === 1) n = 0;
-      else if (n >= config.images) throw new GroupError(G, 14);
-      const slot = 2 * n + 1;
-      if (slotInUse(dev, slot)) throw new GroupError(G, 9);
-      if (req.len > flash.slotSize) throw new GroupError(G, 30);
-      if (req.upgrade) {
-        const running = readSlotImage(flash.read(2 * n));
-        if (!running) throw new GroupError(G, 26);
-        if (compareVersions(running.header.version, uploadedVersion(data)) >= 0) throw new GroupError(G, 27);
-      }
-      if (config.imageCheck && sha.length === 32) {
-        const current = createHash('sha256').update(flash.read(slot).subarray(0, req.len)).digest();
-        if (current.equals(Buffer.from(sha))) {
-          dev.setUpload(undefined);
-          return { off: req.len, match: true };
+  server.register(
+    image.upload,
+    (req) => {
+      if (req.off === undefined) throw new GroupError(G, 20);
+      const data = req.data ?? new Uint8Array(0);
+      let up = dev.upload;
+      if (req.off === 0) {
+        if (req.data === undefined || data.length < 32) throw new GroupError(G, 22);
+        if (req.len === undefined) throw new GroupError(G, 21);
+        if (new DataView(data.buffer, data.byteOffset, 4).getUint32(0, true) !== IMAGE_MAGIC) throw new GroupError(G, 23);
+        const sha = req.sha ?? new Uint8Array(0);
+        if (sha.length > 32) throw new GroupError(G, 24);
+        const shaHex = Buffer.from(sha).toString('hex');
+        if (sha.length > 0 && up && up.sha === shaHex) return { off: up.off };
+        let n = req.image ?? 0;
+        if (config.images === 1) n = 0;
+        else if (n >= config.images) throw new GroupError(G, 14);
+        const slot = 2 * n + 1;
+        if (slotInUse(dev, slot)) throw new GroupError(G, 9);
+        if (req.len > flash.slotSize) throw new GroupError(G, 30);
+        if (req.upgrade) {
+          const running = readSlotImage(flash.read(2 * n));
+          if (!running) throw new GroupError(G, 26);
+          if (compareVersions(running.header.version, uploadedVersion(data)) >= 0) throw new GroupError(G, 27);
         }
+        if (config.imageCheck && sha.length === 32) {
+          const current = createHash('sha256').update(flash.read(slot).subarray(0, req.len)).digest();
+          if (current.equals(Buffer.from(sha))) {
+            dev.setUpload(undefined);
+            return { off: req.len, match: true };
+          }
+        }
+        flash.erase(slot);
+        up = { image: n, slot, off: 0, len: req.len, sha: shaHex };
+      } else if (!up || req.off !== up.off) {
+        return { off: up?.off ?? 0 };
       }
-      flash.erase(slot);
-      up = { image: n, slot, off: 0, len: req.len, sha: shaHex };
-    } else if (!up || req.off !== up.off) {
-      return { off: up?.off ?? 0 };
-    }
-    if (up.off + data.length > up.len) {
-      dev.setUpload(undefined);
-      throw new GroupError(G, 31);
-    }
-    if (data.length > 0) flash.write(up.slot, up.off, data);
-    up = { ...up, off: up.off + data.length };
-    if (up.off >= up.len) {
-      dev.setUpload(undefined);
-      if (config.imageCheck && up.sha.length === 64) {
-        const got = createHash('sha256').update(flash.read(up.slot).subarray(0, up.len)).digest('hex');
-        return { off: up.off, match: got === up.sha };
+      if (up.off + data.length > up.len) {
+        dev.setUpload(undefined);
+        throw new GroupError(G, 31);
       }
+      if (data.length > 0) flash.write(up.slot, up.off, data);
+      up = { ...up, off: up.off + data.length };
+      if (up.off >= up.len) {
+        dev.setUpload(undefined);
+        if (config.imageCheck && up.sha.length === 64) {
+          const got = createHash('sha256').update(flash.read(up.slot).subarray(0, up.len)).digest('hex');
+          return { off: up.off, match: got === up.sha };
+        }
+        return { off: up.off };
+      }
+      dev.setUpload(up);
       return { off: up.off };
-    }
-    dev.setUpload(up);
-    return { off: up.off };
-  }, { request: v.partial(uploadRequest) });
+    },
+    { request: v.partial(uploadRequest) },
+  );
 
   server.register(image.erase, (req) => {
     const slot = req.slot ?? 1;

@@ -34,7 +34,12 @@ export function registerOs(dev: VirtualDevice): void {
     const tasks: Record<string, unknown> = {};
     if (!config.taskstatStackInfo) {
       const prios: Record<string, [number, number]> = {
-        'mcumgr smp': [3, 128], sysworkq: [-1, 2], shell_dummy: [14, 2], shell_uart: [14, 128], idle: [15, 0], main: [0, 16],
+        'mcumgr smp': [3, 128],
+        sysworkq: [-1, 2],
+        shell_dummy: [14, 2],
+        shell_uart: [14, 128],
+        idle: [15, 0],
+        main: [0, 16],
       };
       RECORDED_THREADS.forEach((name, tid) => {
         const [prio, state] = prios[name]!;
@@ -67,10 +72,14 @@ export function registerOs(dev: VirtualDevice): void {
     });
   }
 
-  server.register(os.reset, (req) => {
-    dev.scheduleReset(req.boot_mode);
-    return {};
-  }, { payload: 'optional' });
+  server.register(
+    os.reset,
+    (req) => {
+      dev.scheduleReset(req.boot_mode);
+      return {};
+    },
+    { payload: 'optional' },
+  );
 
   server.register(os.mcumgrParams, () => ({ buf_size: config.bufSize, buf_count: config.bufCount }));
 
@@ -78,8 +87,15 @@ export function registerOs(dev: VirtualDevice): void {
     const format = req.format === undefined || req.format === '' ? 's' : req.format;
     const i = config.info;
     const fields: [string, string | undefined][] = [
-      ['s', i.kernel], ['n', i.nodeName], ['r', i.release], ['v', i.version], ['b', i.buildDate],
-      ['m', i.machine], ['p', i.processor], ['i', i.board], ['o', i.os],
+      ['s', i.kernel],
+      ['n', i.nodeName],
+      ['r', i.release],
+      ['v', i.version],
+      ['b', i.buildDate],
+      ['m', i.machine],
+      ['p', i.processor],
+      ['i', i.board],
+      ['o', i.os],
     ];
     const valid = new Set(fields.filter(([, v]) => v !== undefined).map(([c]) => c));
     const wanted = new Set<string>();
@@ -88,7 +104,10 @@ export function registerOs(dev: VirtualDevice): void {
       else if (valid.has(c)) wanted.add(c);
       else throw new GroupError(G, 2);
     }
-    const output = fields.filter(([c]) => wanted.has(c)).map(([, v]) => v).join(' ');
+    const output = fields
+      .filter(([c]) => wanted.has(c))
+      .map(([, v]) => v)
+      .join(' ');
     if (Buffer.byteLength(output) > 256) throw new MgmtError(7);
     return { output };
   });

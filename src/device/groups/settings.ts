@@ -36,8 +36,12 @@ export function registerSettings(dev: VirtualDevice): void {
   });
   server.register(settings.commit, () => ({}));
   server.register(settings.load, () => ({}), { payload: 'optional' });
-  server.register(settings.save, () => {
-    dev.saveSettings();
-    return {};
-  }, { payload: 'optional' });
+  server.register(
+    settings.save,
+    () => {
+      dev.saveSettings();
+      return {};
+    },
+    { payload: 'optional' },
+  );
 }

@@ -21,12 +21,20 @@ export interface BleLinkProfile {
 
 export const BLE_LINK_PROFILES: Record<string, BleLinkProfile> = {
   'ble-1M': {
-    name: 'ble-1M', description: 'BLE 1M PHY, 15 ms connection interval, ATT MTU 247, data length 251',
-    phyMbps: 1, connIntervalMs: 15, attMtu: 247, dataLength: 251,
+    name: 'ble-1M',
+    description: 'BLE 1M PHY, 15 ms connection interval, ATT MTU 247, data length 251',
+    phyMbps: 1,
+    connIntervalMs: 15,
+    attMtu: 247,
+    dataLength: 251,
   },
   'ble-2M': {
-    name: 'ble-2M', description: 'BLE 2M PHY, 7.5 ms connection interval, ATT MTU 498, data length 251',
-    phyMbps: 2, connIntervalMs: 7.5, attMtu: 498, dataLength: 251,
+    name: 'ble-2M',
+    description: 'BLE 2M PHY, 7.5 ms connection interval, ATT MTU 498, data length 251',
+    phyMbps: 2,
+    connIntervalMs: 7.5,
+    attMtu: 498,
+    dataLength: 251,
   },
 };
 

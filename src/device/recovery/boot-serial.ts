@@ -44,6 +44,8 @@ export class BootSerial {
   private upload: UploadState | undefined;
   /** `image` of the last off-0 chunk (boot_serial keeps it in a static). */
   private uploadImage = 0;
+  /** Flash erase time of the request being handled (config.sectorEraseMs per sector). */
+  private flashBusyMs = 0;
 
   constructor(private readonly target: RecoveryTarget) {}
 
@@ -69,7 +71,8 @@ export class BootSerial {
       else out.send({ rc: RC.ENOTSUP });
     } else if (group === GROUP_OS) {
       if (id === 0 && config.echo) out.send(this.echo(body));
-      else if (id === 1) out.send({ rc: RC.OK }); // console echo control: accepted, nothing to do
+      else if (id === 1)
+        out.send({ rc: RC.OK }); // console echo control: accepted, nothing to do
       else if (id === 5) {
         out.send({ rc: RC.OK });
         this.target.requestReset();
@@ -78,6 +81,10 @@ export class BootSerial {
     } else {
       out.send({ rc: RC.ENOTSUP });
     }
+    // The erase takes its time before the answer goes out (and the loop reads nothing meanwhile: serial-port.ts).
+    const busyMs = this.flashBusyMs;
+    this.flashBusyMs = 0;
+    if (busyMs > 0) await new Promise((resolve) => setTimeout(resolve, busyMs));
     return out.packets;
   }
 
@@ -120,7 +127,12 @@ export class BootSerial {
     const entries: Record<string, unknown>[] = [];
     for (let n = 0; n < images; n++) {
       const valid = [await this.validImage(2 * n), await this.validImage(2 * n + 1)];
-      const flags = modePicksSlot(mode) ? this.directXipFlags(n, valid.map((v) => v?.header.version)) : this.swapFlags(n);
+      const flags = modePicksSlot(mode)
+        ? this.directXipFlags(
+            n,
+            valid.map((v) => v?.header.version),
+          )
+        : this.swapFlags(n);
       valid.forEach((info, s) => {
         if (!info) return;
         const f = flags[s]!;
@@ -175,7 +187,7 @@ export class BootSerial {
     if (t.magic === 'good') {
       if (t.imageOk === 'set') flags[active]!.confirmed = true;
       else if (t.copyDone === 'set') flags[inactive]!.confirmed = true;
-      else flags[active]!.pending = true, flags[inactive]!.confirmed = true;
+      else (flags[active]!.pending = true), (flags[inactive]!.confirmed = true);
     } else {
       const other = this.target.flash.readTrailer(2 * image + inactive);
       if (other.magic === 'good' && other.imageOk === 'set') flags[inactive]!.confirmed = true;
@@ -243,7 +255,10 @@ export class BootSerial {
     let up = this.upload;
     if (off === 0) {
       if (len === undefined || len > flash.slotSize) return { rc: RC.EINVAL };
-      if (!config.progressiveErase) flash.erase(slot);
+      if (!config.progressiveErase) {
+        flash.erase(slot);
+        this.flashBusyMs += (flash.slotSize / config.sectorSize) * config.sectorEraseMs;
+      }
       up = { slot, size: len, off: 0, erasedTo: 0 };
       this.upload = up;
     } else if (!up || off !== up.off) {
@@ -272,7 +287,10 @@ export class BootSerial {
   private eraseUpTo(up: UploadState, end: number): void {
     const sector = this.target.config.sectorSize;
     const to = Math.min(this.target.flash.slotSize, Math.ceil(end / sector) * sector);
-    if (to > up.erasedTo) this.target.flash.erase(up.slot, up.erasedTo, to - up.erasedTo);
+    if (to > up.erasedTo) {
+      this.target.flash.erase(up.slot, up.erasedTo, to - up.erasedTo);
+      this.flashBusyMs += ((to - up.erasedTo) / sector) * this.target.config.sectorEraseMs;
+    }
     up.erasedTo = Math.max(up.erasedTo, to);
   }
 

@@ -1,3 +1,5 @@
+import { TYPICAL_FLASH } from '../link/device-endpoint.js';
+
 /** How MCUboot was built, as far as its serial recovery shows it (Kconfig names of MCUboot's Zephyr port). */
 export interface RecoveryConfig {
   /** CONFIG_BOOT_SERIAL_MAX_RECEIVE_SIZE: the decoded request (length, packet, CRC) must fit it (+1). MCUboot's default is 512. */
@@ -26,6 +28,12 @@ export interface RecoveryConfig {
   rawInputTimeoutMs: number;
   /** CONFIG_BOOT_SERIAL_NO_APPLICATION: enter recovery when the primary slot holds no valid image. */
   enterWhenNoApplication: boolean;
+  /**
+   * Time to erase one flash sector (ms). The whole-slot erase of an `off: 0` chunk takes the slot's sectors times
+   * this, and boot_serial reads no input meanwhile. Not recorded: the emulated links' typical flash
+   * (TYPICAL_FLASH in src/device/link/device-endpoint.ts).
+   */
+  sectorEraseMs: number;
 }
 
 /** MCUboot 346f7374 as recorded in test/fixtures/mcuboot (section A of its README). */
@@ -44,6 +52,7 @@ export function defaultRecoveryConfig(): RecoveryConfig {
     progressiveErase: false,
     rawInputTimeoutMs: 3000,
     enterWhenNoApplication: true,
+    sectorEraseMs: TYPICAL_FLASH.sectorEraseMs,
   };
 }
 

@@ -43,6 +43,8 @@ export function serveSerialLine(device: VirtualDevice, line: SerialLine, options
   const recovery = device.recovery;
   let reader: { entries: number; input: ConsoleInput | RawInput } | undefined;
   let handled = Promise.resolve();
+  /** A request is being handled. */
+  let busy = false;
   line.onData((bytes) => {
     if (!recovery?.active) {
       toApplication(bytes);
@@ -58,10 +60,17 @@ export function serveSerialLine(device: VirtualDevice, line: SerialLine, options
           : new ConsoleInput({ maxReceiveSize: c.maxReceiveSize, lineLength: c.lineLength }),
       };
     }
-    // MCUboot handles one request at a time, in the order they came.
-    for (const request of reader.input.push(bytes)) {
+    // MCUboot handles one request at a time, reading its input in the same loop (boot_serial.c,
+    // boot_serial_read_console): a request completed while one is handled (its flash work) is lost; the requests one
+    // read brought in together are handled in turn.
+    const requests = reader.input.push(bytes);
+    if (busy) return;
+    for (const request of requests) {
+      busy = true;
       handled = handled.then(async () => {
-        for (const response of await recovery.handle(request)) {
+        busy = true;
+        const responses = await recovery.handle(request).finally(() => (busy = false));
+        for (const response of responses) {
           await line.write(options.raw ? response : encodeConsoleResponse(response)).catch(() => undefined);
         }
       });

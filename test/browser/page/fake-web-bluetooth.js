@@ -12,9 +12,7 @@
       this.uuid = SMP_CHARACTERISTIC;
     }
     async writeValueWithoutResponse(value) {
-      const bytes = ArrayBuffer.isView(value)
-        ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
-        : new Uint8Array(value);
+      const bytes = ArrayBuffer.isView(value) ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength) : new Uint8Array(value);
       await window.__bleWrite(Array.from(bytes));
     }
     async startNotifications() {

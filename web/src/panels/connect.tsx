@@ -12,17 +12,16 @@ function BrowserSupport({ kind }: { kind: LinkSettings['kind'] }) {
   if (kind === 'serial' && !HAS_WEB_SERIAL) {
     return (
       <p class="message error" role="alert" id="no-api">
-        This browser has no Web Serial. It is in Chrome, Edge and Opera on desktops (Windows, macOS, Linux, ChromeOS),
-        on https or localhost; not in Firefox, Safari, or any browser on iOS.
+        This browser has no Web Serial. It is in Chrome, Edge and Opera on desktops (Windows, macOS, Linux, ChromeOS), on https or localhost; not in Firefox,
+        Safari, or any browser on iOS.
       </p>
     );
   }
   if (kind === 'bluetooth' && !HAS_WEB_BLUETOOTH) {
     return (
       <p class="message error" role="alert" id="no-api">
-        This browser has no Web Bluetooth. It is in Chrome and Edge on desktops and in Chrome on Android, on https or
-        localhost; not in Firefox, Safari, or any browser on iOS. On Linux, Chrome may need it enabled in
-        chrome://flags.
+        This browser has no Web Bluetooth. It is in Chrome and Edge on desktops and in Chrome on Android, on https or localhost; not in Firefox, Safari, or any
+        browser on iOS. On Linux, Chrome may need it enabled in chrome://flags.
       </p>
     );
   }
@@ -78,7 +77,14 @@ export function ConnectPanel(_: { active: boolean }) {
             Web Serial (USB or UART)
           </label>
           <label>
-            <input type="radio" name="kind" value="bluetooth" checked={settings.kind === 'bluetooth'} onChange={() => set({ kind: 'bluetooth' })} disabled={linked} />{' '}
+            <input
+              type="radio"
+              name="kind"
+              value="bluetooth"
+              checked={settings.kind === 'bluetooth'}
+              onChange={() => set({ kind: 'bluetooth' })}
+              disabled={linked}
+            />{' '}
             Web Bluetooth
           </label>
         </fieldset>
@@ -93,7 +99,12 @@ export function ConnectPanel(_: { active: boolean }) {
               ))}
             </select>
             <label for="framing">Framing</label>
-            <select id="framing" value={settings.framing} onChange={(e) => set({ framing: e.currentTarget.value as LinkSettings['framing'] })} disabled={linked}>
+            <select
+              id="framing"
+              value={settings.framing}
+              onChange={(e) => set({ framing: e.currentTarget.value as LinkSettings['framing'] })}
+              disabled={linked}
+            >
               <option value="console">console (base64 lines, Zephyr's default)</option>
               <option value="raw">raw SMP packets (CONFIG_UART_MCUMGR_RAW_PROTOCOL)</option>
             </select>
@@ -101,7 +112,14 @@ export function ConnectPanel(_: { active: boolean }) {
         ) : (
           <div class="fields">
             <label for="name-prefix">Device name starts with</label>
-            <input id="name-prefix" type="text" value={settings.namePrefix} placeholder="(any device with the SMP service)" onInput={(e) => set({ namePrefix: e.currentTarget.value })} disabled={linked} />
+            <input
+              id="name-prefix"
+              type="text"
+              value={settings.namePrefix}
+              placeholder="(any device with the SMP service)"
+              onInput={(e) => set({ namePrefix: e.currentTarget.value })}
+              disabled={linked}
+            />
             <NumberField
               id="att-mtu"
               label="ATT MTU"
@@ -117,7 +135,8 @@ export function ConnectPanel(_: { active: boolean }) {
               Browsers do not tell the page the MTU they negotiated. 247 suits Zephyr's smp_svr; on write errors the app lowers it to 23 by itself.
             </p>
             <label>
-              <input type="checkbox" checked={settings.reassembly} onChange={(e) => set({ reassembly: e.currentTarget.checked })} disabled={linked} /> The device reassembles long requests (CONFIG_MCUMGR_TRANSPORT_BT_REASSEMBLY)
+              <input type="checkbox" checked={settings.reassembly} onChange={(e) => set({ reassembly: e.currentTarget.checked })} disabled={linked} /> The
+              device reassembles long requests (CONFIG_MCUMGR_TRANSPORT_BT_REASSEMBLY)
             </label>
           </div>
         )}

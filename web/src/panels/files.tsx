@@ -23,7 +23,8 @@ export function FilesPanel(_: { active: boolean }) {
     const c = connection.need();
     const { len } = await c.call(fs.status, { name });
     if (len !== bytes.length) throw new Error(`Size check failed: the device's ${name} has ${len} bytes, ${bytes.length} expected. Transfer it again.`);
-    if (!(await deviceFileMatches(c, name, bytes, undefined))) throw new Error(`Hash check failed: the device's ${name} differs from the ${bytes.length} bytes here. Transfer it again.`);
+    if (!(await deviceFileMatches(c, name, bytes, undefined)))
+      throw new Error(`Hash check failed: the device's ${name} differs from the ${bytes.length} bytes here. Transfer it again.`);
   };
 
   return (
@@ -39,7 +40,10 @@ export function FilesPanel(_: { active: boolean }) {
             void list.run(async () => {
               const r = await connection.need().call(shell.exec, { argv: ['fs', 'ls', dir] });
               if ((r.ret ?? 0) !== 0) throw new Error(`fs ls ${dir} failed (${r.ret}): ${r.o.replace(/\x1b\[[0-9;]*m/g, '').trim()}`);
-              const names = r.o.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+              const names = r.o
+                .split(/\r?\n/)
+                .map((l) => l.trim())
+                .filter(Boolean);
               setListing(names);
               return `${names.length} entr${names.length === 1 ? 'y' : 'ies'} in ${dir}.`;
             })

@@ -1,13 +1,13 @@
 /**
- * Images: the slots as cards; a dropped .bin/.hex/.zip shown (header, version, TLVs, hash) and checked (slot size,
- * signature with the user's key) before it is sent; upload with speed and ETA; test, confirm, erase, reset; the
- * one-click upgrade.
+ * Images: the slots as cards; a dropped .bin/.hex/.zip shown (header, version, TLVs, hash of each image) and checked
+ * (slot size, signature with the user's key) before it is sent; upload of each image to its image number with speed
+ * and ETA; test, confirm, erase, reset; the one-click upgrade.
  */
 import { useRef, useState } from 'preact/hooks';
 import { Chart } from '../chart.js';
 import { connection } from '../connection.js';
 import { errorText } from '../errors.js';
-import { loadFirmware, type Firmware } from '../firmware.js';
+import { loadFirmware, type Firmware, type FirmwareImage } from '../firmware.js';
 import {
   compareVersions,
   formatVersion,
@@ -38,6 +38,8 @@ interface UploadState {
   speeds: number[];
   etaSeconds: number;
   resumedFrom?: number;
+  /** The image being sent, when the file has more than one. */
+  current?: string;
 }
 
 const upload = new Store<UploadState | undefined>(undefined);
@@ -72,74 +74,111 @@ async function readSlots(c: SmpClient): Promise<SlotCard[]> {
   return images.map((s) => ({ ...s, size: sizes?.get(`${s.image ?? 0}:${s.slot}`) }));
 }
 
-/** Uploads `fw`, resuming after a lost link (the device keeps what it got: the same sha256 resumes). */
-async function uploadResuming(fw: Firmware, options: { noDowngrade: boolean }, say: (text: string) => void): Promise<void> {
-  const total = fw.bytes.length;
+/** "2.0.0" for one image; "image 0 2.0.0 and image 1 3.1.0" for several. */
+function versionsText(parts: FirmwareImage[]): string {
+  if (parts.length === 1) return formatVersion(parts[0]!.image.header.version);
+  return parts.map((part) => `image ${part.imageNumber} ${formatVersion(part.image.header.version)}`).join(' and ');
+}
+
+function imageLabel(part: FirmwareImage): string {
+  return `image ${part.imageNumber}${part.from ? ` (${part.from})` : ''}`;
+}
+
+/** How a message names one image of `fw`: the file itself when it holds one image. */
+function partName(fw: Firmware, part: FirmwareImage): string {
+  return fw.images.length > 1 ? `${fw.file}'s ${imageLabel(part)}` : fw.file;
+}
+
+/** The slot image `imageNumber` runs from: the active one, or its primary slot when the device marks none active. */
+function runningSlot(slots: SlotCard[], imageNumber: number): SlotCard | undefined {
+  const ofImage = slots.filter((s) => (s.image ?? 0) === imageNumber);
+  return ofImage.find((s) => s.active) ?? ofImage.find((s) => s.slot === 0);
+}
+
+const sameHash = (a: Uint8Array | undefined, b: Uint8Array | undefined): boolean => Boolean(a && b && toHex(a) === toHex(b));
+
+/**
+ * Uploads each image to its image number, resuming after a lost link (the device keeps what it got: the same
+ * sha256 resumes). One progress for all of them.
+ */
+async function uploadResuming(parts: FirmwareImage[], options: { noDowngrade: boolean }, say: (text: string) => void): Promise<void> {
+  const total = parts.reduce((sum, part) => sum + part.bytes.length, 0);
   const started = performance.now();
   const state: UploadState = { done: 0, total, times: [0], speeds: [0], etaSeconds: Number.NaN };
   upload.set({ ...state });
   let lastSample = { t: started, done: 0 };
-  for (let resumes = 0; ; resumes++) {
-    const client = resumes === 0 ? connection.need() : await connection.reconnected();
-    try {
-      await imageUpload(client, fw.bytes, {
-        upgrade: options.noDowngrade,
-        onProgress: ({ done, resumedFrom }) => {
-          const now = performance.now();
-          if (resumedFrom !== undefined) state.resumedFrom = resumedFrom;
-          state.done = done;
-          if (now - lastSample.t >= 250 || done === total) {
-            const speed = ((done - lastSample.done) / 1024 / ((now - lastSample.t) / 1000)) || 0;
-            state.times = [...state.times, (now - started) / 1000];
-            state.speeds = [...state.speeds, Math.max(0, speed)];
-            const average = done / ((now - started) / 1000);
-            state.etaSeconds = average > 0 ? (total - done) / average : Number.NaN;
-            lastSample = { t: now, done };
-            upload.set({ ...state });
-          }
-        },
-      });
-      upload.set({ ...state, done: total, etaSeconds: 0 });
-      return;
-    } catch (err) {
-      const lost = client.closeReason !== undefined || err instanceof TransportError;
-      if (!lost || resumes >= MAX_RESUMES) throw err;
-      say(`The link was lost at ${bytesText(state.done)} (${errorText(err)}). Waiting for the device to resume the upload …`);
-      await connection.reconnected();
-      say(`Reconnected: resuming the upload from where the device stopped …`);
+  let sentBefore = 0;
+  for (const part of parts) {
+    if (parts.length > 1) state.current = imageLabel(part);
+    for (let resumes = 0; ; resumes++) {
+      const client = resumes === 0 ? connection.need() : await connection.reconnected();
+      try {
+        await imageUpload(client, part.bytes, {
+          image: part.imageNumber,
+          upgrade: options.noDowngrade,
+          onProgress: ({ done, resumedFrom }) => {
+            const now = performance.now();
+            if (resumedFrom !== undefined) state.resumedFrom = resumedFrom;
+            state.done = sentBefore + done;
+            if (now - lastSample.t >= 250 || state.done === total) {
+              const speed = (state.done - lastSample.done) / 1024 / ((now - lastSample.t) / 1000) || 0;
+              state.times = [...state.times, (now - started) / 1000];
+              state.speeds = [...state.speeds, Math.max(0, speed)];
+              const average = state.done / ((now - started) / 1000);
+              state.etaSeconds = average > 0 ? (total - state.done) / average : Number.NaN;
+              lastSample = { t: now, done: state.done };
+              upload.set({ ...state });
+            }
+          },
+        });
+        break;
+      } catch (err) {
+        const lost = client.closeReason !== undefined || err instanceof TransportError;
+        if (!lost || resumes >= MAX_RESUMES) throw err;
+        say(`The link was lost at ${bytesText(state.done)} (${errorText(err)}). Waiting for the device to resume the upload …`);
+        await connection.reconnected();
+        say(`Reconnected: resuming the upload from where the device stopped …`);
+      }
+    }
+    sentBefore += part.bytes.length;
+  }
+  upload.set({ ...state, done: total, etaSeconds: 0, current: undefined });
+}
+
+function refuseDowngrade(fw: Firmware, parts: FirmwareImage[], slots: SlotCard[]): void {
+  for (const part of parts) {
+    const running = runningSlot(slots, part.imageNumber);
+    if (!running) continue;
+    const newVersion = part.image.header.version;
+    if (compareVersions(newVersion, parseVersion(running.version)) <= 0) {
+      throw new SmpError(
+        `Refused: ${partName(fw, part)} is version ${formatVersion(newVersion)}, not newer than the running ${running.version}. ` +
+          'Turn off "Refuse downgrades" to send it anyway.',
+      );
     }
   }
 }
 
-function refuseDowngrade(fw: Firmware, slots: SlotCard[]): void {
-  const running = slots.find((s) => (s.image ?? 0) === 0 && s.active);
-  if (!running) return;
-  const newVersion = fw.image.header.version;
-  if (compareVersions(newVersion, parseVersion(running.version)) <= 0) {
-    throw new SmpError(
-      `Refused: ${fw.file} is version ${formatVersion(newVersion)}, not newer than the running ${running.version}. ` +
-        'Turn off "Refuse downgrades" to send it anyway.',
-    );
-  }
-}
-
-/** The most bytes image 0 may have (its secondary slot's size), or undefined when the device does not say. */
-async function uploadLimit(c: SmpClient): Promise<{ size: number; slot: number } | undefined> {
+/** The most bytes image `imageNumber` may have (its secondary slot's size), or undefined when the device does not say. */
+async function uploadLimit(c: SmpClient, imageNumber: number): Promise<{ size: number; slot: number } | undefined> {
   try {
     const info = await c.call(image.slotInfo, {});
-    const first = info.images.find((i) => i.image === 0);
-    const secondary = first?.slots.find((s) => s.slot === 1);
-    const size = first?.max_image_size ?? secondary?.size;
+    const target = info.images.find((i) => i.image === imageNumber);
+    const secondary = target?.slots.find((s) => s.slot === 1);
+    const size = target?.max_image_size ?? secondary?.size;
     return size === undefined ? undefined : { size, slot: secondary?.slot ?? 1 };
   } catch {
     return undefined;
   }
 }
 
-async function refuseTooBig(fw: Firmware, c: SmpClient): Promise<void> {
-  const limit = await uploadLimit(c);
-  if (limit && fw.bytes.length > limit.size) {
-    throw new SmpError(`${fw.file} is ${fw.bytes.length} bytes: slot ${limit.slot} holds at most ${limit.size}. Build a smaller image.`);
+async function refuseTooBig(fw: Firmware, parts: FirmwareImage[], c: SmpClient): Promise<void> {
+  for (const part of parts) {
+    const limit = await uploadLimit(c, part.imageNumber);
+    if (limit && part.bytes.length > limit.size) {
+      const slot = `${part.imageNumber ? `image ${part.imageNumber}'s ` : ''}slot ${limit.slot}`;
+      throw new SmpError(`${partName(fw, part)} is ${part.bytes.length} bytes: ${slot} holds at most ${limit.size}. Build a smaller image.`);
+    }
   }
 }
 
@@ -168,12 +207,20 @@ function SlotCards({ slots, busy, act }: { slots: SlotCard[]; busy: boolean; act
             {s.size !== undefined ? <p class="size">slot size {bytesText(s.size)}</p> : null}
             <div class="buttons">
               {s.hash && !s.active && !s.pending ? (
-                <button type="button" disabled={!connected || busy} onClick={() => act('test', async () => (await setState({ hash: s.hash! }), `Slot ${s.slot} marked for test: reset to boot it.`))}>
+                <button
+                  type="button"
+                  disabled={!connected || busy}
+                  onClick={() => act('test', async () => (await setState({ hash: s.hash! }), `Slot ${s.slot} marked for test: reset to boot it.`))}
+                >
                   Test
                 </button>
               ) : null}
               {s.active && !s.confirmed ? (
-                <button type="button" disabled={!connected || busy} onClick={() => act('confirm', async () => (await setState({ confirm: true }), 'The running image is confirmed.'))}>
+                <button
+                  type="button"
+                  disabled={!connected || busy}
+                  onClick={() => act('confirm', async () => (await setState({ confirm: true }), 'The running image is confirmed.'))}
+                >
                   Confirm
                 </button>
               ) : null}
@@ -181,7 +228,13 @@ function SlotCards({ slots, busy, act }: { slots: SlotCard[]; busy: boolean; act
                 <button
                   type="button"
                   disabled={!connected || busy}
-                  onClick={() => act('erase', async () => (await connection.need().call(image.erase, { slot: s.slot }), `Slot ${s.slot} erased.`))}
+                  onClick={() =>
+                    act('erase', async () => {
+                      // The erase command numbers slots across images: image N's slots are 2N and 2N + 1.
+                      await connection.need().call(image.erase, { slot: 2 * (s.image ?? 0) + s.slot });
+                      return `Slot ${s.slot}${s.image ? ` of image ${s.image}` : ''} erased.`;
+                    })
+                  }
                 >
                   Erase
                 </button>
@@ -194,34 +247,90 @@ function SlotCards({ slots, busy, act }: { slots: SlotCard[]; busy: boolean; act
   );
 }
 
-function FirmwareDetails({ fw }: { fw: Firmware }) {
-  const h = fw.image.header;
+function ImageDetails({ part }: { part: FirmwareImage }) {
+  const h = part.image.header;
+  const n = part.imageNumber;
   return (
-    <div id="firmware-details">
+    <section class="fw-image" id={`fw-image-${n}`} aria-labelledby={`fw-image-${n}-heading`}>
+      <h4 id={`fw-image-${n}-heading`}>Image {n}</h4>
       <dl class="facts">
-        <div class="fact"><dt>File</dt><dd id="fw-file">{fw.file}{fw.from ? ` (${fw.from})` : ''}</dd></div>
-        <div class="fact"><dt>Version</dt><dd id="fw-version">{formatVersion(h.version)}</dd></div>
-        <div class="fact"><dt>Size</dt><dd>{fw.bytes.length} bytes (header {h.hdrSize}, body {h.imgSize}, TLVs {fw.image.size - h.hdrSize - h.imgSize})</dd></div>
-        <div class="fact"><dt>Load address</dt><dd>0x{h.loadAddr.toString(16)}</dd></div>
-        <div class="fact"><dt>Header flags</dt><dd>{headerFlags(h.flags)}</dd></div>
-        <div class="fact"><dt>Hash ({fw.image.hashAlgorithm ?? 'none'})</dt><dd class="hash" id="fw-hash">{fw.image.hash ? toHex(fw.image.hash) : '—'}</dd></div>
+        {part.from ? (
+          <div class="fact">
+            <dt>From</dt>
+            <dd class="fw-from">{part.from}</dd>
+          </div>
+        ) : null}
+        <div class="fact">
+          <dt>Goes to</dt>
+          <dd class="fw-target">image {n}, slot 1</dd>
+        </div>
+        <div class="fact">
+          <dt>Version</dt>
+          <dd class="fw-version">{formatVersion(h.version)}</dd>
+        </div>
+        <div class="fact">
+          <dt>Size</dt>
+          <dd>
+            {part.bytes.length} bytes (header {h.hdrSize}, body {h.imgSize}, TLVs {part.image.size - h.hdrSize - h.imgSize})
+          </dd>
+        </div>
+        <div class="fact">
+          <dt>Load address</dt>
+          <dd>0x{h.loadAddr.toString(16)}</dd>
+        </div>
+        <div class="fact">
+          <dt>Header flags</dt>
+          <dd>{headerFlags(h.flags)}</dd>
+        </div>
+        <div class="fact">
+          <dt>Hash ({part.image.hashAlgorithm ?? 'none'})</dt>
+          <dd class="hash fw-hash">{part.image.hash ? toHex(part.image.hash) : '—'}</dd>
+        </div>
       </dl>
       <table class="tlvs">
-        <caption>TLVs</caption>
+        <caption>TLVs of image {n}</caption>
         <thead>
-          <tr><th scope="col">Type</th><th scope="col">Name</th><th scope="col">Length</th><th scope="col">Value</th></tr>
+          <tr>
+            <th scope="col">Type</th>
+            <th scope="col">Name</th>
+            <th scope="col">Length</th>
+            <th scope="col">Value</th>
+          </tr>
         </thead>
         <tbody>
-          {fw.image.tlvs.map((t) => (
+          {part.image.tlvs.map((t) => (
             <tr key={t.offset}>
               <td>0x{t.type.toString(16)}</td>
               <td>{t.name}</td>
               <td>{t.value.length}</td>
-              <td class="hash">{toHex(t.value.subarray(0, 32))}{t.value.length > 32 ? '…' : ''}</td>
+              <td class="hash">
+                {toHex(t.value.subarray(0, 32))}
+                {t.value.length > 32 ? '…' : ''}
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
+    </section>
+  );
+}
+
+function FirmwareDetails({ fw }: { fw: Firmware }) {
+  return (
+    <div id="firmware-details">
+      <dl class="facts">
+        <div class="fact">
+          <dt>File</dt>
+          <dd id="fw-file">{fw.file}</dd>
+        </div>
+        <div class="fact">
+          <dt>Images</dt>
+          <dd id="fw-count">{fw.images.length}</dd>
+        </div>
+      </dl>
+      {fw.images.map((part) => (
+        <ImageDetails key={part.imageNumber} part={part} />
+      ))}
     </div>
   );
 }
@@ -236,8 +345,10 @@ function UploadProgress() {
       <label for="upload-bar">Upload</label>
       <progress id="upload-bar" max={u.total} value={u.done} />
       <p id="upload-text">
-        {bytesText(u.done)} of {bytesText(u.total)} ({pct} %), {speed.toFixed(1)} KiB/s, {u.done >= u.total ? 'done' : `about ${durationText(u.etaSeconds)} left`}
+        {bytesText(u.done)} of {bytesText(u.total)} ({pct} %), {speed.toFixed(1)} KiB/s,{' '}
+        {u.done >= u.total ? 'done' : `about ${durationText(u.etaSeconds)} left`}
         {u.resumedFrom ? `, resumed at ${bytesText(u.resumedFrom)}` : ''}
+        {u.current && u.done < u.total ? `; sending ${u.current}` : ''}
       </p>
       <Chart id="upload-chart" label="Upload speed over time" series={['KiB/s']} data={[u.times, u.speeds]} height={150} yLabel="KiB/s" />
     </div>
@@ -289,29 +400,40 @@ export function ImagesPanel(_: { active: boolean }) {
     void file.run(async () => {
       const loaded = await loadFirmware(f);
       setFw(loaded);
-      return `${loaded.file}: MCUboot image ${formatVersion(loaded.image.header.version)}, ${loaded.bytes.length} bytes.`;
+      if (loaded.images.length === 1) {
+        const only = loaded.images[0]!;
+        return `${loaded.file}: MCUboot image ${formatVersion(only.image.header.version)}, ${only.bytes.length} bytes.`;
+      }
+      return `${loaded.file}: ${loaded.images.length} MCUboot images: ${versionsText(loaded.images)}.`;
     });
   };
 
-  const checkBeforeSending = async (firmware: Firmware) => {
+  const checkBeforeSending = async (firmware: Firmware, parts: FirmwareImage[]) => {
     const current = await readSlots(connection.need());
-    await refuseTooBig(firmware, connection.need());
-    if (noDowngrade) refuseDowngrade(firmware, current);
+    await refuseTooBig(firmware, parts, connection.need());
+    if (noDowngrade) refuseDowngrade(firmware, parts, current);
   };
 
   const sendOnly = () =>
     void act.run(async () => {
       const firmware = fw!;
-      await checkBeforeSending(firmware);
+      await checkBeforeSending(firmware, firmware.images);
       act.say('Uploading …');
-      await uploadResuming(firmware, { noDowngrade }, act.say);
+      await uploadResuming(firmware.images, { noDowngrade }, act.say);
       await refresh();
-      return `Upload complete: ${firmware.bytes.length} bytes of ${firmware.file}.`;
+      const sent = firmware.images.map((part) => part.bytes.length).reduce((a, b) => a + b);
+      return firmware.images.length === 1
+        ? `Upload complete: ${sent} bytes of ${firmware.file}.`
+        : `Upload complete: ${sent} bytes of ${firmware.file}, ${firmware.images.map((part) => `image ${part.imageNumber} to image ${part.imageNumber}'s slot 1`).join(', ')}.`;
     });
 
   const upgrade = () =>
     void act.run(async () => {
       const firmware = fw!;
+      const before = await readSlots(connection.need());
+      const running = firmware.images.filter((part) => sameHash(runningSlot(before, part.imageNumber)?.hash, part.image.hash));
+      const todo = firmware.images.filter((part) => !running.includes(part));
+      if (todo.length === 0) return `Nothing to do: ${versionsText(firmware.images)} already running.`;
       const states: StepState[] = STEPS.map(() => 'todo');
       const detail: string[] = STEPS.map(() => '');
       const show = () => upgradeSteps.set({ states: [...states], detail: [...detail] });
@@ -329,18 +451,20 @@ export function ImagesPanel(_: { active: boolean }) {
           throw err;
         }
       };
+      const one = firmware.images.length === 1;
       show();
       await step(0, async () => {
-        await checkBeforeSending(firmware);
-        await uploadResuming(firmware, { noDowngrade }, (text) => {
+        await checkBeforeSending(firmware, todo);
+        await uploadResuming(todo, { noDowngrade }, (text) => {
           detail[0] = text;
           show();
         });
-        return `${bytesText(firmware.bytes.length)} sent`;
+        const sent = `${one ? bytesText(todo[0]!.bytes.length) : todo.map((part) => `image ${part.imageNumber}: ${bytesText(part.bytes.length)}`).join(', ')} sent`;
+        return running.length ? `${sent}; ${versionsText(running)} already running, not sent` : sent;
       });
       await step(1, async () => {
-        await connection.need().call(image.setState, { hash: firmware.image.hash! });
-        return 'the device will boot it once';
+        for (const part of todo) await connection.need().call(image.setState, { hash: part.image.hash! });
+        return one ? 'the device will boot it once' : `${todo.map((part) => `image ${part.imageNumber}`).join(', ')} will boot once`;
       });
       await step(2, async () => {
         connection.expectRestart();
@@ -352,26 +476,41 @@ export function ImagesPanel(_: { active: boolean }) {
           detail[3] = text;
           show();
         });
-        const running = (await readSlots(connection.need())).find((s) => s.active && (s.image ?? 0) === 0);
-        if (!running?.hash || toHex(running.hash) !== toHex(firmware.image.hash!)) {
-          throw new SmpError(
-            `The device came back running ${running?.version ?? 'no image'}, not the new image: MCUboot refused it or reverted. Check the image's signature and the slot's flags.`,
-          );
+        const after = await readSlots(connection.need());
+        for (const part of todo) {
+          const now = runningSlot(after, part.imageNumber);
+          if (!sameHash(now?.hash, part.image.hash)) {
+            throw new SmpError(
+              `The device came back running ${now?.version ?? 'no image'}${one ? '' : ` as image ${part.imageNumber}`}, not the new image: MCUboot refused it or reverted. Check the image's signature and the slot's flags.`,
+            );
+          }
         }
-        return `running ${running.version}`;
+        return `running ${versionsText(todo)}`;
       });
       await step(4, async () => {
-        await connection.need().call(image.setState, { confirm: true });
-        return 'the new image stays';
+        // Without a hash Zephyr confirms the image it runs from (image 0); the others by their hash.
+        for (const part of todo)
+          await connection.need().call(image.setState, part.imageNumber === 0 ? { confirm: true } : { hash: part.image.hash!, confirm: true });
+        return one ? 'the new image stays' : 'the new images stay';
       });
       await refresh();
-      return `Upgrade complete: ${formatVersion(firmware.image.header.version)} is running and confirmed.`;
+      return `Upgrade complete: ${versionsText(todo)} ${todo.length === 1 ? 'is' : 'are'} running and confirmed.`;
     });
 
   return (
     <div class="grid">
       <Section title="Slots">
-        <SlotCards slots={slots} busy={act.busy} act={(_what, run) => void act.run(async () => { const done = await run(); await refresh(); return done; })} />
+        <SlotCards
+          slots={slots}
+          busy={act.busy}
+          act={(_what, run) =>
+            void act.run(async () => {
+              const done = await run();
+              await refresh();
+              return done;
+            })
+          }
+        />
         <div class="buttons">
           <button type="button" id="images-refresh" disabled={!connected || list.busy} onClick={() => void list.run(refresh)}>
             Refresh
@@ -411,7 +550,9 @@ export function ImagesPanel(_: { active: boolean }) {
           }}
         >
           <p>Drop a signed .bin, .hex or dfu_application.zip here, or</p>
-          <label for="firmware-file" class="button">Choose a file …</label>
+          <label for="firmware-file" class="button">
+            Choose a file …
+          </label>
           <input
             id="firmware-file"
             ref={fileInput}
@@ -434,9 +575,15 @@ export function ImagesPanel(_: { active: boolean }) {
             disabled={!keyPem.trim() || verify.busy}
             onClick={() =>
               void verify.run(async () => {
-                const r = await verifyImage(fw.bytes, { key: keyPem });
-                if (r.error) throw r.error;
-                return `Signature verified: ${r.signatureType} with the given key; hash matches.`;
+                const signatures: string[] = [];
+                for (const part of fw.images) {
+                  const r = await verifyImage(part.bytes, { key: keyPem });
+                  if (r.error) throw fw.images.length === 1 ? r.error : new Error(`Image ${part.imageNumber} (${part.from}): ${r.error.message}`);
+                  signatures.push(`${r.signatureType}`);
+                }
+                if (fw.images.length === 1) return `Signature verified: ${signatures[0]} with the given key; hash matches.`;
+                const each = fw.images.map((part, i) => `image ${part.imageNumber} ${signatures[i]}`);
+                return `Signatures verified with the given key: ${each.join(', ')}; hashes match.`;
               })
             }
           >
@@ -448,8 +595,8 @@ export function ImagesPanel(_: { active: boolean }) {
       {fw ? (
         <Section title="Send">
           <label>
-            <input type="checkbox" id="no-downgrade" checked={noDowngrade} onChange={(e) => setNoDowngrade(e.currentTarget.checked)} /> Refuse
-            downgrades (checked here, and asked of the device)
+            <input type="checkbox" id="no-downgrade" checked={noDowngrade} onChange={(e) => setNoDowngrade(e.currentTarget.checked)} /> Refuse downgrades
+            (checked here, and asked of the device)
           </label>
           <div class="buttons">
             <button type="button" id="upload" disabled={!connected || act.busy} onClick={sendOnly}>

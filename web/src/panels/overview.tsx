@@ -1,5 +1,5 @@
 /** Overview: OS and app info, bootloader and mode, SMP buffers, clock, uptime, groups, echo round trip. */
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { connection } from '../connection.js';
 import { errorText } from '../errors.js';
 import { enumeration, GROUP_NAMES, os, shell, type SmpClient } from '../lib.js';
@@ -30,32 +30,45 @@ async function item(id: string, label: string, read: () => Promise<string>): Pro
   }
 }
 
+/**
+ * One request at a time: after a reset or a reconnect other panels read too, and a burst beyond the device's SMP
+ * buffers (CONFIG_MCUMGR_TRANSPORT_NETBUF_COUNT) would be dropped.
+ */
 async function readOverview(c: SmpClient): Promise<Row[]> {
-  return Promise.all([
-    item('os-info', 'OS and app', async () => (await c.call(os.info, { format: 'a' })).output),
-    item('bootloader', 'Bootloader', async () => {
-      const name = (await c.call(os.bootloaderInfo, {})).bootloader ?? 'unknown';
-      if (name !== 'MCUboot') return name;
-      const mode = await c.call(os.bootloaderInfo, { query: 'mode' });
-      const m = mode.mode ?? -1;
-      return `MCUboot, ${BOOT_MODES[m] ?? `mode ${m}`}${mode['no-downgrade'] ? ', refuses downgrades' : ''}`;
-    }),
-    item('buffers', 'SMP buffers', async () => {
-      const p = await c.call(os.mcumgrParams, {});
-      return `${p.buf_count} × ${p.buf_size} bytes`;
-    }),
-    item('datetime', 'Device clock', async () => (await c.call(os.datetimeGet, {})).datetime),
-    item('uptime', 'Uptime', async () => (await c.call(shell.exec, { argv: ['kernel', 'uptime'] })).o.trim()),
-    item('groups', 'Groups', async () => {
-      try {
-        const { groups } = await c.call(enumeration.details, {});
-        return groups.map((g) => `${g.name ?? GROUP_NAMES[g.group] ?? 'group'} (${g.group}${g.handlers ? `, ${g.handlers} command${g.handlers === 1 ? '' : 's'}` : ''})`).join(', ');
-      } catch {
-        const { groups } = await c.call(enumeration.list, {});
-        return groups.map((g) => `${GROUP_NAMES[g] ?? 'group'} (${g})`).join(', ');
-      }
-    }),
-  ]);
+  const rows: Row[] = [];
+  for (const read of [
+    () => item('os-info', 'OS and app', async () => (await c.call(os.info, { format: 'a' })).output),
+    () =>
+      item('bootloader', 'Bootloader', async () => {
+        const name = (await c.call(os.bootloaderInfo, {})).bootloader ?? 'unknown';
+        if (name !== 'MCUboot') return name;
+        const mode = await c.call(os.bootloaderInfo, { query: 'mode' });
+        const m = mode.mode ?? -1;
+        return `MCUboot, ${BOOT_MODES[m] ?? `mode ${m}`}${mode['no-downgrade'] ? ', refuses downgrades' : ''}`;
+      }),
+    () =>
+      item('buffers', 'SMP buffers', async () => {
+        const p = await c.call(os.mcumgrParams, {});
+        return `${p.buf_count} × ${p.buf_size} bytes`;
+      }),
+    () => item('datetime', 'Device clock', async () => (await c.call(os.datetimeGet, {})).datetime),
+    () => item('uptime', 'Uptime', async () => (await c.call(shell.exec, { argv: ['kernel', 'uptime'] })).o.trim()),
+    () =>
+      item('groups', 'Groups', async () => {
+        try {
+          const { groups } = await c.call(enumeration.details, {});
+          return groups
+            .map((g) => `${g.name ?? GROUP_NAMES[g.group] ?? 'group'} (${g.group}${g.handlers ? `, ${g.handlers} command${g.handlers === 1 ? '' : 's'}` : ''})`)
+            .join(', ');
+        } catch {
+          const { groups } = await c.call(enumeration.list, {});
+          return groups.map((g) => `${GROUP_NAMES[g] ?? 'group'} (${g})`).join(', ');
+        }
+      }),
+  ]) {
+    rows.push(await read());
+  }
+  return rows;
 }
 
 /** This computer's time as the device expects it: local time with its UTC offset. */
@@ -76,7 +89,14 @@ export function OverviewPanel(_: { active: boolean }) {
   const load = useAction();
   const clock = useAction();
   const echo = useAction();
-  const refresh = () => void load.run(async () => setRows(await readOverview(connection.need())));
+  // Only the latest read is shown: one started before a reset must not overwrite one after it.
+  const reads = useRef(0);
+  const refresh = () =>
+    void load.run(async () => {
+      const read = ++reads.current;
+      const found = await readOverview(connection.need());
+      if (read === reads.current) setRows(found);
+    });
   useOnConnect(refresh);
 
   return (

@@ -85,8 +85,14 @@ export function SettingsPanel(_: { active: boolean }) {
       <Message outcome={act.outcome} id="settings-message" />
       {read ? (
         <dl class="facts" id="setting-value-read">
-          <div class="fact"><dt>Hex</dt><dd class="hash">{toHex(read) || '(empty)'}</dd></div>
-          <div class="fact"><dt>Text</dt><dd id="setting-text">{text ?? '(not text)'}</dd></div>
+          <div class="fact">
+            <dt>Hex</dt>
+            <dd class="hash">{toHex(read) || '(empty)'}</dd>
+          </div>
+          <div class="fact">
+            <dt>Text</dt>
+            <dd id="setting-text">{text ?? '(not text)'}</dd>
+          </div>
         </dl>
       ) : null}
     </Section>

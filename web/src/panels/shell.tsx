@@ -1,10 +1,14 @@
-/** Shell: a terminal over SMP shell exec, with line editing, history, copy and paste. */
+/**
+ * Shell: a terminal over SMP shell exec, with line editing, history, copy and paste. Loaded when first opened
+ * (xterm.js is most of the app's code).
+ */
 import { Terminal } from '@xterm/xterm';
+import '@xterm/xterm/css/xterm.css';
 import { useEffect, useRef } from 'preact/hooks';
 import { connection } from '../connection.js';
 import { errorText } from '../errors.js';
 import { shell } from '../lib.js';
-import { Section } from '../ui.js';
+import { Message, Section, useAction } from '../ui.js';
 
 const PROMPT = '\x1b[1;32muart:~$\x1b[0m ';
 
@@ -38,9 +42,17 @@ export function splitArgs(line: string): string[] {
   return args;
 }
 
-export function ShellPanel({ active }: { active: boolean }) {
+/** Puts `text` on the clipboard, or says why the browser would not. */
+async function copyText(text: string): Promise<string> {
+  if (!navigator.clipboard) throw new Error('This browser gives the page no clipboard (it needs https or localhost).');
+  await navigator.clipboard.writeText(text);
+  return `Copied ${text.length} characters to the clipboard.`;
+}
+
+export default function ShellPanel({ active }: { active: boolean }) {
   const box = useRef<HTMLDivElement>(null);
   const term = useRef<Terminal | undefined>(undefined);
+  const clipboard = useAction();
 
   useEffect(() => {
     const t = new Terminal({ convertEol: true, cursorBlink: true, fontSize: 14, rows: 22, screenReaderMode: true });
@@ -51,6 +63,8 @@ export function ShellPanel({ active }: { active: boolean }) {
     let historyAt = 0;
     let line = '';
     let running = false;
+    /** What was typed or pasted while a command ran: the lines after the first of a multi-line paste. */
+    let pending = '';
     t.write('Commands run on the device through SMP shell exec (CONFIG_MCUMGR_GRP_SHELL). Up/Down: history; Ctrl+Shift+C / Ctrl+Shift+V: copy / paste.\r\n');
     t.write(PROMPT);
     const replaceLine = (text: string) => {
@@ -80,21 +94,26 @@ export function ShellPanel({ active }: { active: boolean }) {
       }
       historyAt = history.length;
       t.write(PROMPT);
+      const rest = pending;
+      pending = '';
+      if (rest) type(rest);
     };
     t.attachCustomKeyEventHandler((e) => {
       if (e.type !== 'keydown' || !e.ctrlKey || !e.shiftKey) return true;
       if (e.code === 'KeyC') {
-        if (t.hasSelection()) void navigator.clipboard?.writeText(t.getSelection());
+        if (t.hasSelection()) void clipboard.run(() => copyText(t.getSelection()));
         return false;
       }
       if (e.code === 'KeyV') {
-        void navigator.clipboard?.readText().then((text) => t.paste(text));
+        void clipboard.run(async () => {
+          if (!navigator.clipboard) throw new Error("This browser gives the page no clipboard: paste with the browser's Edit menu.");
+          t.paste(await navigator.clipboard.readText());
+        });
         return false;
       }
       return true;
     });
-    const input = t.onData((data) => {
-      if (running) return;
+    const type = (data: string) => {
       if (data === '\x1b[A') {
         if (historyAt > 0) replaceLine(history[--historyAt] ?? '');
         return;
@@ -105,8 +124,10 @@ export function ShellPanel({ active }: { active: boolean }) {
         return;
       }
       if (data.startsWith('\x1b')) return;
-      for (const ch of data) {
+      for (let i = 0; i < data.length; i++) {
+        const ch = data[i]!;
         if (ch === '\r' || ch === '\n') {
+          pending = data.slice(ch === '\r' && data[i + 1] === '\n' ? i + 2 : i + 1) + pending;
           void runLine();
           return;
         }
@@ -117,12 +138,16 @@ export function ShellPanel({ active }: { active: boolean }) {
           }
         } else if (ch === '\x03') {
           line = '';
-          t.write('^C\r\n' + PROMPT);
+          t.write(`^C\r\n${PROMPT}`);
         } else if (ch >= ' ') {
           line += ch;
           t.write(ch);
         }
       }
+    };
+    const input = t.onData((data) => {
+      if (running) pending += data;
+      else type(data);
     });
     return () => {
       input.dispose();
@@ -138,19 +163,27 @@ export function ShellPanel({ active }: { active: boolean }) {
     <Section title="Terminal">
       <div class="terminal" id="terminal" ref={box} />
       <div class="buttons">
-        <button type="button" id="shell-copy" onClick={() => {
-          const t = term.current;
-          if (!t) return;
-          t.selectAll();
-          void navigator.clipboard?.writeText(t.getSelection());
-          t.clearSelection();
-        }}>
-          Copy all output
+        <button
+          type="button"
+          id="shell-copy"
+          onClick={() => {
+            const t = term.current;
+            if (!t) return;
+            // The selection, or everything when nothing is selected.
+            const selected = t.hasSelection();
+            if (!selected) t.selectAll();
+            const text = t.getSelection();
+            if (!selected) t.clearSelection();
+            void clipboard.run(() => copyText(text));
+          }}
+        >
+          Copy (selection or all)
         </button>
         <button type="button" id="shell-clear" onClick={() => term.current?.clear()}>
           Clear
         </button>
       </div>
+      <Message outcome={clipboard.outcome} id="shell-message" />
     </Section>
   );
 }

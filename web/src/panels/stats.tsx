@@ -24,7 +24,7 @@ export function toCsv(history: Record<string, Series>): string {
       s.fields.forEach((f, j) => rows.push(`${t.toFixed(3)},${group},${f},${s.data[j + 1]![i]}`));
     });
   }
-  return rows.join('\n') + '\n';
+  return `${rows.join('\n')}\n`;
 }
 
 export function StatsPanel({ active }: { active: boolean }) {
@@ -94,17 +94,18 @@ export function StatsPanel({ active }: { active: boolean }) {
         </button>
       </div>
       <Message outcome={list.outcome} />
-      {pollError ? <p class="message error" role="alert" id="stats-error"><strong>Error: </strong>{pollError}</p> : null}
+      {pollError ? (
+        <p class="message error" role="alert" id="stats-error">
+          <strong>Error: </strong>
+          {pollError}
+        </p>
+      ) : null}
       <div class="grid">
         {groups.map((g) => {
           const s = history[g];
           return (
             <Section key={g} title={g} id={`stat-${g}`}>
-              {s ? (
-                <Chart id={`chart-${g}`} label={`Counters of ${g} over time`} series={s.fields} data={s.data} height={170} />
-              ) : (
-                <p>Reading …</p>
-              )}
+              {s ? <Chart id={`chart-${g}`} label={`Counters of ${g} over time`} series={s.fields} data={s.data} height={170} /> : <p>Reading …</p>}
             </Section>
           );
         })}

@@ -44,8 +44,7 @@ export function ThreadsPanel({ active }: { active: boolean }) {
       <Message outcome={load.outcome} />
       {near.length ? (
         <p class="message warning" role="alert" id="stack-warning">
-          Near the stack limit: {near.map(([n, use]) => `${n} (${Math.round(use * 100)} %)`).join(', ')}. Raise its
-          stack size in the build, or it may overflow.
+          Near the stack limit: {near.map(([n, use]) => `${n} (${Math.round(use * 100)} %)`).join(', ')}. Raise its stack size in the build, or it may overflow.
         </p>
       ) : null}
       <div class="table-wrap" tabIndex={0} role="region" aria-label="Threads table">
@@ -71,7 +70,15 @@ export function ThreadsPanel({ active }: { active: boolean }) {
                   <td>
                     {ratio !== undefined ? (
                       <>
-                        <meter min={0} max={t.stksiz} low={t.stksiz! * 0.7} high={t.stksiz! * STACK_WARNING} optimum={0} value={t.stkuse} aria-label={`Stack use of ${name}`} />{' '}
+                        <meter
+                          min={0}
+                          max={t.stksiz}
+                          low={t.stksiz! * 0.7}
+                          high={t.stksiz! * STACK_WARNING}
+                          optimum={0}
+                          value={t.stkuse}
+                          aria-label={`Stack use of ${name}`}
+                        />{' '}
                         {t.stkuse} / {t.stksiz} ({Math.round(ratio * 100)} %)
                       </>
                     ) : (
