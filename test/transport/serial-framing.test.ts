@@ -304,10 +304,12 @@ describe('bad input: no packet, onError, never throws', () => {
 });
 
 /** The base64 text of the serial frame for `packet` (length field, packet, CRC), unsplit. */
-const frameText = (packet: Uint8Array) => Buffer.from(encodeSerialFrames(packet, 1 << 20)).toString('latin1').slice(2, -1);
+const frameText = (packet: Uint8Array) =>
+  Buffer.from(encodeSerialFrames(packet, 1 << 20))
+    .toString('latin1')
+    .slice(2, -1);
 /** A frame cut into lines holding the given pieces of base64 text (start marker first, then continuations). */
-const frameLines = (pieces: string[], ending = '\n') =>
-  cat(...pieces.map((p, i) => cat(new Uint8Array(i === 0 ? [6, 9] : [4, 0x14]), ascii(p + ending))));
+const frameLines = (pieces: string[], ending = '\n') => cat(...pieces.map((p, i) => cat(new Uint8Array(i === 0 ? [6, 9] : [4, 0x14]), ascii(p + ending))));
 /** A text split at the given character positions. */
 const cutAt = (text: string, ...cuts: number[]) => [0, ...cuts].map((c, i) => text.slice(c, [...cuts, text.length][i]));
 
@@ -428,9 +430,7 @@ describe('serial frame bounds and bad frames', () => {
   it('the too-large error names the size and the limit', () => {
     const { dec, errors } = decoder({ maxPacket: 1024 });
     dec.push(encodeSerialFrames(new Uint8Array(3000)));
-    expect(errors.filter((e) => e.code === 'too-large').map((e) => e.message)).toEqual([
-      expect.stringMatching(/3000 bytes exceeds maximum 1024/),
-    ]);
+    expect(errors.filter((e) => e.code === 'too-large').map((e) => e.message)).toEqual([expect.stringMatching(/3000 bytes exceeds maximum 1024/)]);
   });
 
   it('a first line carrying more than maxPacket allows is refused before its length field is believed', () => {
