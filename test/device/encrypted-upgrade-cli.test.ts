@@ -2,30 +2,12 @@
  * Encrypted images made by `mcumgr image sign -E` on a virtual device that holds the private encryption key
  * (`encryptionKeyFile`) and checks signatures, all through the real executables.
  */
-import { execFile } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, startSim, tempDir, type SimProcess } from './helpers.js';
-
-const MCUMGR = join(ROOT, 'bin/mcumgr.js');
-
-function mcumgr(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [MCUMGR, ...args], { encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? -1) : 0, stdout, stderr });
-    });
-  });
-}
-
-interface ListedImage {
-  slot: number;
-  version: string;
-  hash: string;
-  active?: boolean;
-  confirmed?: boolean;
-}
+import { run as mcumgr, type ListedSlot } from '../cli/helpers.js';
+import { startSim, tempDir, type SimProcess } from './helpers.js';
 
 describe('encrypted images on a device with an encryption key', () => {
   const dir = tempDir();
@@ -37,14 +19,14 @@ describe('encrypted images on a device with an encryption key', () => {
   let conn: string[];
   let resets = 0;
 
-  const list = async (): Promise<ListedImage[]> => {
+  const list = async (): Promise<ListedSlot[]> => {
     const r = await mcumgr([...conn, '--json', 'image', 'list']);
     expect(r.code, r.stderr).toBe(0);
-    return (JSON.parse(r.stdout) as { images: ListedImage[] }).images;
+    return (JSON.parse(r.stdout) as { images: ListedSlot[] }).images;
   };
 
   /** Uploads, marks for test, resets, waits for the sim's boot report; returns it and the slots after the boot. */
-  const tryUpgrade = async (file: string): Promise<{ report: string; slots: ListedImage[] }> => {
+  const tryUpgrade = async (file: string): Promise<{ report: string; slots: ListedSlot[] }> => {
     expect((await mcumgr([...conn, 'image', 'upload', file])).code).toBe(0);
     const uploaded = (await list()).find((i) => i.slot === 1)!;
     expect((await mcumgr([...conn, 'image', 'test', uploaded.hash])).code).toBe(0);

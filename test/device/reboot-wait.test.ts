@@ -2,7 +2,6 @@
  * The reset/boot-window trap: a device keeps answering for a while after its `os reset` answer, then answers
  * nothing while it boots. `waitForReboot` and `mcumgr reset` must return only once the rebooted device answers.
  */
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +14,8 @@ import { encodeCbor } from '../../src/protocol/cbor.js';
 import { SmpTimeoutError } from '../../src/protocol/errors.js';
 import { encodePacket } from '../../src/protocol/header.js';
 import { UdpTransport } from '../../src/node/udp.js';
-import { makeDevice, ROOT, startSim, tempDir, type SimProcess } from './helpers.js';
+import { run } from '../cli/helpers.js';
+import { makeDevice, startSim, tempDir, type SimProcess } from './helpers.js';
 
 describe('waitForReboot against the in-process device over UDP', () => {
   let dev: VirtualDevice;
@@ -87,12 +87,7 @@ describe('`mcumgr reset` waits for the rebooted device', () => {
   const dir = tempDir();
   let sim: SimProcess;
   let conn: string[];
-  const mcumgr = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
-    new Promise((resolve) => {
-      execFile(process.execPath, [join(ROOT, 'bin/mcumgr.js'), ...conn, ...args], { encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) =>
-        resolve({ code: err ? Number((err as { code?: number }).code ?? -1) : 0, stdout, stderr }),
-      );
-    });
+  const mcumgr = (args: string[]) => run([...conn, ...args]);
 
   beforeAll(async () => {
     // A boot far longer than a CLI start: a request sent right after `reset` returned early would be dropped.

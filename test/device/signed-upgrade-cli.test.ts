@@ -1,29 +1,10 @@
 /** Images made by `mcumgr image sign` against a device that checks signatures, all through the real executables. */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, startSim, tempDir, type SimProcess } from './helpers.js';
-
-const MCUMGR = join(ROOT, 'bin/mcumgr.js');
-
-function mcumgr(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [MCUMGR, ...args], { encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? -1) : 0, stdout, stderr });
-    });
-  });
-}
-
-interface ListedImage {
-  slot: number;
-  version: string;
-  hash: string;
-  active?: boolean;
-  confirmed?: boolean;
-  pending?: boolean;
-}
+import { run as mcumgr, type ListedSlot } from '../cli/helpers.js';
+import { startSim, tempDir, type SimProcess } from './helpers.js';
 
 describe('signed images from `mcumgr image sign` on a device that checks signatures', () => {
   const dir = tempDir();
@@ -32,14 +13,14 @@ describe('signed images from `mcumgr image sign` on a device that checks signatu
   let sim: SimProcess;
   let conn: string[];
 
-  const list = async (): Promise<ListedImage[]> => {
+  const list = async (): Promise<ListedSlot[]> => {
     const r = await mcumgr([...conn, '--json', 'image', 'list']);
     expect(r.code, r.stderr).toBe(0);
-    return (JSON.parse(r.stdout) as { images: ListedImage[] }).images;
+    return (JSON.parse(r.stdout) as { images: ListedSlot[] }).images;
   };
 
   /** Uploads, marks for test, resets and waits for the device to answer again; returns the slots after the boot. */
-  const tryUpgrade = async (file: string): Promise<ListedImage[]> => {
+  const tryUpgrade = async (file: string): Promise<ListedSlot[]> => {
     expect((await mcumgr([...conn, 'image', 'upload', file])).code).toBe(0);
     const uploaded = (await list()).find((i) => i.slot === 1)!;
     expect((await mcumgr([...conn, 'image', 'test', uploaded.hash])).code).toBe(0);
