@@ -49,6 +49,8 @@ export function allValidators(...validators: (BootValidator | undefined)[]): Boo
 export interface BootEvent {
   image: number;
   action: 'none' | 'test' | 'perm' | 'revert' | 'rejected';
+  /** The slot MCUboot boots the image from (direct-XIP and RAM-load; swap modes always boot the primary). */
+  slot?: number;
   /** The swap was one a power cut interrupted, completed at this boot. */
   resumed?: boolean;
 }

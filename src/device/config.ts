@@ -66,8 +66,16 @@ export interface DeviceConfig {
   encryptionKey?: string;
   /** `match` on the last upload chunk and immediate completion when the slot already holds the data. */
   imageCheck: boolean;
-  /** Reported by `os bootloader info` (recorded: 3); the swap itself is always swap-using-move (boot.ts). */
+  /**
+   * Reported by `os bootloader info` (recorded: 3). Swap modes swap using move (boot.ts); overwrite-only, direct-XIP
+   * (with and without revert) and RAM-load boot as recovery/boot-modes.ts describes; the others move nothing.
+   */
   mcubootMode: number;
+  /**
+   * Not recorded: flash offset of image 0's primary slot; slot s lies at `firstSlotOffset + s × slotSize`. In
+   * direct-XIP an image signed with `--rom-fixed` boots only from the slot at its address (MCUboot loader.c).
+   */
+  firstSlotOffset: number;
   /** Not recorded: refusal of an older `upgrade` image follows Zephyr img_mgmt.c (IMG_MGMT_ERR_IMAGE_VERSION_DOWNGRADE). */
   noDowngrade: boolean;
   /** Not recorded (the recorded build has no datetime): follows Zephyr os_mgmt.c (os_mgmt_datetime_read/write). */
@@ -147,6 +155,7 @@ export function defaultConfig(): DeviceConfig {
     seedVersion: '1.0.0',
     imageCheck: true,
     mcubootMode: 1,
+    firstSlotOffset: 0x10000,
     noDowngrade: false,
     datetime: true,
     taskstatStackInfo: true,

@@ -17,6 +17,7 @@ import { GroupError } from './errors.js';
 import { buildImage } from './firmware.js';
 import { overwriteRecord, readJson, writeJson } from './persist.js';
 import { bootForMode } from './recovery/boot-modes.js';
+import { McubootMode, modePicksSlot } from '../groups/bootloader-modes.js';
 import { RecoveryPersonality } from './recovery/personality.js';
 import { SmpServer } from './server.js';
 import type { SmpTransport } from '../transport/transport.js';
@@ -34,6 +35,8 @@ export interface CreateDeviceOptions {
 interface Meta {
   bootCount: number;
   clockOffsetMs: number;
+  /** Direct-XIP and RAM-load: the slot each image runs from (MCUboot chose it at the last boot). */
+  runningSlots?: number[];
 }
 
 /**
@@ -66,6 +69,7 @@ export class VirtualDevice {
   private closed = false;
   /** What MCUboot did at the last boot. */
   bootEvents: BootEvent[];
+  private runningSlots: number[];
 
   private constructor(opts: CreateDeviceOptions) {
     this.config = resolveConfig(opts.config);
@@ -82,6 +86,7 @@ export class VirtualDevice {
     const meta = readJson<Meta>(join(this.stateDir, 'device.json'));
     this.bootCount = (meta?.bootCount ?? 0) + 1;
     this.clockOffsetMs = meta?.clockOffsetMs ?? 0;
+    this.runningSlots = meta?.runningSlots ?? Array.from({ length: this.config.images }, (_, n) => 2 * n);
     if (firstStart) this.seed(opts.seedImage);
     // A start after a kill is a power-on in the middle of a reset: MCUboot finishes the swap it was doing.
     this.bootEvents = completeInterruptedSwaps(this.flash, this.config.images);
@@ -133,6 +138,8 @@ export class VirtualDevice {
       const img = n === 0 && seedImage ? seedImage : buildImage({ version: this.config.seedVersion, image: n });
       this.flash.erase(2 * n);
       this.flash.write(2 * n, 0, img);
+      // Flashed confirmed (imgtool --confirm) and booted once: direct-XIP with revert erases a slot without a good magic.
+      if (this.config.mcubootMode === McubootMode.DIRECT_XIP_REVERT) this.flash.writeTrailer(2 * n, { magic: true, imageOk: true, copyDone: true });
     }
     const files = this.config.fs.seedFiles ?? {};
     for (const [path, content] of Object.entries(files)) {
@@ -198,7 +205,16 @@ export class VirtualDevice {
   }
 
   saveMeta(): void {
-    writeJson(join(this.stateDir, 'device.json'), { bootCount: this.bootCount, clockOffsetMs: this.clockOffsetMs } satisfies Meta);
+    writeJson(join(this.stateDir, 'device.json'), {
+      bootCount: this.bootCount,
+      clockOffsetMs: this.clockOffsetMs,
+      runningSlots: this.runningSlots,
+    } satisfies Meta);
+  }
+
+  /** The slot image n runs from: its primary, except in direct-XIP and RAM-load, where MCUboot picked it at boot. */
+  runningSlot(n: number): number {
+    return modePicksSlot(this.config.mcubootMode) ? (this.runningSlots[n] ?? 2 * n) : 2 * n;
   }
 
   /**
@@ -275,8 +291,12 @@ export class VirtualDevice {
     this.setUpload(undefined);
     this.recovery?.leave();
     const events = await bootWithDecryption(this.flash, this.config.images, this.config.encryptionKey, () =>
-      bootForMode(this.flash, this.config.images, this.config.mcubootMode, this.validator()),
+      bootForMode(this.flash, this.config.images, this.config.mcubootMode, this.validator(), {
+        offsetOf: (slot) => this.config.firstSlotOffset + slot * this.config.slotSize,
+        running: (n) => this.runningSlot(n),
+      }),
     );
+    for (const e of events) if (e.slot !== undefined) this.runningSlots[e.image] = e.slot;
     this.bootEvents = events;
     const bootMode = this.nextBootMode;
     this.nextBootMode = undefined;

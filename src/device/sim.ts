@@ -145,7 +145,12 @@ async function main(): Promise<void> {
   }
   if (device.recovery?.active) process.stdout.write('mode: MCUboot serial recovery\n');
   const describe = (events: ResetEvent[]) =>
-    events.map((e) => `image ${e.image} ${e.action}${e.resumed ? ' (resumed after a power cut)' : ''}${e.reason ? ` (${e.reason})` : ''}`).join(', ');
+    events
+      .map(
+        (e) =>
+          `image ${e.image} ${e.action}${e.slot !== undefined ? ` (slot ${e.slot})` : ''}${e.resumed ? ' (resumed after a power cut)' : ''}${e.reason ? ` (${e.reason})` : ''}`,
+      )
+      .join(', ');
   if (device.bootEvents.some((e) => e.action !== 'none')) process.stderr.write(`boot: ${describe(device.bootEvents)}\n`);
   device.onReset((events) => {
     const mode = device.recovery?.active ? ' (MCUboot serial recovery)' : '';

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as v from 'valibot';
 import { image, uploadRequest } from '../../groups/image.js';
+import { McubootMode, modePicksSlot } from '../../groups/bootloader-modes.js';
 import { imageSwapType, SwapType } from '../boot.js';
 import { GroupError } from '../errors.js';
 import { compareVersions, formatVersion, IMAGE_FLAGS, IMAGE_MAGIC, parseHeader, type ImageVersion } from '../../image/index.js';
@@ -34,6 +35,7 @@ interface SlotFlags {
 }
 
 function slotFlags(dev: VirtualDevice, slot: number): SlotFlags {
+  if (modePicksSlot(dev.config.mcubootMode)) return pickedSlotFlags(dev, slot);
   const n = slot >> 1;
   const active = 2 * n;
   const next = nextBoot(dev, n);
@@ -51,6 +53,41 @@ function slotFlags(dev: VirtualDevice, slot: number): SlotFlags {
     f.pending = true;
   }
   return f;
+}
+
+/**
+ * Direct-XIP and RAM-load (Zephyr subsys/mgmt/mcumgr/grp/img_mgmt/src/img_mgmt_state.c): `active` on the slot the
+ * image runs from; each slot's own trailer says the rest, as MCUboot reads it there (bootutil_public.c): marked for
+ * test (magic, no copy_done) is pending, with image_ok also permanent; the running slot is confirmed unless, with
+ * revert, it runs on test (image_ok not set yet).
+ */
+function pickedSlotFlags(dev: VirtualDevice, slot: number): SlotFlags {
+  const n = slot >> 1;
+  const t = dev.flash.readTrailer(slot);
+  if (slot === dev.runningSlot(n)) {
+    const onTest = dev.config.mcubootMode === McubootMode.DIRECT_XIP_REVERT && t.imageOk !== 'set';
+    return { pending: false, confirmed: !onTest, active: n === 0, permanent: false };
+  }
+  const pending = t.magic === 'good' && t.copyDone !== 'set';
+  return { pending, confirmed: false, active: false, permanent: pending && t.imageOk === 'set' };
+}
+
+/**
+ * Direct-XIP and RAM-load (Zephyr img_mgmt_state.c `img_mgmt_state_set_pending` / `img_mgmt_state_confirm`, MCUboot
+ * bootutil_public.c `boot_set_next`): test marks the slot's own trailer (magic), confirm also sets image_ok; a
+ * confirm of the running slot sets its image_ok, a test of it is refused.
+ */
+function setPickedSlot(dev: VirtualDevice, slot: number, confirm: boolean): void {
+  const running = slot === dev.runningSlot(slot >> 1);
+  if (running && !confirm) throw new GroupError(G, 33);
+  const t = dev.flash.readTrailer(slot);
+  if (t.magic === 'good') {
+    if ((running || confirm) && t.imageOk !== 'set') dev.flash.writeTrailer(slot, { imageOk: true });
+  } else if (t.magic === 'unset') {
+    dev.flash.writeTrailer(slot, { magic: true, imageOk: confirm || running });
+  } else {
+    throw new GroupError(G, 29);
+  }
 }
 
 export function imageStateList(dev: VirtualDevice): { images: unknown[]; splitStatus: number } {
@@ -76,6 +113,10 @@ export function imageStateList(dev: VirtualDevice): { images: unknown[]; splitSt
 }
 
 function setNextBootSlot(dev: VirtualDevice, slot: number, confirm: boolean): void {
+  if (modePicksSlot(dev.config.mcubootMode)) {
+    setPickedSlot(dev, slot, confirm);
+    return;
+  }
   const n = slot >> 1;
   const active = 2 * n;
   const next = nextBoot(dev, n);
@@ -124,8 +165,9 @@ export interface UploadState {
 
 function slotInUse(dev: VirtualDevice, slot: number): boolean {
   if (!readSlotImage(dev.flash.read(slot))) return false;
+  if (slot === dev.runningSlot(slot >> 1)) return true;
   const f = slotFlags(dev, slot);
-  return slot % 2 === 0 || f.pending || f.confirmed;
+  return (slot % 2 === 0 && !modePicksSlot(dev.config.mcubootMode)) || f.pending || f.confirmed;
 }
 
 function slotEmpty(dev: VirtualDevice, slot: number): boolean {
@@ -154,7 +196,7 @@ export function registerImage(dev: VirtualDevice): void {
     let slot: number;
     if (req.hash === undefined) {
       if (!confirm) throw new GroupError(G, 24);
-      slot = 0;
+      slot = dev.runningSlot(0);
     } else {
       if (req.hash.length !== 32) throw new GroupError(G, 24);
       const want = Buffer.from(req.hash);
@@ -189,13 +231,15 @@ export function registerImage(dev: VirtualDevice): void {
         let n = req.image ?? 0;
         if (config.images === 1) n = 0;
         else if (n >= config.images) throw new GroupError(G, 14);
-        const slot = 2 * n + 1;
+        // Direct-XIP and RAM-load: the slot the image does not run from (Zephyr img_mgmt.c, `img_mgmt_get_unused_slot_area_id`).
+        const running = dev.runningSlot(n);
+        const slot = running ^ 1;
         if (slotInUse(dev, slot)) throw new GroupError(G, 9);
         if (req.len > flash.slotSize) throw new GroupError(G, 30);
         if (req.upgrade) {
-          const running = readSlotImage(flash.read(2 * n));
-          if (!running) throw new GroupError(G, 26);
-          if (compareVersions(running.header.version, uploadedVersion(data)) >= 0) throw new GroupError(G, 27);
+          const runningImage = readSlotImage(flash.read(running));
+          if (!runningImage) throw new GroupError(G, 26);
+          if (compareVersions(runningImage.header.version, uploadedVersion(data)) >= 0) throw new GroupError(G, 27);
         }
         if (config.imageCheck && sha.length === 32) {
           const current = createHash('sha256').update(flash.read(slot).subarray(0, req.len)).digest();
