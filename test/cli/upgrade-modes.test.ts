@@ -68,3 +68,69 @@ describe('image upgrade against an overwrite-only MCUboot (mcumgr-sim, UDP)', ()
     expect(sim.stderr()).toContain('reset: image 0 perm');
   });
 });
+
+describe('image upgrade against a direct-XIP MCUboot (mcumgr-sim, UDP)', () => {
+  /** With the sim's default flash map slot s lies at 0x10000 + s × 0x40000 (config `firstSlotOffset`, `slotSize`). */
+  const slotOffset = (slot: number) => 0x10000 + slot * 0x40000;
+  const dir = tempDir('mcumgr-direct-xip-');
+  const write = (name: string, version: string, slot?: number): string => {
+    const file = join(dir, name);
+    const fixed = slot !== undefined ? { loadAddress: slotOffset(slot), romFixed: true } : {};
+    writeFileSync(file, createImage(new Uint8Array(512).fill(slot ?? 9), { version, headerSize: 0x200, padHeader: true, ...fixed }));
+    return file;
+  };
+  const sims: SimProcess[] = [];
+  afterAll(async () => {
+    for (const sim of sims) await sim.stop();
+  });
+  const start = async (mode: number, name: string): Promise<{ sim: SimProcess; conn: string[] }> => {
+    writeFileSync(join(dir, `${name}.json`), JSON.stringify({ mcubootMode: mode, resetDelayMs: 50, bootTimeMs: 50 }));
+    const sim = await startSim(['--udp', '127.0.0.1:0', '--state', join(dir, name), '--config', join(dir, `${name}.json`)]);
+    sims.push(sim);
+    return { sim, conn: ['--conntype', 'udp', '--connstring', sim.udp!] };
+  };
+
+  it('sends the build for the slot not running, resets and checks; the next upgrade goes to the other slot', async () => {
+    const { sim, conn } = await start(McubootMode.DIRECT_XIP, 'plain');
+    const r = await run([...conn, 'image', 'upgrade', write('a1.bin', '2.0.0', 1), write('a0.bin', '2.0.0', 0), '--wait', '20']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('a1.bin is the build for slot 1');
+    expect(r.stdout).not.toContain('for test');
+    expect(r.stdout).not.toContain('confirming');
+    expect(sim.stderr()).toContain('reset: image 0 perm (slot 1)');
+    const again = await run([...conn, 'image', 'upgrade', write('b0.bin', '3.0.0', 0), write('b1.bin', '3.0.0', 1), '--wait', '20']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('b0.bin is the build for slot 0');
+    const list = await run([...conn, 'image', 'list', '--json']);
+    const images = JSON.parse(list.stdout).images as { slot: number; version: string; active: boolean }[];
+    expect(images.map((i) => [i.slot, i.version, i.active])).toEqual([
+      [0, '3.0.0', true],
+      [1, '2.0.0', false],
+    ]);
+  });
+
+  it('with revert: tests, resets, checks and confirms the image in slot 1', async () => {
+    const { sim, conn } = await start(McubootMode.DIRECT_XIP_REVERT, 'revert');
+    const r = await run([...conn, 'image', 'upgrade', write('c0.bin', '2.0.0', 0), write('c1.bin', '2.0.0', 1), '--wait', '20']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('c1.bin is the build for slot 1');
+    expect(r.stdout).toContain('for test');
+    expect(r.stdout).toContain('confirming');
+    expect(sim.stderr()).toContain('reset: image 0 test (slot 1)');
+    const list = JSON.parse((await run([...conn, 'image', 'list', '--json'])).stdout).images as { slot: number; active: boolean; confirmed: boolean }[];
+    expect(list.find((i) => i.slot === 1)).toMatchObject({ active: true, confirmed: true });
+  });
+
+  it('refuses a build without a fixed address before sending it, and a build for the running slot does not boot', async () => {
+    const { sim, conn } = await start(McubootMode.DIRECT_XIP, 'wrong');
+    const loose = await run([...conn, 'image', 'upgrade', write('loose.bin', '2.0.0'), '--wait', '20']);
+    expect(loose.code).toBe(64);
+    expect(loose.stderr).toContain('--rom-fixed');
+    const wrongSlot = await run([...conn, 'image', 'upgrade', write('d0.bin', '2.0.0', 0), '--wait', '20']);
+    expect(wrongSlot.code).not.toBe(0);
+    expect(wrongSlot.stderr).toContain('not the uploaded image');
+    expect(sim.stderr()).toContain('reset: image 0 rejected (slot 0)');
+    const list = JSON.parse((await run([...conn, 'image', 'list', '--json'])).stdout).images as { slot: number; version: string; active: boolean }[];
+    expect(list.find((i) => i.active)).toMatchObject({ slot: 0, version: '1.0.0' });
+  });
+});
