@@ -55,15 +55,27 @@ describe.each([
     expect(await versions(client)).toEqual(['0:3.0.0:active,confirmed', '1:2.0.0:']);
   });
 
-  it('passes over an image linked for the other slot and an image with a bad hash: the running image stays', async () => {
+  it('erases an image with a bad hash at boot: the running image stays', async () => {
     const client = connect(mode);
+    await upload(client, buildImage({ version: '2.0.1', badHash: true }));
+    await resetAndWait(client, dev!);
+    expect(await versions(client)).toEqual(['0:1.0.0:active,confirmed']);
+  });
+});
+
+describe('the ROM-fixed address', () => {
+  it('direct-XIP passes over an image linked for the other slot; RAM-load copies it to RAM and boots it', async () => {
+    let client = connect(McubootMode.DIRECT_XIP);
     await upload(client, romFixed('2.0.0', 0));
     await resetAndWait(client, dev!);
     expect(dev!.bootEvents).toEqual([{ image: 0, action: 'rejected', slot: 0 }]);
     expect(await versions(client)).toEqual(['0:1.0.0:active,confirmed', '1:2.0.0:']);
-    await upload(client, buildImage({ version: '2.0.1', badHash: true }));
+    await dev!.close();
+
+    client = connect(McubootMode.RAM_LOAD);
+    await upload(client, romFixed('2.0.0', 0));
     await resetAndWait(client, dev!);
-    expect(await versions(client)).toEqual(['0:1.0.0:active,confirmed']);
+    expect(await versions(client)).toEqual(['0:1.0.0:', '1:2.0.0:active,confirmed']);
   });
 });
 

@@ -12,7 +12,7 @@ import { readSlotImage } from '../slot-image.js';
  */
 export async function bootForMode(flash: Flash, images: number, mode: number, validate: BootValidator, slots?: PickedSlots): Promise<BootEvent[]> {
   if (modeSwaps(mode)) return bootAll(flash, images, validate);
-  if (modePicksSlot(mode) && slots) return bootNewestSlots(flash, images, mode === McubootMode.DIRECT_XIP_REVERT, validate, slots);
+  if (modePicksSlot(mode) && slots) return bootNewestSlots(flash, images, mode, validate, slots);
   const events: BootEvent[] = [];
   for (let n = 0; n < images; n++) {
     if (mode !== McubootMode.OVERWRITE_ONLY) {
@@ -49,16 +49,19 @@ export interface PickedSlots {
 }
 
 /**
- * MCUboot's direct-XIP and RAM-load (mcu-tools/mcuboot boot/bootutil/src/loader.c: `boot_get_slot_usage`,
- * `find_slot_with_highest_version`, `boot_load_and_validate_images`, `boot_select_or_erase`,
- * `boot_rom_address_check`): per image, the slot with the highest version is tried first; a slot whose ROM-fixed
- * address is not its own is passed over, an invalid image is erased (the slots are equivalent, so either may be
- * erased) and the other slot tried. With revert, a slot without a good magic, or one already booted once
- * (copy_done) and never confirmed (image_ok), is erased; otherwise copy_done is set as it is selected. RAM-load
- * chooses the same way and copies the image to RAM, which here changes nothing on flash. The event names the slot
- * booted; `revert` when an unconfirmed image was erased, `rejected` when an image was refused.
+ * MCUboot's direct-XIP and RAM-load (mcu-tools/mcuboot boot/bootutil/src/loader.c, split on main into
+ * loader_xip.c, loader_ram_load.c and loader_xip_ram_common.c: `find_slot_with_highest_version`,
+ * `boot_load_and_validate_images_xip` / `_ram`, `boot_rom_address_check`, `boot_select_or_erase`;
+ * `boot_validate_slot`): per image, the slot with the highest version is tried first. Direct-XIP passes over a slot
+ * whose ROM-fixed address is not its own (RAM-load copies the image to RAM and does not check it). With revert, a
+ * slot without a good magic, or one already booted once (copy_done) and never confirmed (image_ok), is erased;
+ * otherwise copy_done is set as it is selected. An invalid image is erased (the slots are equivalent) and the other
+ * slot tried. The event names the slot booted; `revert` when an unconfirmed image was erased, `rejected` when an
+ * image was refused.
  */
-async function bootNewestSlots(flash: Flash, images: number, revert: boolean, validate: BootValidator, slots: PickedSlots): Promise<BootEvent[]> {
+async function bootNewestSlots(flash: Flash, images: number, mode: number, validate: BootValidator, slots: PickedSlots): Promise<BootEvent[]> {
+  const revert = mode === McubootMode.DIRECT_XIP_REVERT;
+  const checksAddress = mode !== McubootMode.RAM_LOAD;
   const events: BootEvent[] = [];
   for (let n = 0; n < images; n++) {
     const candidates = [2 * n, 2 * n + 1]
@@ -69,7 +72,7 @@ async function bootNewestSlots(flash: Flash, images: number, revert: boolean, va
     let booted: number | undefined;
     for (const { slot, info } of candidates) {
       const header = info!.header;
-      if ((header.flags & IMAGE_FLAGS.ROM_FIXED) !== 0 && header.loadAddr !== slots.offsetOf(slot)) {
+      if (checksAddress && (header.flags & IMAGE_FLAGS.ROM_FIXED) !== 0 && header.loadAddr !== slots.offsetOf(slot)) {
         action = 'rejected';
         continue;
       }
