@@ -304,7 +304,7 @@ export class VirtualDevice {
     this.saveMeta();
     await new Promise((resolve) => setTimeout(resolve, this.config.bootTimeMs));
     if (this.closed) return events;
-    if (this.recovery && (await this.recovery.shouldEnter(bootMode))) {
+    if (this.recovery && (await this.recovery.shouldEnter(bootMode, this.runningSlot(0)))) {
       // MCUboot stays in serial recovery: the application does not start, its SMP server stays silent.
       this.recovery.enter();
       for (const l of this.resetListeners) l(events);

@@ -104,5 +104,11 @@ describe('direct-XIP with revert', () => {
     expect(await versions(client)).toEqual(['0:1.0.0:', '1:2.0.0:active,confirmed']);
     await resetAndWait(client, dev!);
     expect(await versions(client)).toEqual(['0:1.0.0:', '1:2.0.0:active,confirmed']);
+
+    // An unmarked newer image in slot 0 is erased at boot; slot 1 still runs and the device does not fall into recovery.
+    await upload(client, romFixed('3.0.0', 0));
+    await resetAndWait(client, dev!);
+    expect(dev!.recovery?.active).toBe(false);
+    expect(await versions(client)).toEqual(['1:2.0.0:active,confirmed']);
   });
 });

@@ -37,14 +37,15 @@ export class RecoveryPersonality {
 
   /**
    * MCUboot's choice at boot (boot/zephyr/main.c): recovery when the boot mode asks for it, or, with
-   * CONFIG_BOOT_SERIAL_NO_APPLICATION, when the primary slot of image 0 holds no image (here: no image whose hash
-   * checks; the signature is left out, since the device seeds its first slot-0 image unsigned).
+   * CONFIG_BOOT_SERIAL_NO_APPLICATION, when the slot image 0 boots from (the primary, or in direct-XIP and RAM-load
+   * the one chosen) holds no image (here: no image whose hash checks; the signature is left out, since the device
+   * seeds its first slot-0 image unsigned).
    */
-  async shouldEnter(bootMode: number | undefined): Promise<boolean> {
+  async shouldEnter(bootMode: number | undefined, bootSlot = 0): Promise<boolean> {
     if (bootMode === BOOT_MODE_BOOTLOADER) return true;
     if (!this.config.enterWhenNoApplication) return false;
-    const primary = this.host.flash.read(0);
-    return !(readSlotImage(primary) && (await HASH_ONLY(primary)));
+    const image = this.host.flash.read(bootSlot);
+    return !(readSlotImage(image) && (await HASH_ONLY(image)));
   }
 
   enter(): void {
