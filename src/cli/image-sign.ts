@@ -179,7 +179,7 @@ function toOptions(o: SignOpts): CreateImageOptions {
   };
   if (o.encrypt !== undefined) {
     opts.encryption = {
-      key: readTextFile(o.encrypt, 'encryption key file'),
+      key: readLocalFile(o.encrypt),
       keyLength: o.encryptKeylen === '256' ? 256 : 128,
       hmacSha: o.hmacSha === '512' ? 512 : 256,
       clear: Boolean(o.clear),
@@ -258,7 +258,10 @@ export function registerSignCommand(img: Command): void {
     .option('--overwrite-only', 'trailer of an overwrite-only bootloader')
     .addOption(new Option('-e, --endian <e>', 'byte order').choices(['little', 'big']).default('little'))
     .option('-R, --erased-val <v>', 'value of erased flash (0xff or 0)')
-    .option('-E, --encrypt <file>', 'encrypt for this key (PEM): RSA-2048 (RSA-OAEP), EC P-256 (ECIES-P256) or X25519 (ECIES-X25519)')
+    .option(
+      '-E, --encrypt <file>',
+      'encrypt for this key: PEM RSA-2048 (RSA-OAEP), EC P-256 (ECIES-P256) or X25519 (ECIES-X25519), or a raw 16/32-byte AES key file (AES key wrap)',
+    )
     .addOption(new Option('--encrypt-keylen <bits>', 'AES key length').choices(['128', '256']).default('128'))
     .addOption(new Option('--hmac-sha <n>', 'ECIES MAC and HKDF hash; 512 only with X25519').choices(['auto', '256', '512']).default('auto'))
     .option('--clear', 'with -E: the ENC TLV and flags, but the body left in clear (also -c)')

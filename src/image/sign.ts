@@ -36,8 +36,11 @@ export interface ImageDependency {
 }
 
 export interface EncryptionOptions {
-  /** PEM key of the device (public, or private): RSA-2048 (RSA-OAEP), EC P-256 (ECIES-P256) or X25519 (ECIES-X25519). */
-  key: string;
+  /**
+   * The device's key: PEM (public, or private) RSA-2048 (RSA-OAEP), EC P-256 (ECIES-P256) or X25519 (ECIES-X25519),
+   * or the bytes of a raw 16- or 32-byte AES key-wrap key (ENC_KW).
+   */
+  key: string | Uint8Array;
   /** AES key length (imgtool --encrypt-keylen). Default 128. */
   keyLength?: AesKeyLength;
   /** MAC and HKDF hash for ECIES (imgtool --hmac-sha); 512 only with X25519. Default 256. */
@@ -212,7 +215,8 @@ const EXCHANGE_FOR_SIGNER: Partial<Record<SignatureKeyType, KeyExchange | 'none'
 function checkedEncryption(enc: EncryptionOptions, signer: SignatureKeyType | undefined): EncryptionOptions & { wrapKey: EncryptionKey; tlvType: number } {
   const wrapKey = loadEncryptionKey(enc.key);
   const tlvType = encTlvType(wrapKey.exchange, enc.hmacSha ?? 256);
-  const wanted = signer ? EXCHANGE_FOR_SIGNER[signer] : undefined;
+  // A shared AES key-wrap key is independent of the signature scheme (MCUboot's ENC_KW pairs with any of them).
+  const wanted = signer && wrapKey.exchange !== 'aes-kw' ? EXCHANGE_FOR_SIGNER[signer] : undefined;
   if (wanted === 'none') throw new ImageError('bad-option', 'an ECDSA P-384 signed image cannot be encrypted: MCUboot has no P-384 key exchange');
   if (wanted !== undefined && wanted !== wrapKey.exchange) {
     throw new ImageError(
