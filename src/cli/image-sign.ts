@@ -140,7 +140,6 @@ function readPayload(path: string): { payload: Uint8Array; baseAddress?: number 
 }
 
 function toOptions(o: SignOpts): CreateImageOptions {
-  if (o.endian !== 'little') throw new UsageError('-e big: big-endian images are not supported (MCUboot on little-endian targets only)');
   if (o.compression !== undefined && o.compression !== 'disabled') {
     throw new UsageError(`--compression ${o.compression} is not supported: no maintained LZMA2 raw encoder is available for Node (see STATUS.md)`);
   }
@@ -153,6 +152,7 @@ function toOptions(o: SignOpts): CreateImageOptions {
   const sc = o.securityCounter;
   const opts: CreateImageOptions = {
     version: o.imageVersion,
+    endian: o.endian,
     headerSize: basedInt(o.headerSize, 'header size'),
     padHeader: Boolean(o.padHeader),
     align: basedInt(o.align, 'alignment'),
