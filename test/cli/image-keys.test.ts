@@ -123,6 +123,14 @@ describe('keys', () => {
     // imgtool ignores --minimal for RSA (and Ed25519, X25519): the full key.
     const rsa = join(IMAGES, 'keys/rsa-2048.pem');
     expect((await derOf(['-k', rsa, '--minimal'])).equals(await derOf(['-k', rsa]))).toBe(true);
+    // P-384 (imgtool's fixed P-256 offsets fail on it): the 102-byte public key element gone, and the three lengths
+    // around it short enough to lose their 0x81 prefix.
+    const p384 = join(tempDir(), 'p384.pem');
+    expect((await run(['image', 'keygen', '-t', 'ecdsa-p384', '-k', p384])).code).toBe(0);
+    const p384Key = createPrivateKey(readFileSync(p384));
+    const p384Minimal = await derOf(['-k', p384, '--minimal']);
+    expect(p384Minimal.length).toBe(p384Key.export({ type: 'pkcs8', format: 'der' }).length - 102 - 3);
+    expect(pubOf(createPrivateKey({ key: p384Minimal, format: 'der', type: 'pkcs8' }))).toBe(pubOf(p384Key));
   });
 
   it('keyinfo says what a key is for; a file that is no key is a usage error', async () => {
