@@ -47,6 +47,30 @@ async function startDevice(dir: string, config: object): Promise<SimDevice> {
   return { sim, conn: ['--conntype', 'udp', '--connstring', sim.udp!], resets: 0 };
 }
 
+/** Signs `dir`/app.bin with `signKey`, encrypted for `encKey`, as `dir`/app-VERSION.bin. */
+async function signEncrypted(dir: string, signKey: string, version: string, encKey: string, extra: string[]): Promise<string> {
+  const out = join(dir, `app-${version}.bin`);
+  const r = await mcumgr([
+    'image',
+    'sign',
+    '-k',
+    signKey,
+    '-E',
+    encKey,
+    '--version',
+    version,
+    '--pad-header',
+    '-H',
+    '0x200',
+    ...extra,
+    join(dir, 'app.bin'),
+    out,
+  ]);
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout).toMatch(/encrypted: yes/);
+  return out;
+}
+
 describe('encrypted images on a device with an encryption key', () => {
   const dir = tempDir();
   const signKey = join(dir, 'sign.pem');
@@ -67,28 +91,7 @@ describe('encrypted images on a device with an encryption key', () => {
   });
   afterAll(() => device?.sim.stop());
 
-  const sign = async (version: string, encKey: string, extra: string[] = []) => {
-    const out = join(dir, `app-${version}.bin`);
-    const r = await mcumgr([
-      'image',
-      'sign',
-      '-k',
-      signKey,
-      '-E',
-      encKey,
-      '--version',
-      version,
-      '--pad-header',
-      '-H',
-      '0x200',
-      ...extra,
-      join(dir, 'app.bin'),
-      out,
-    ]);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/encrypted: yes/);
-    return out;
-  };
+  const sign = (version: string, encKey: string, extra: string[] = []) => signEncrypted(dir, signKey, version, encKey, extra);
 
   it('image verify needs the private key to check an encrypted image, and says so', async () => {
     const file = await sign('1.0.9', encPub);
@@ -134,29 +137,7 @@ describe('AES key-wrap encrypted images on a device with the shared key (ENC_KW)
   });
   afterAll(() => device?.sim.stop());
 
-  const sign = async (version: string, encKey: string) => {
-    const out = join(dir, `app-${version}.bin`);
-    const r = await mcumgr([
-      'image',
-      'sign',
-      '-k',
-      signKey,
-      '-E',
-      encKey,
-      '--encrypt-keylen',
-      '256',
-      '-v',
-      version,
-      '--pad-header',
-      '-H',
-      '0x200',
-      join(dir, 'app.bin'),
-      out,
-    ]);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/encrypted: yes/);
-    return out;
-  };
+  const sign = (version: string, encKey: string) => signEncrypted(dir, signKey, version, encKey, ['--encrypt-keylen', '256']);
 
   it('image verify --decrypt-key takes the raw key file', async () => {
     const file = await sign('1.0.9', kek);
