@@ -1,7 +1,7 @@
 /** Reads an MCUboot image file and refuses anything else with a clear message. */
 import { readFileSync } from 'node:fs';
 import { UsageError } from './connect.js';
-import { formatVersion, IMAGE_MAGIC, ihexToBinary, parseImage, type McubootImage } from '../image/index.js';
+import { formatVersion, ihexToBinary, imageByteOrder, parseImage, type McubootImage } from '../image/index.js';
 
 export interface ImageFileInfo {
   bytes: Uint8Array;
@@ -62,8 +62,7 @@ export function parseImageFile(path: string): ImageFileInfo {
 /** The contents of `path` as an MCUboot image (Intel HEX converted), or a UsageError saying what the file is instead. */
 export function parseImageBytes(path: string, file: Uint8Array): ImageFileInfo {
   const bytes = binaryFromFile(path, file);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < 32 || dv.getUint32(0, true) !== IMAGE_MAGIC) {
+  if (bytes.length < 32 || imageByteOrder(bytes) === undefined) {
     throw new UsageError(
       `${path} is ${describe(bytes)}: it does not start with the MCUboot header magic 0x96f3b83d. ` +
         'Upload a signed MCUboot image (Zephyr builds produce zephyr.signed.bin; or sign the binary with ' +

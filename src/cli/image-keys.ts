@@ -83,11 +83,10 @@ export function registerKeyCommands(img: Command): void {
     .description("Print a private key as C source (MCUboot's enc_priv_key), as imgtool getpriv does")
     .requiredOption('-k, --key <pem>', 'private key (PEM)')
     .addOption(new Option('-f, --format <fmt>', 'DER structure: PKCS#8, or the traditional OpenSSL one').choices(['pkcs8', 'openssl']).default('pkcs8'))
-    .option('--minimal', 'not supported: the full key is printed')
+    .option('--minimal', "leave out an ECDSA key's public key (MCUboot then derives it); other key types print in full, as imgtool does")
     .action((o: { key: string; format: 'pkcs8' | 'openssl'; minimal?: boolean }) => {
-      if (o.minimal) throw new UsageError('--minimal is not supported: MCUboot reads the full key');
       try {
-        output(undefined, privateKeyOutput(load(o.key), o.format));
+        output(undefined, privateKeyOutput(load(o.key), o.format, Boolean(o.minimal)));
       } catch (err) {
         if (err instanceof UsageError) throw err;
         throw new UsageError((err as Error).message);

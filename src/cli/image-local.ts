@@ -135,7 +135,7 @@ export function registerLocalImageCommands(img: Command): void {
     .command('verify')
     .description('Check the hash and signature of an MCUboot image file (no device needed)')
     .option('-k, --key <pem>', 'public or private key (PEM) to check the signature with')
-    .option('--decrypt-key <pem>', 'private key (PEM) to decrypt an encrypted image with first, as MCUboot does')
+    .option('--decrypt-key <file>', 'private key (PEM) or raw AES key-wrap key to decrypt an encrypted image with first, as MCUboot does')
     .argument('<file>', 'MCUboot image (.bin or Intel HEX)')
     .action(async (file: string, o: { key?: string; decryptKey?: string }, cmd: Command) => {
       {
@@ -175,7 +175,7 @@ export function registerLocalImageCommands(img: Command): void {
 function plaintextImage(file: string, bytes: Uint8Array, keyFile: string | undefined): Uint8Array {
   if (keyFile === undefined) return bytes;
   try {
-    return decryptImage(bytes, readTextFile(keyFile, 'key file'));
+    return decryptImage(bytes, readLocalFile(keyFile));
   } catch (err) {
     if (err instanceof UsageError) throw err;
     throw new UsageError(`cannot decrypt ${file}: ${(err as Error).message}`);

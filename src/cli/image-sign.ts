@@ -140,7 +140,6 @@ function readPayload(path: string): { payload: Uint8Array; baseAddress?: number 
 }
 
 function toOptions(o: SignOpts): CreateImageOptions {
-  if (o.endian !== 'little') throw new UsageError('-e big: big-endian images are not supported (MCUboot on little-endian targets only)');
   if (o.compression !== undefined && o.compression !== 'disabled') {
     throw new UsageError(`--compression ${o.compression} is not supported: no maintained LZMA2 raw encoder is available for Node (see STATUS.md)`);
   }
@@ -153,6 +152,7 @@ function toOptions(o: SignOpts): CreateImageOptions {
   const sc = o.securityCounter;
   const opts: CreateImageOptions = {
     version: o.imageVersion,
+    endian: o.endian,
     headerSize: basedInt(o.headerSize, 'header size'),
     padHeader: Boolean(o.padHeader),
     align: basedInt(o.align, 'alignment'),
@@ -179,7 +179,7 @@ function toOptions(o: SignOpts): CreateImageOptions {
   };
   if (o.encrypt !== undefined) {
     opts.encryption = {
-      key: readTextFile(o.encrypt, 'encryption key file'),
+      key: readLocalFile(o.encrypt),
       keyLength: o.encryptKeylen === '256' ? 256 : 128,
       hmacSha: o.hmacSha === '512' ? 512 : 256,
       clear: Boolean(o.clear),
@@ -258,7 +258,10 @@ export function registerSignCommand(img: Command): void {
     .option('--overwrite-only', 'trailer of an overwrite-only bootloader')
     .addOption(new Option('-e, --endian <e>', 'byte order').choices(['little', 'big']).default('little'))
     .option('-R, --erased-val <v>', 'value of erased flash (0xff or 0)')
-    .option('-E, --encrypt <file>', 'encrypt for this key (PEM): RSA-2048 (RSA-OAEP), EC P-256 (ECIES-P256) or X25519 (ECIES-X25519)')
+    .option(
+      '-E, --encrypt <file>',
+      'encrypt for this key: PEM RSA-2048 (RSA-OAEP), EC P-256 (ECIES-P256) or X25519 (ECIES-X25519), or a raw 16/32-byte AES key file (AES key wrap)',
+    )
     .addOption(new Option('--encrypt-keylen <bits>', 'AES key length').choices(['128', '256']).default('128'))
     .addOption(new Option('--hmac-sha <n>', 'ECIES MAC and HKDF hash; 512 only with X25519').choices(['auto', '256', '512']).default('auto'))
     .option('--clear', 'with -E: the ENC TLV and flags, but the body left in clear (also -c)')

@@ -62,8 +62,11 @@ export interface DeviceConfig {
    * Without it only the image hash is checked; with it unsigned images and images signed by another key are refused.
    */
   verificationKey?: string;
-  /** PEM private key MCUboot decrypts encrypted secondary images with at swap time (RSA-2048, EC P-256 or X25519). */
-  encryptionKey?: string;
+  /**
+   * Key MCUboot decrypts encrypted secondary images with at swap time: a PEM private key (RSA-2048, EC P-256 or
+   * X25519), or the raw bytes of an AES key-wrap key (16 or 32 bytes, ENC_KW).
+   */
+  encryptionKey?: string | Uint8Array;
   /** `match` on the last upload chunk and immediate completion when the slot already holds the data. */
   imageCheck: boolean;
   /**
@@ -226,14 +229,14 @@ export function resolveConfig(input: DeviceConfigInput = {}): DeviceConfig {
 /**
  * Reads a `--config` JSON file. `"verificationKeyFile": "path.pem"` (relative to the config file)
  * is read into `verificationKey` (PEM public key MCUboot checks image signatures with), `"encryptionKeyFile"`
- * into `encryptionKey` (PEM private key MCUboot decrypts encrypted images with).
+ * into `encryptionKey` (PEM private key or raw AES key-wrap key MCUboot decrypts encrypted images with).
  */
 export function loadSimConfig(file: string): DeviceConfigInput {
   const raw = JSON.parse(readFileSync(file, 'utf8')) as DeviceConfigInput & { verificationKeyFile?: unknown; encryptionKeyFile?: unknown };
   const { verificationKeyFile, encryptionKeyFile, ...config } = raw;
   if (encryptionKeyFile !== undefined) {
     if (typeof encryptionKeyFile !== 'string') throw new Error('config: "encryptionKeyFile" must be a path string');
-    config.encryptionKey = readFileSync(resolve(dirname(file), encryptionKeyFile), 'utf8');
+    config.encryptionKey = new Uint8Array(readFileSync(resolve(dirname(file), encryptionKeyFile)));
   }
   if (verificationKeyFile !== undefined) {
     if (typeof verificationKeyFile !== 'string') throw new Error('config: "verificationKeyFile" must be a path string');

@@ -25,7 +25,7 @@ function hashMatches(bytes: Uint8Array): boolean {
  * Decrypts a pending encrypted image in the secondary slot of image `n`. Returns why it cannot be decrypted
  * (MCUboot's validation then refuses the image), or undefined.
  */
-export function decryptPendingImage(flash: Flash, n: number, privateKeyPem: string | undefined): string | undefined {
+export function decryptPendingImage(flash: Flash, n: number, decryptionKey: string | Uint8Array | undefined): string | undefined {
   const type = imageSwapType(flash, n);
   if (type !== SwapType.TEST && type !== SwapType.PERM) return undefined;
   const slot = flash.read(2 * n + 1);
@@ -34,10 +34,10 @@ export function decryptPendingImage(flash: Flash, n: number, privateKeyPem: stri
   const image = slot.subarray(0, img.size);
   // Already decrypted (a power cut after this step, before the swap): the hash holds as it is.
   if (hashMatches(image)) return undefined;
-  if (privateKeyPem === undefined) return 'the image is encrypted and this device has no encryption key (encryptionKeyFile)';
+  if (decryptionKey === undefined) return 'the image is encrypted and this device has no encryption key (encryptionKeyFile)';
   let plain: Uint8Array;
   try {
-    plain = decryptImage(image, privateKeyPem);
+    plain = decryptImage(image, decryptionKey);
   } catch (err) {
     return `cannot decrypt the image: ${(err as Error).message}`;
   }
@@ -51,12 +51,12 @@ export function decryptPendingImage(flash: Flash, n: number, privateKeyPem: stri
 export async function bootWithDecryption(
   flash: Flash,
   images: number,
-  privateKeyPem: string | undefined,
+  decryptionKey: string | Uint8Array | undefined,
   boot: () => Promise<BootEvent[]>,
 ): Promise<ResetEvent[]> {
   const reasons = new Map<number, string>();
   for (let n = 0; n < images; n++) {
-    const reason = decryptPendingImage(flash, n, privateKeyPem);
+    const reason = decryptPendingImage(flash, n, decryptionKey);
     if (reason) reasons.set(n, reason);
   }
   return (await boot()).map((e) => (e.action === 'rejected' && reasons.has(e.image) ? { ...e, reason: reasons.get(e.image)! } : e));

@@ -1,6 +1,7 @@
 /**
  * MCUboot image encryption (Node crypto): the random AES key reaches the device in an ENC TLV, wrapped with RSA-OAEP
- * (ENC_RSA2048), ECIES-P256 (ENC_EC256) or ECIES-X25519 (ENC_X25519, or ENC_X25519_SHA512 with HMAC-SHA512); the
+ * (ENC_RSA2048), ECIES-P256 (ENC_EC256), ECIES-X25519 (ENC_X25519, or ENC_X25519_SHA512 with HMAC-SHA512) or AES key
+ * wrap, RFC 3394, under a key both sides share (ENC_KW: imgtool's keys/aeskw.py, a 16- or 32-byte raw key file); the
  * image body is AES-CTR with a zero nonce. Follows imgtool's image.py (ecies_hkdf, create) and MCUboot's
  * boot/bootutil/src/encrypt_misc.c (HKDF info "MCUBoot_ECIES_v1", derived key = AES key then HMAC key) and
  * encrypted.c (TLV layouts: ephemeral public key, MAC tag, wrapped key).
@@ -9,7 +10,9 @@ import {
   constants,
   createCipheriv,
   createHmac,
+  createDecipheriv,
   createPublicKey,
+  createSecretKey,
   diffieHellman,
   generateKeyPairSync,
   hkdfSync,
@@ -25,7 +28,7 @@ import { TLV_TYPES } from './tlv.js';
 import { IMAGE_FLAGS } from './header.js';
 import { parseImage } from './image.js';
 
-export type KeyExchange = 'rsa-oaep' | 'ecies-p256' | 'ecies-x25519';
+export type KeyExchange = 'rsa-oaep' | 'ecies-p256' | 'ecies-x25519' | 'aes-kw';
 export type AesKeyLength = 128 | 256;
 export type HmacSha = 256 | 512;
 
@@ -39,15 +42,35 @@ export const ENC_TLV_TYPES: ReadonlySet<number> = new Set([
 
 const HKDF_INFO = 'MCUBoot_ECIES_v1';
 
+/** AES key wrap's key-encryption key sizes (imgtool keys/aeskw.py accepts 16 or 32 raw bytes). */
+const KW_KEY_LENGTHS: ReadonlySet<number> = new Set([16, 32]);
+/** RFC 3394's default initial value. */
+const KW_IV = Buffer.from('a6a6a6a6a6a6a6a6', 'hex');
+
 export interface EncryptionKey {
   exchange: KeyExchange;
+  /** The key that wraps (for AES-KW the shared secret key, as `privateKey` too). */
   publicKey: KeyObject;
   privateKey?: KeyObject;
 }
 
-/** Reads an encryption key PEM (public for signing, private for decrypting): RSA-2048, EC P-256 or X25519. */
-export function loadEncryptionKey(pem: string): EncryptionKey {
-  const { publicKey, privateKey } = readPemKey(pem, 'the encryption key');
+/**
+ * Reads an encryption key (public for signing, private for decrypting): a PEM RSA-2048, EC P-256 or X25519 key, or
+ * the raw bytes of an AES key-wrap key (16 or 32 bytes that are not PEM text).
+ */
+export function loadEncryptionKey(key: string | Uint8Array): EncryptionKey {
+  if (typeof key !== 'string') {
+    const text = new TextDecoder().decode(key);
+    if (!text.trimStart().startsWith('-----')) {
+      if (!KW_KEY_LENGTHS.has(key.length)) {
+        throw new ImageError('bad-key', `the encryption key is neither PEM nor a raw AES key-wrap key (16 or 32 bytes): it has ${key.length} bytes`);
+      }
+      const secret = createSecretKey(key);
+      return { exchange: 'aes-kw', publicKey: secret, privateKey: secret };
+    }
+    key = text;
+  }
+  const { publicKey, privateKey } = readPemKey(key, 'the encryption key');
   const type = publicKey.asymmetricKeyType;
   const d = publicKey.asymmetricKeyDetails ?? {};
   let exchange: KeyExchange;
@@ -74,6 +97,8 @@ export function encTlvType(exchange: KeyExchange, hmac: HmacSha): number {
       return TLV_TYPES.ENC_EC256;
     case 'ecies-x25519':
       return hmac === 512 ? TLV_TYPES.ENC_X25519_SHA512 : TLV_TYPES.ENC_X25519;
+    case 'aes-kw':
+      return TLV_TYPES.ENC_KW;
   }
 }
 
@@ -98,8 +123,16 @@ function rawPublic(exchange: 'ecies-p256' | 'ecies-x25519', key: KeyObject): Buf
   return exchange === 'ecies-p256' ? Buffer.concat([Buffer.from([4]), x, Buffer.from(jwk.y!, 'base64url')]) : x;
 }
 
+function kwCipherName(kek: KeyObject): string {
+  return `id-aes${(kek.symmetricKeySize ?? 16) * 8}-wrap`;
+}
+
 /** The ENC TLV value carrying `plainKey` to the holder of the private half of `enc`. */
 export function wrapImageKey(enc: EncryptionKey, plainKey: Uint8Array, hmac: HmacSha): Uint8Array {
+  if (enc.exchange === 'aes-kw') {
+    const cipher = createCipheriv(kwCipherName(enc.publicKey), enc.publicKey, KW_IV);
+    return new Uint8Array(Buffer.concat([cipher.update(plainKey), cipher.final()]));
+  }
   if (enc.exchange === 'rsa-oaep') {
     return new Uint8Array(publicEncrypt({ key: enc.publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, plainKey));
   }
@@ -124,12 +157,25 @@ export function unwrapImageKey(enc: EncryptionKey, tlvType: number, value: Uint8
       case TLV_TYPES.ENC_X25519:
       case TLV_TYPES.ENC_X25519_SHA512:
         return 'ecies-x25519';
+      case TLV_TYPES.ENC_KW:
+        return 'aes-kw';
       default:
-        throw new ImageError('bad-key', `ENC TLV 0x${tlvType.toString(16)} (AES key wrap) is not supported`);
+        throw new ImageError('bad-key', `ENC TLV 0x${tlvType.toString(16)} is not a known key exchange`);
     }
   })();
   if (expected !== enc.exchange) {
     throw new ImageError('wrong-key', `the image's key is wrapped for ${expected} but the decryption key is for ${enc.exchange}`);
+  }
+  if (enc.exchange === 'aes-kw') {
+    if (value.length !== keyLength + 8) {
+      throw new ImageError('tlv-overrun', `ENC_KW TLV has ${value.length} bytes, expected ${keyLength + 8} for AES-${keyLength * 8}`);
+    }
+    try {
+      const decipher = createDecipheriv(kwCipherName(privateKey), privateKey, KW_IV);
+      return new Uint8Array(Buffer.concat([decipher.update(value), decipher.final()]));
+    } catch {
+      throw new ImageError('wrong-key', 'the AES key-wrapped image key does not unwrap with this key: the image was encrypted for another key');
+    }
   }
   if (enc.exchange === 'rsa-oaep') {
     try {
@@ -190,14 +236,14 @@ export function isEncryptedImage(flags: number): boolean {
  * The image with its body decrypted, as MCUboot reads it when it validates and copies an encrypted secondary image
  * (loader.c, bootutil_img_hash with MUST_DECRYPT): the header, TLVs and anything after them are unchanged.
  */
-export function decryptImage(bytes: Uint8Array, privateKeyPem: string): Uint8Array {
+export function decryptImage(bytes: Uint8Array, privateKey: string | Uint8Array): Uint8Array {
   const img = parseImage(bytes);
   const { flags, hdrSize, imgSize } = img.header;
   if (!isEncryptedImage(flags)) throw new ImageError('bad-option', 'the image is not encrypted (no ENCRYPTED_AES128/256 flag)');
   const encTlv = img.unprotectedArea.tlvs.find((t) => ENC_TLV_TYPES.has(t.type));
   if (!encTlv) throw new ImageError('bad-key', 'the image is flagged encrypted but has no ENC TLV carrying its key');
   const keyLength = flags & IMAGE_FLAGS.ENCRYPTED_AES256 ? 32 : 16;
-  const plainKey = unwrapImageKey(loadEncryptionKey(privateKeyPem), encTlv.type, encTlv.value, keyLength);
+  const plainKey = unwrapImageKey(loadEncryptionKey(privateKey), encTlv.type, encTlv.value, keyLength);
   const out = bytes.slice();
   out.set(aesCtr(plainKey, bytes.subarray(hdrSize, hdrSize + imgSize)), hdrSize);
   return out;

@@ -17,6 +17,21 @@ export const IMAGE_FLAGS = {
   COMPRESSED_ARM_THUMB_FLT: 0x800,
 } as const;
 
+/**
+ * Byte order of an image's header, TLV info and TLV fields: little-endian, or big-endian as imgtool -e big writes
+ * for MCUboot's big-endian builds.
+ */
+export type ByteOrder = 'little' | 'big';
+
+/** The byte order the header magic is written in, or undefined when it is no MCUboot header. */
+export function imageByteOrder(bytes: Uint8Array): ByteOrder | undefined {
+  if (bytes.length < 4) return undefined;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, 4);
+  if (dv.getUint32(0, true) === IMAGE_MAGIC) return 'little';
+  if (dv.getUint32(0, false) === IMAGE_MAGIC) return 'big';
+  return undefined;
+}
+
 export interface ImageVersion {
   major: number;
   minor: number;
@@ -40,23 +55,24 @@ export function parseHeader(bytes: Uint8Array): ImageHeader {
     throw new ImageError('truncated', `image header truncated: ${bytes.length} bytes, need ${IMAGE_HEADER_SIZE}`);
   }
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const magic = dv.getUint32(0, true);
+  const le = imageByteOrder(bytes) !== 'big';
+  const magic = dv.getUint32(0, le);
   if (magic !== IMAGE_MAGIC) {
     const what = magic === IMAGE_MAGIC_V1 ? ' (old v1 magic)' : magic === 0xffffffff ? ' (erased flash)' : '';
     throw new ImageError('bad-magic', `invalid image magic ${hex(magic, 8)}${what}, expected ${hex(IMAGE_MAGIC, 8)}; is this an MCUboot image?`);
   }
   const hdr: ImageHeader = {
     magic,
-    loadAddr: dv.getUint32(4, true),
-    hdrSize: dv.getUint16(8, true),
-    protectTlvSize: dv.getUint16(10, true),
-    imgSize: dv.getUint32(12, true),
-    flags: dv.getUint32(16, true),
+    loadAddr: dv.getUint32(4, le),
+    hdrSize: dv.getUint16(8, le),
+    protectTlvSize: dv.getUint16(10, le),
+    imgSize: dv.getUint32(12, le),
+    flags: dv.getUint32(16, le),
     version: {
       major: dv.getUint8(20),
       minor: dv.getUint8(21),
-      revision: dv.getUint16(22, true),
-      build: dv.getUint32(24, true),
+      revision: dv.getUint16(22, le),
+      build: dv.getUint32(24, le),
     },
   };
   if (hdr.hdrSize < IMAGE_HEADER_SIZE) {
@@ -66,20 +82,21 @@ export function parseHeader(bytes: Uint8Array): ImageHeader {
 }
 
 /** Encode a header as 32 bytes (the caller pads it to `hdrSize`). */
-export function encodeHeader(h: Omit<ImageHeader, 'magic'> & { magic?: number }): Uint8Array {
+export function encodeHeader(h: Omit<ImageHeader, 'magic'> & { magic?: number }, order: ByteOrder = 'little'): Uint8Array {
+  const le = order === 'little';
   const out = new Uint8Array(IMAGE_HEADER_SIZE);
   const dv = new DataView(out.buffer);
   checkVersion(h.version);
-  dv.setUint32(0, h.magic ?? IMAGE_MAGIC, true);
-  dv.setUint32(4, h.loadAddr >>> 0, true);
-  dv.setUint16(8, h.hdrSize, true);
-  dv.setUint16(10, h.protectTlvSize, true);
-  dv.setUint32(12, h.imgSize >>> 0, true);
-  dv.setUint32(16, h.flags >>> 0, true);
+  dv.setUint32(0, h.magic ?? IMAGE_MAGIC, le);
+  dv.setUint32(4, h.loadAddr >>> 0, le);
+  dv.setUint16(8, h.hdrSize, le);
+  dv.setUint16(10, h.protectTlvSize, le);
+  dv.setUint32(12, h.imgSize >>> 0, le);
+  dv.setUint32(16, h.flags >>> 0, le);
   dv.setUint8(20, h.version.major);
   dv.setUint8(21, h.version.minor);
-  dv.setUint16(22, h.version.revision, true);
-  dv.setUint32(24, h.version.build >>> 0, true);
+  dv.setUint16(22, h.version.revision, le);
+  dv.setUint32(24, h.version.build >>> 0, le);
   return out;
 }
 

@@ -1,11 +1,13 @@
 import { ImageError, hex } from './errors.js';
-import { parseHeader, IMAGE_MAGIC, IMAGE_HEADER_SIZE, type ImageHeader } from './header.js';
+import { imageByteOrder, parseHeader, type ByteOrder, type ImageHeader } from './header.js';
 import { parseTlvArea, TLV_TYPES, type Tlv, type TlvArea } from './tlv.js';
 
 export { toHex } from '../protocol/hex.js';
 
 export interface McubootImage {
   header: ImageHeader;
+  /** Byte order of the header and TLVs (big for imgtool -e big). */
+  byteOrder: ByteOrder;
   /** Protected TLV area, if `protectTlvSize != 0`. */
   protectedArea?: TlvArea;
   /** Unprotected TLV area. */
@@ -32,22 +34,24 @@ const HASH_TLVS = [
 /** Parse a signed MCUboot image. Throws ImageError on malformed data. */
 export function parseImage(bytes: Uint8Array): McubootImage {
   const header = parseHeader(bytes);
+  const byteOrder = imageByteOrder(bytes)!;
   const bodyEnd = header.hdrSize + header.imgSize;
   if (bodyEnd > bytes.length) {
     throw new ImageError('truncated', `image truncated: header says body ends at ${hex(bodyEnd)}, file has ${bytes.length} bytes`);
   }
   let protectedArea: TlvArea | undefined;
   if (header.protectTlvSize !== 0) {
-    protectedArea = parseTlvArea(bytes, bodyEnd, true);
+    protectedArea = parseTlvArea(bytes, bodyEnd, true, byteOrder);
     if (protectedArea.size !== header.protectTlvSize) {
       throw new ImageError('tlv-overrun', `protected TLV area size ${protectedArea.size} differs from header's protect_tlv_size ${header.protectTlvSize}`);
     }
   }
   const signedSize = bodyEnd + header.protectTlvSize;
-  const unprotectedArea = parseTlvArea(bytes, signedSize, false);
+  const unprotectedArea = parseTlvArea(bytes, signedSize, false, byteOrder);
   const tlvs = [...(protectedArea?.tlvs ?? []), ...unprotectedArea.tlvs];
   const img: McubootImage = {
     header,
+    byteOrder,
     protectedArea,
     unprotectedArea,
     tlvs,
@@ -71,9 +75,7 @@ export function parseImage(bytes: Uint8Array): McubootImage {
 
 /** Cheap check: does this start with a valid MCUboot header and parse? */
 export function isMcubootImage(bytes: Uint8Array): boolean {
-  if (bytes.length < IMAGE_HEADER_SIZE) return false;
-  const magic = (bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16) | (bytes[3]! << 24)) >>> 0;
-  if (magic !== IMAGE_MAGIC) return false;
+  if (imageByteOrder(bytes) === undefined) return false;
   try {
     parseImage(bytes);
     return true;

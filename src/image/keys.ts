@@ -5,6 +5,7 @@
 import type { KeyObject } from 'node:crypto';
 import { ImageError } from './errors.js';
 import { digest, keyTypeOf, readPemKey, type KeygenType } from './crypto-node.js';
+import { DER, encodeDer, readDer, readDerElements } from './der.js';
 
 export interface KeyFile {
   type: KeygenType;
@@ -73,15 +74,42 @@ export function publicKeyHashOutput(k: KeyFile, encoding: 'lang-c' | 'raw'): str
   return emit(`const unsigned char ${name}_pub_key_hash[] = {`, '};', hash, `const unsigned int ${name}_pub_key_hash_len = {};`);
 }
 
-/** `imgtool getpriv -f pkcs8|openssl`: the private key DER as C source (what MCUboot's enc_priv_key holds). */
-export function privateKeyOutput(k: KeyFile, format: 'pkcs8' | 'openssl'): string {
+/** An ECPrivateKey (RFC 5915) without its optional public key ([1]), the rest re-encoded as it was. */
+function withoutPublicKey(ecPrivateKey: Uint8Array): Uint8Array {
+  const kept = readDerElements(readDer(ecPrivateKey, DER.SEQUENCE)).filter((e) => e.tag !== EC_PUBLIC_KEY_TAG);
+  return encodeDer(DER.SEQUENCE, ...kept.map((e) => encodeDer(e.tag, e.value)));
+}
+
+/** The [1] context tag of ECPrivateKey's publicKey field. */
+const EC_PUBLIC_KEY_TAG = 0xa1;
+
+/**
+ * `imgtool getpriv -f pkcs8|openssl [--minimal]`: the private key DER as C source (what MCUboot's enc_priv_key
+ * holds). `minimal` drops an ECDSA key's public key, as keys/ecdsa.py's _build_minimal_ecdsa_privkey does, in either
+ * format; imgtool ignores it for the other key types, and so does this.
+ */
+export function privateKeyOutput(k: KeyFile, format: 'pkcs8' | 'openssl', minimal = false): string {
   if (!k.privateKey) throw new ImageError('bad-key', 'getpriv needs a private key, got a public key');
-  let der: Buffer;
-  if (format === 'pkcs8') der = k.privateKey.export({ type: 'pkcs8', format: 'der' });
-  else if (k.type.startsWith('rsa')) der = k.privateKey.export({ type: 'pkcs1', format: 'der' });
-  else if (k.type.startsWith('ecdsa')) der = k.privateKey.export({ type: 'sec1', format: 'der' });
-  else throw new ImageError('bad-option', `a ${k.type} key has no "openssl" (traditional) format; use -f pkcs8`);
-  return emit('const unsigned char enc_priv_key[] = {', '};', new Uint8Array(der), 'const unsigned int enc_priv_key_len = {};');
+  const isEc = k.type.startsWith('ecdsa');
+  let der: Uint8Array;
+  if (format === 'pkcs8') {
+    der = new Uint8Array(k.privateKey.export({ type: 'pkcs8', format: 'der' }));
+    if (minimal && isEc) {
+      const [version, algorithm, key] = readDerElements(readDer(der, DER.SEQUENCE));
+      if (!version || !algorithm || key?.tag !== DER.OCTET_STRING) throw new ImageError('bad-key', 'the EC key is not a PKCS#8 structure');
+      der = encodeDer(
+        DER.SEQUENCE,
+        encodeDer(version.tag, version.value),
+        encodeDer(algorithm.tag, algorithm.value),
+        encodeDer(DER.OCTET_STRING, withoutPublicKey(key.value)),
+      );
+    }
+  } else if (k.type.startsWith('rsa')) der = new Uint8Array(k.privateKey.export({ type: 'pkcs1', format: 'der' }));
+  else if (isEc) {
+    der = new Uint8Array(k.privateKey.export({ type: 'sec1', format: 'der' }));
+    if (minimal) der = withoutPublicKey(der);
+  } else throw new ImageError('bad-option', `a ${k.type} key has no "openssl" (traditional) format; use -f pkcs8`);
+  return emit('const unsigned char enc_priv_key[] = {', '};', der, 'const unsigned int enc_priv_key_len = {};');
 }
 
 const USE: Record<KeygenType, string> = {

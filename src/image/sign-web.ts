@@ -51,7 +51,7 @@ export async function addSignature(bytes: Uint8Array, signer: ImageSigner, opts:
   // imgtool's order: the hash, then the key and its signature, then the rest (custom unprotected TLVs).
   const afterHash = tlvs.findIndex((t) => t.value === img.hash) + 1;
   tlvs.splice(afterHash, 0, keyTlv, { type: signatureTlvTypeFor(signer.keyType), value: signature });
-  const area = encodeTlvArea(tlvs, false);
+  const area = encodeTlvArea(tlvs, false, img.byteOrder);
   const out = new Uint8Array(img.signedSize + area.length);
   out.set(payload);
   out.set(area, img.signedSize);

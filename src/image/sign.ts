@@ -6,7 +6,7 @@
 import { encode as cborEncode } from 'cborg';
 import { createHash } from 'node:crypto';
 import { ImageError, hex } from './errors.js';
-import { encodeHeader, parseVersion, IMAGE_FLAGS, IMAGE_HEADER_SIZE, type ImageVersion } from './header.js';
+import { encodeHeader, parseVersion, IMAGE_FLAGS, IMAGE_HEADER_SIZE, type ByteOrder, type ImageVersion } from './header.js';
 import { encodeTlvArea, TLV_TYPES } from './tlv.js';
 import { bootMagic } from './trailer.js';
 import { digest } from './crypto-node.js';
@@ -36,8 +36,11 @@ export interface ImageDependency {
 }
 
 export interface EncryptionOptions {
-  /** PEM key of the device (public, or private): RSA-2048 (RSA-OAEP), EC P-256 (ECIES-P256) or X25519 (ECIES-X25519). */
-  key: string;
+  /**
+   * The device's key: PEM (public, or private) RSA-2048 (RSA-OAEP), EC P-256 (ECIES-P256) or X25519 (ECIES-X25519),
+   * or the bytes of a raw 16- or 32-byte AES key-wrap key (ENC_KW).
+   */
+  key: string | Uint8Array;
   /** AES key length (imgtool --encrypt-keylen). Default 128. */
   keyLength?: AesKeyLength;
   /** MAC and HKDF hash for ECIES (imgtool --hmac-sha); 512 only with X25519. Default 256. */
@@ -49,6 +52,8 @@ export interface EncryptionOptions {
 }
 
 export interface CreateImageOptions {
+  /** Byte order of header, TLV info and TLV fields (imgtool -e). Default little. */
+  endian?: ByteOrder;
   /** "1.2.3+4" or a version object. Default 0.0.0+0. */
   version?: string | ImageVersion;
   /** ih_hdr_size (imgtool -H). Default 0x20. */
@@ -168,13 +173,13 @@ function uuid5(namespace: Uint8Array, name: string): Uint8Array {
   return new Uint8Array(h);
 }
 
-function le32(n: number): Uint8Array {
+function u32(n: number, order: ByteOrder): Uint8Array {
   const v = new Uint8Array(4);
-  new DataView(v.buffer).setUint32(0, n >>> 0, true);
+  new DataView(v.buffer).setUint32(0, n >>> 0, order === 'little');
   return v;
 }
 
-function dependencyTlv(dep: ImageDependency): Uint8Array {
+function dependencyTlv(dep: ImageDependency, order: ByteOrder): Uint8Array {
   const v = typeof dep.version === 'string' ? parseVersion(dep.version) : dep.version;
   if (!Number.isInteger(dep.image) || dep.image < 0 || dep.image > 0xff)
     throw new ImageError('bad-option', `dependency image number ${dep.image} is not 0..255`);
@@ -183,8 +188,8 @@ function dependencyTlv(dep: ImageDependency): Uint8Array {
   dv.setUint8(0, dep.image);
   dv.setUint8(4, v.major);
   dv.setUint8(5, v.minor);
-  dv.setUint16(6, v.revision, true);
-  dv.setUint32(8, v.build, true);
+  dv.setUint16(6, v.revision, order === 'little');
+  dv.setUint32(8, v.build, order === 'little');
   return out;
 }
 
@@ -212,7 +217,8 @@ const EXCHANGE_FOR_SIGNER: Partial<Record<SignatureKeyType, KeyExchange | 'none'
 function checkedEncryption(enc: EncryptionOptions, signer: SignatureKeyType | undefined): EncryptionOptions & { wrapKey: EncryptionKey; tlvType: number } {
   const wrapKey = loadEncryptionKey(enc.key);
   const tlvType = encTlvType(wrapKey.exchange, enc.hmacSha ?? 256);
-  const wanted = signer ? EXCHANGE_FOR_SIGNER[signer] : undefined;
+  // A shared AES key-wrap key is independent of the signature scheme (MCUboot's ENC_KW pairs with any of them).
+  const wanted = signer && wrapKey.exchange !== 'aes-kw' ? EXCHANGE_FOR_SIGNER[signer] : undefined;
   if (wanted === 'none') throw new ImageError('bad-option', 'an ECDSA P-384 signed image cannot be encrypted: MCUboot has no P-384 key exchange');
   if (wanted !== undefined && wanted !== wrapKey.exchange) {
     throw new ImageError(
@@ -256,11 +262,13 @@ interface Layout {
   maxSectors: number;
   overwriteOnly: boolean;
   unprotectedTlvs: CustomTlv[];
+  byteOrder: ByteOrder;
 }
 
 /** Lays out and hashes the image (imgtool's create, up to the signature). */
 export function prepareImage(payload: Uint8Array, opts: CreateImageOptions = {}, signer?: SigningKeyInfo): PreparedImage {
   const headerSize = opts.headerSize ?? 0x20;
+  const byteOrder = opts.endian ?? 'little';
   const erased = opts.erasedVal ?? 0xff;
   const align = opts.align ?? 1;
   const maxAlign = opts.maxAlign ?? Math.max(8, align);
@@ -290,12 +298,12 @@ export function prepareImage(payload: Uint8Array, opts: CreateImageOptions = {},
   // Protected TLVs, in imgtool's order.
   const prot: { type: number; value: Uint8Array }[] = [];
   const counter = opts.securityCounter === 'auto' ? ((version.major << 24) + (version.minor << 16) + version.revision) >>> 0 : opts.securityCounter;
-  if (counter !== undefined) prot.push({ type: TLV_TYPES.SEC_CNT, value: le32(counter) });
+  if (counter !== undefined) prot.push({ type: TLV_TYPES.SEC_CNT, value: u32(counter, byteOrder) });
   if (opts.bootRecord !== undefined) {
     const signerId = signer ? digest(hashAlgorithm, signer.publicKey) : new Uint8Array(32);
     prot.push({ type: TLV_TYPES.BOOT_RECORD, value: bootRecordTlv(opts.bootRecord, version, hashAlgorithm, signerId) });
   }
-  for (const dep of opts.dependencies ?? []) prot.push({ type: TLV_TYPES.DEPENDENCY, value: dependencyTlv(dep) });
+  for (const dep of opts.dependencies ?? []) prot.push({ type: TLV_TYPES.DEPENDENCY, value: dependencyTlv(dep, byteOrder) });
   if (opts.vid !== undefined || opts.cid !== undefined) {
     if (opts.vid === undefined) throw new ImageError('bad-option', "--cid needs --vid (the class UUID is derived within the vendor's)");
     const vid = uuidBytes(opts.vid) ?? uuid5(uuidBytes(UUID_NAMESPACE_DNS)!, opts.vid);
@@ -303,13 +311,13 @@ export function prepareImage(payload: Uint8Array, opts: CreateImageOptions = {},
     if (opts.cid !== undefined) prot.push({ type: TLV_TYPES.UUID_CID, value: uuidBytes(opts.cid) ?? uuid5(vid, opts.cid) });
   }
   for (const t of opts.customTlvs ?? []) if (t.protected) prot.push({ type: t.type, value: t.value });
-  const protArea = prot.length ? encodeTlvArea(prot, true) : new Uint8Array(0);
+  const protArea = prot.length ? encodeTlvArea(prot, true, byteOrder) : new Uint8Array(0);
 
   let flags = opts.flags ?? 0;
   if (opts.encryption) flags |= opts.encryption.keyLength === 256 ? IMAGE_FLAGS.ENCRYPTED_AES256 : IMAGE_FLAGS.ENCRYPTED_AES128;
   if (opts.loadAddress !== undefined && (opts.romFixed || opts.loadAddress !== 0)) flags |= opts.romFixed ? IMAGE_FLAGS.ROM_FIXED : IMAGE_FLAGS.RAM_LOAD;
   if (opts.nonBootable) flags |= IMAGE_FLAGS.NON_BOOTABLE;
-  body.set(encodeHeader({ loadAddr: opts.loadAddress ?? 0, hdrSize: headerSize, protectTlvSize: protArea.length, imgSize, flags, version }), 0);
+  body.set(encodeHeader({ loadAddr: opts.loadAddress ?? 0, hdrSize: headerSize, protectTlvSize: protArea.length, imgSize, flags, version }, byteOrder), 0);
 
   const region = concat([body, protArea]);
   return {
@@ -332,6 +340,7 @@ export function prepareImage(payload: Uint8Array, opts: CreateImageOptions = {},
       maxSectors: opts.maxSectors ?? 128,
       overwriteOnly: Boolean(opts.overwriteOnly),
       unprotectedTlvs: (opts.customTlvs ?? []).filter((t) => !t.protected),
+      byteOrder,
     },
   };
 }
@@ -357,7 +366,7 @@ export function completeImage(prep: PreparedImage, signature?: Uint8Array): Uint
     unprot.push({ type: l.encryption.tlvType, value });
     if (!l.encryption.clear) body = concat([body.subarray(0, l.headerSize), aesCtr(plainKey, body.subarray(l.headerSize))]);
   }
-  const image = concat([body, prep.payload.subarray(l.bodyEnd), encodeTlvArea(unprot, false)]);
+  const image = concat([body, prep.payload.subarray(l.bodyEnd), encodeTlvArea(unprot, false, l.byteOrder)]);
 
   if (l.pad && l.slotSize === undefined) throw new ImageError('bad-option', 'pad/confirm need slotSize');
   if (l.slotSize === undefined || l.slotSize === 0) return image;

@@ -1,4 +1,5 @@
 import { ImageError, hex } from './errors.js';
+import type { ByteOrder } from './header.js';
 
 export const TLV_INFO_MAGIC = 0x6907;
 export const TLV_PROT_INFO_MAGIC = 0x6908;
@@ -67,18 +68,22 @@ export interface TlvArea {
 }
 
 /** Parse one TLV area starting at `offset`. */
-export function parseTlvArea(bytes: Uint8Array, offset: number, expectProtected: boolean): TlvArea {
+export function parseTlvArea(bytes: Uint8Array, offset: number, expectProtected: boolean, order: ByteOrder = 'little'): TlvArea {
+  const le = order === 'little';
   const want = expectProtected ? TLV_PROT_INFO_MAGIC : TLV_INFO_MAGIC;
   const label = expectProtected ? 'protected TLV area' : 'TLV area';
   if (offset + 4 > bytes.length) {
     throw new ImageError('truncated', `${label} info at ${hex(offset)} is beyond the end of the data (${bytes.length} bytes)`);
   }
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const magic = dv.getUint16(offset, true);
+  const magic = dv.getUint16(offset, le);
+  if (magic !== want && dv.getUint16(offset, !le) === want) {
+    throw new ImageError('bad-tlv-magic', `${label} at ${hex(offset)} is ${le ? 'big' : 'little'}-endian but the header is ${order}-endian: mixed byte order`);
+  }
   if (magic !== want) {
     throw new ImageError('bad-tlv-magic', `${label} at ${hex(offset)} has magic ${hex(magic, 4)}, expected ${hex(want, 4)}`);
   }
-  const size = dv.getUint16(offset + 2, true);
+  const size = dv.getUint16(offset + 2, le);
   if (size < 4) throw new ImageError('tlv-overrun', `${label} at ${hex(offset)} has size ${size}, less than its 4-byte info header`);
   const end = offset + size;
   if (end > bytes.length) {
@@ -88,8 +93,8 @@ export function parseTlvArea(bytes: Uint8Array, offset: number, expectProtected:
   let p = offset + 4;
   while (p < end) {
     if (p + 4 > end) throw new ImageError('tlv-overrun', `TLV header at ${hex(p)} runs past the end of the ${label}`);
-    const type = dv.getUint16(p, true);
-    const len = dv.getUint16(p + 2, true);
+    const type = le || !isImgtoolNamedType(bytes[p]!, bytes[p + 1]!) ? dv.getUint16(p, le) : bytes[p]!;
+    const len = dv.getUint16(p + 2, le);
     if (p + 4 + len > end) {
       throw new ImageError('tlv-overrun', `TLV ${tlvTypeName(type)} at ${hex(p)} (length ${len}) runs past the end of the ${label}`);
     }
@@ -99,21 +104,33 @@ export function parseTlvArea(bytes: Uint8Array, offset: number, expectProtected:
   return { magic, protected: expectProtected, offset, size, tlvs };
 }
 
-/** Encode a TLV area (info header + entries). */
-export function encodeTlvArea(entries: { type: number; value: Uint8Array }[], isProtected: boolean): Uint8Array {
+/**
+ * imgtool packs the TLV types it names (all below the vendor range 0xa0) as a type byte and a zero byte ('BBH'),
+ * and custom TLVs as a 16-bit type ('HH'): the same bytes little-endian, different ones big-endian.
+ */
+const FIRST_CUSTOM_TYPE = 0xa0;
+
+function isImgtoolNamedType(first: number, second: number): boolean {
+  return second === 0 && first < FIRST_CUSTOM_TYPE;
+}
+
+/** Encode a TLV area (info header + entries) in the image's byte order. */
+export function encodeTlvArea(entries: { type: number; value: Uint8Array }[], isProtected: boolean, order: ByteOrder = 'little'): Uint8Array {
+  const le = order === 'little';
   const size = 4 + entries.reduce((n, e) => n + 4 + e.value.length, 0);
   if (size > 0xffff) throw new ImageError('too-large', `TLV area of ${size} bytes exceeds 65535`);
   const out = new Uint8Array(size);
   const dv = new DataView(out.buffer);
-  dv.setUint16(0, isProtected ? TLV_PROT_INFO_MAGIC : TLV_INFO_MAGIC, true);
-  dv.setUint16(2, size, true);
+  dv.setUint16(0, isProtected ? TLV_PROT_INFO_MAGIC : TLV_INFO_MAGIC, le);
+  dv.setUint16(2, size, le);
   let p = 4;
   for (const e of entries) {
     if (e.type < 0 || e.type > 0xffff || e.value.length > 0xffff) {
       throw new ImageError('bad-option', `invalid TLV type ${e.type} or length ${e.value.length}`);
     }
-    dv.setUint16(p, e.type, true);
-    dv.setUint16(p + 2, e.value.length, true);
+    if (le || e.type >= FIRST_CUSTOM_TYPE) dv.setUint16(p, e.type, le);
+    else out[p] = e.type;
+    dv.setUint16(p + 2, e.value.length, le);
     out.set(e.value, p + 4);
     p += 4 + e.value.length;
   }

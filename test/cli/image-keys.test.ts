@@ -1,5 +1,5 @@
 /** `mcumgr image keygen/getpub/getpubhash/getpriv/keyinfo` and `image info -f json|yaml` on local files. */
-import { createHash, createPublicKey } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -82,6 +82,55 @@ describe('keys', () => {
     const pub = await run(['image', 'getpriv', '-k', join(IMAGES, 'keys/ecdsa-p256.pub.pem')]);
     expect(pub.code).toBe(64);
     expect(pub.stderr).toMatch(/needs a private key/);
+  });
+
+  it("getpriv --minimal drops an ECDSA key's public key as imgtool's keys/ecdsa.py does; other types print in full", async () => {
+    const keyFile = join(IMAGES, 'keys/ecdsa-p256.pem');
+    const key = createPrivateKey(fixture('keys/ecdsa-p256.pem'));
+    const derOf = async (args: string[]) => {
+      const r = await run(['image', 'getpriv', ...args]);
+      expect(r.code, r.stderr).toBe(0);
+      return Buffer.from(
+        r.stdout
+          .match(/0x([0-9a-f]{2}),/g)!
+          .map((x) => x.slice(2, 4))
+          .join(''),
+        'hex',
+      );
+    };
+    // imgtool's recipe, byte by byte: PKCS#8 cuts the [1] element at offset 68 and shortens the three lengths that
+    // hold it (outer at 2, dropping the 0x81 length prefix once short; OCTET STRING at 28; ECPrivateKey at 30).
+    const full = key.export({ type: 'pkcs8', format: 'der' });
+    expect(full[68]).toBe(0xa1);
+    const cut = full[69]! + 2;
+    const expected = Buffer.from(full.subarray(0, 68));
+    expected[30]! -= cut;
+    expected[28]! -= cut;
+    expected[2]! -= cut;
+    const p8 = await derOf(['-k', keyFile, '--minimal']);
+    expect(p8.toString('hex')).toBe(Buffer.concat([expected.subarray(0, 1), expected.subarray(2)]).toString('hex'));
+    expect(p8.length).toBe(67);
+    // The traditional (SEC1) form keeps the first 51 bytes, with the outer length shortened.
+    const sec1Full = key.export({ type: 'sec1', format: 'der' });
+    const sec1Expected = Buffer.from(sec1Full.subarray(0, 51));
+    sec1Expected[1]! -= sec1Full[52]! + 2;
+    const sec1 = await derOf(['-k', keyFile, '-f', 'openssl', '--minimal']);
+    expect(sec1.toString('hex')).toBe(sec1Expected.toString('hex'));
+    // Both still hold the same private key (the public key is derived from it).
+    const pubOf = (k: ReturnType<typeof createPrivateKey>) => createPublicKey(k).export({ type: 'spki', format: 'pem' });
+    expect(pubOf(createPrivateKey({ key: p8, format: 'der', type: 'pkcs8' }))).toBe(pubOf(key));
+    expect(pubOf(createPrivateKey({ key: sec1, format: 'der', type: 'sec1' }))).toBe(pubOf(key));
+    // imgtool ignores --minimal for RSA (and Ed25519, X25519): the full key.
+    const rsa = join(IMAGES, 'keys/rsa-2048.pem');
+    expect((await derOf(['-k', rsa, '--minimal'])).equals(await derOf(['-k', rsa]))).toBe(true);
+    // P-384 (imgtool's fixed P-256 offsets fail on it): the 102-byte public key element gone, and the three lengths
+    // around it short enough to lose their 0x81 prefix.
+    const p384 = join(tempDir(), 'p384.pem');
+    expect((await run(['image', 'keygen', '-t', 'ecdsa-p384', '-k', p384])).code).toBe(0);
+    const p384Key = createPrivateKey(readFileSync(p384));
+    const p384Minimal = await derOf(['-k', p384, '--minimal']);
+    expect(p384Minimal.length).toBe(p384Key.export({ type: 'pkcs8', format: 'der' }).length - 102 - 3);
+    expect(pubOf(createPrivateKey({ key: p384Minimal, format: 'der', type: 'pkcs8' }))).toBe(pubOf(p384Key));
   });
 
   it('keyinfo says what a key is for; a file that is no key is a usage error', async () => {

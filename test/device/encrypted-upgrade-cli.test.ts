@@ -9,39 +9,76 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as mcumgr, type ListedSlot } from '../cli/helpers.js';
 import { startSim, tempDir, type SimProcess } from './helpers.js';
 
+/** A running mcumgr-sim, its connection options, and how many resets it has reported. */
+interface SimDevice {
+  sim: SimProcess;
+  conn: string[];
+  resets: number;
+}
+
+async function listImages(d: SimDevice): Promise<ListedSlot[]> {
+  const r = await mcumgr([...d.conn, '--json', 'image', 'list']);
+  expect(r.code, r.stderr).toBe(0);
+  return (JSON.parse(r.stdout) as { images: ListedSlot[] }).images;
+}
+
+/** Uploads, marks for test, resets, waits for the sim's boot report; returns it and the slots after the boot. */
+async function upgradeOn(d: SimDevice, file: string): Promise<{ report: string; slots: ListedSlot[] }> {
+  expect((await mcumgr([...d.conn, 'image', 'upload', file])).code).toBe(0);
+  const uploaded = (await listImages(d)).find((i) => i.slot === 1)!;
+  expect((await mcumgr([...d.conn, 'image', 'test', uploaded.hash])).code).toBe(0);
+  expect((await mcumgr([...d.conn, 'reset'])).code).toBe(0);
+  d.resets++;
+  while ((d.sim.stderr().match(/^reset: .*$/gm) ?? []).length < d.resets) await new Promise((r) => d.sim.proc.stderr!.once('data', r));
+  expect((await mcumgr([...d.conn, '-t', '1', '-r', '10', 'echo', 'back'])).stdout).toBe('back\n');
+  return {
+    report: d.sim
+      .stderr()
+      .match(/^reset: .*$/gm)!
+      .at(-1)!,
+    slots: await listImages(d),
+  };
+}
+
+/** Starts mcumgr-sim over UDP with a config written to `dir`/sim.json. */
+async function startDevice(dir: string, config: object): Promise<SimDevice> {
+  writeFileSync(join(dir, 'sim.json'), JSON.stringify(config));
+  const sim = await startSim(['--udp', '127.0.0.1:0', '--state', join(dir, 'state'), '--config', join(dir, 'sim.json')]);
+  return { sim, conn: ['--conntype', 'udp', '--connstring', sim.udp!], resets: 0 };
+}
+
+/** Signs `dir`/app.bin with `signKey`, encrypted for `encKey`, as `dir`/app-VERSION.bin. */
+async function signEncrypted(dir: string, signKey: string, version: string, encKey: string, extra: string[]): Promise<string> {
+  const out = join(dir, `app-${version}.bin`);
+  const r = await mcumgr([
+    'image',
+    'sign',
+    '-k',
+    signKey,
+    '-E',
+    encKey,
+    '--version',
+    version,
+    '--pad-header',
+    '-H',
+    '0x200',
+    ...extra,
+    join(dir, 'app.bin'),
+    out,
+  ]);
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout).toMatch(/encrypted: yes/);
+  return out;
+}
+
 describe('encrypted images on a device with an encryption key', () => {
   const dir = tempDir();
   const signKey = join(dir, 'sign.pem');
   const encPriv = join(dir, 'enc-x25519.pem');
   const encPub = join(dir, 'enc-x25519.pub.pem');
   const otherPub = join(dir, 'other.pub.pem');
-  let sim: SimProcess;
-  let conn: string[];
-  let resets = 0;
-
-  const list = async (): Promise<ListedSlot[]> => {
-    const r = await mcumgr([...conn, '--json', 'image', 'list']);
-    expect(r.code, r.stderr).toBe(0);
-    return (JSON.parse(r.stdout) as { images: ListedSlot[] }).images;
-  };
-
-  /** Uploads, marks for test, resets, waits for the sim's boot report; returns it and the slots after the boot. */
-  const tryUpgrade = async (file: string): Promise<{ report: string; slots: ListedSlot[] }> => {
-    expect((await mcumgr([...conn, 'image', 'upload', file])).code).toBe(0);
-    const uploaded = (await list()).find((i) => i.slot === 1)!;
-    expect((await mcumgr([...conn, 'image', 'test', uploaded.hash])).code).toBe(0);
-    expect((await mcumgr([...conn, 'reset'])).code).toBe(0);
-    resets++;
-    while ((sim.stderr().match(/^reset: .*$/gm) ?? []).length < resets) await new Promise((r) => sim.proc.stderr!.once('data', r));
-    expect((await mcumgr([...conn, '-t', '1', '-r', '10', 'echo', 'back'])).stdout).toBe('back\n');
-    return {
-      report: sim
-        .stderr()
-        .match(/^reset: .*$/gm)!
-        .at(-1)!,
-      slots: await list(),
-    };
-  };
+  let device: SimDevice;
+  const tryUpgrade = (file: string) => upgradeOn(device, file);
 
   beforeAll(async () => {
     expect((await mcumgr(['image', 'keygen', '--type', 'ed25519', '--key', signKey])).code).toBe(0);
@@ -50,34 +87,11 @@ describe('encrypted images on a device with an encryption key', () => {
     writeFileSync(encPub, pair.publicKey.export({ type: 'spki', format: 'pem' }));
     writeFileSync(otherPub, createPublicKey(generateKeyPairSync('x25519').privateKey).export({ type: 'spki', format: 'pem' }));
     writeFileSync(join(dir, 'app.bin'), randomBytes(20_000));
-    writeFileSync(join(dir, 'sim.json'), JSON.stringify({ verificationKeyFile: 'sign.pem', encryptionKeyFile: 'enc-x25519.pem' }));
-    sim = await startSim(['--udp', '127.0.0.1:0', '--state', join(dir, 'state'), '--config', join(dir, 'sim.json')]);
-    conn = ['--conntype', 'udp', '--connstring', sim.udp!];
+    device = await startDevice(dir, { verificationKeyFile: 'sign.pem', encryptionKeyFile: 'enc-x25519.pem' });
   });
-  afterAll(() => sim?.stop());
+  afterAll(() => device?.sim.stop());
 
-  const sign = async (version: string, encKey: string, extra: string[] = []) => {
-    const out = join(dir, `app-${version}.bin`);
-    const r = await mcumgr([
-      'image',
-      'sign',
-      '-k',
-      signKey,
-      '-E',
-      encKey,
-      '--version',
-      version,
-      '--pad-header',
-      '-H',
-      '0x200',
-      ...extra,
-      join(dir, 'app.bin'),
-      out,
-    ]);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/encrypted: yes/);
-    return out;
-  };
+  const sign = (version: string, encKey: string, extra: string[] = []) => signEncrypted(dir, signKey, version, encKey, extra);
 
   it('image verify needs the private key to check an encrypted image, and says so', async () => {
     const file = await sign('1.0.9', encPub);
@@ -103,6 +117,45 @@ describe('encrypted images on a device with an encryption key', () => {
     const { report, slots } = await tryUpgrade(file);
     expect(report).toMatch(/image 0 test/);
     expect(slots.find((i) => i.slot === 0)).toMatchObject({ version: '1.2.0', active: true });
-    expect((await mcumgr([...conn, 'image', 'confirm'])).code).toBe(0);
+    expect((await mcumgr([...device.conn, 'image', 'confirm'])).code).toBe(0);
+  });
+});
+
+describe('AES key-wrap encrypted images on a device with the shared key (ENC_KW)', () => {
+  const dir = tempDir();
+  const signKey = join(dir, 'sign.pem');
+  const kek = join(dir, 'kek.bin');
+  const otherKek = join(dir, 'other-kek.bin');
+  let device: SimDevice;
+
+  beforeAll(async () => {
+    expect((await mcumgr(['image', 'keygen', '--type', 'ecdsa-p256', '--key', signKey])).code).toBe(0);
+    writeFileSync(kek, randomBytes(16));
+    writeFileSync(otherKek, randomBytes(16));
+    writeFileSync(join(dir, 'app.bin'), randomBytes(20_000));
+    device = await startDevice(dir, { verificationKeyFile: 'sign.pem', encryptionKeyFile: 'kek.bin' });
+  });
+  afterAll(() => device?.sim.stop());
+
+  const sign = (version: string, encKey: string) => signEncrypted(dir, signKey, version, encKey, ['--encrypt-keylen', '256']);
+
+  it('image verify --decrypt-key takes the raw key file', async () => {
+    const file = await sign('1.0.9', kek);
+    expect((await mcumgr(['image', 'verify', '-k', signKey, file])).code).toBe(64);
+    const withKey = await mcumgr(['image', 'verify', '-k', signKey, '--decrypt-key', kek, file]);
+    expect(withKey.code, withKey.stderr).toBe(0);
+    expect(withKey.stdout).toMatch(/signature: valid/);
+    const wrongKey = await mcumgr(['image', 'verify', '--decrypt-key', otherKek, file]);
+    expect(wrongKey.code).toBe(64);
+    expect(wrongKey.stderr).toMatch(/cannot decrypt.*does not unwrap with this key/);
+  });
+
+  it('the device refuses an image wrapped under another key, then unwraps and boots one for its key', async () => {
+    const refused = await upgradeOn(device, await sign('1.1.0', otherKek));
+    expect(refused.report).toMatch(/image 0 rejected \(cannot decrypt the image: .*does not unwrap with this key/);
+    expect(refused.slots.find((i) => i.slot === 0)).toMatchObject({ version: '1.0.0', active: true });
+    const { report, slots } = await upgradeOn(device, await sign('1.2.0', kek));
+    expect(report).toMatch(/image 0 test/);
+    expect(slots.find((i) => i.slot === 0)).toMatchObject({ version: '1.2.0', active: true });
   });
 });

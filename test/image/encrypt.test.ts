@@ -1,7 +1,8 @@
 /** Encrypted images: made with a random key, so checked by decrypting with the device's private key. */
-import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createImage, decryptImage, parseImage, verifyImage, generateKey, IMAGE_FLAGS, TLV_TYPES, type ImageError } from '../../src/image/node.js';
+import { loadEncryptionKey, wrapImageKey } from '../../src/image/encrypt.js';
 import { fx } from './fixtures.js';
 
 const payload = fx('payload.bin');
@@ -16,6 +17,16 @@ const signKeys = { ed25519: generateKey('ed25519'), 'ecdsa-p256': generateKey('e
 const SIGNER_FOR = { 'rsa-oaep': 'rsa-2048', 'ecies-p256': 'ecdsa-p256', 'ecies-x25519': 'ed25519' } as const;
 const TLV_FOR = { 'rsa-oaep': TLV_TYPES.ENC_RSA2048, 'ecies-p256': TLV_TYPES.ENC_EC256, 'ecies-x25519': TLV_TYPES.ENC_X25519 };
 const TLV_LENGTH = { 'rsa-oaep': () => 256, 'ecies-p256': (k: number) => 65 + 32 + k, 'ecies-x25519': (k: number) => 32 + 32 + k };
+
+/** The error an image operation throws, as "code: message". */
+const code = (f: () => unknown) => {
+  try {
+    f();
+  } catch (e) {
+    return `${(e as ImageError).code}: ${(e as Error).message}`;
+  }
+  return 'no error';
+};
 
 describe('encrypted images decrypt to the signed plaintext', () => {
   for (const exchange of ['rsa-oaep', 'ecies-p256', 'ecies-x25519'] as const) {
@@ -76,14 +87,6 @@ describe('encrypted images decrypt to the signed plaintext', () => {
 });
 
 describe("imgtool's rules and wrong keys", () => {
-  const code = (f: () => unknown) => {
-    try {
-      f();
-    } catch (e) {
-      return `${(e as ImageError).code}: ${(e as Error).message}`;
-    }
-    return 'no error';
-  };
   it('HMAC-SHA512 only with X25519; RSA-OAEP only with RSA-2048; the key types must go together', () => {
     expect(code(() => createImage(payload, { padHeader: true, encryption: { key: encKeys['ecies-p256'], hmacSha: 512 } }))).toMatch(
       /bad-option: HMAC-SHA512 is only defined for ECIES-X25519/,
@@ -114,5 +117,55 @@ describe("imgtool's rules and wrong keys", () => {
       expect(code(() => decryptImage(enc, encKeys[exchange === 'rsa-oaep' ? 'ecies-p256' : 'rsa-oaep']))).toMatch(/^wrong-key: the image's key is wrapped for/);
     }
     expect(code(() => decryptImage(createImage(payload, { padHeader: true }), encKeys['ecies-p256']))).toMatch(/not encrypted/);
+  });
+});
+
+describe('AES key wrap (ENC_KW) with a raw 16- or 32-byte key file', () => {
+  it("wraps as RFC 3394 does (the RFC's 4.1 and 4.6 vectors)", () => {
+    const hex = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
+    const keyData = hex('00112233445566778899aabbccddeeff');
+    expect(Buffer.from(wrapImageKey(loadEncryptionKey(hex('000102030405060708090a0b0c0d0e0f')), keyData, 256)).toString('hex')).toBe(
+      '1fa68b0a8112b447aef34bd8fb5a7b829d3e862371d2cfe5',
+    );
+    const kek256 = hex('000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f');
+    expect(
+      Buffer.from(wrapImageKey(loadEncryptionKey(kek256), hex('00112233445566778899aabbccddeeff000102030405060708090a0b0c0d0e0f'), 256)).toString('hex'),
+    ).toBe('28c9f404c4b810f4cbccb35cfb87f8263f5786e2d80ed326cbc7f0e71a99f43bfb988b9b7a02dd21');
+  });
+
+  for (const kekLength of [16, 32]) {
+    for (const keyLength of [128, 256] as const) {
+      it(`a ${kekLength}-byte key wraps an AES-${keyLength} image key; the image decrypts to the signed plaintext`, async () => {
+        const kek = new Uint8Array(randomBytes(kekLength));
+        const signKey = signKeys['ecdsa-p256'];
+        const enc = createImage(payload, { key: signKey, padHeader: true, headerSize: 0x200, encryption: { key: kek, keyLength } });
+        const tlv = parseImage(enc).unprotectedArea.tlvs.at(-1)!;
+        expect(tlv.type).toBe(TLV_TYPES.ENC_KW);
+        expect(tlv.value.length).toBe(keyLength / 8 + 8);
+        expect((await verifyImage(enc, { key: signKey })).error?.code).toBe('hash-mismatch');
+        const dec = decryptImage(enc, kek);
+        expect(Buffer.from(dec.subarray(0x200, 0x200 + payload.length)).equals(Buffer.from(payload))).toBe(true);
+        expect((await verifyImage(dec, { key: signKey })).signatureOk).toBe(true);
+      });
+    }
+  }
+
+  it('another AES key, a PEM key, a key of the wrong size, HMAC-SHA512: each refused with the reason', () => {
+    const kek = new Uint8Array(randomBytes(16));
+    const enc = createImage(payload, { padHeader: true, encryption: { key: kek } });
+    expect(code(() => decryptImage(enc, new Uint8Array(randomBytes(16))))).toMatch(/^wrong-key: .*does not unwrap with this key/);
+    expect(code(() => decryptImage(enc, encKeys['ecies-x25519']))).toMatch(
+      /^wrong-key: the image's key is wrapped for aes-kw but the decryption key is for ecies-x25519/,
+    );
+    expect(code(() => decryptImage(createImage(payload, { padHeader: true, encryption: { key: encKeys['ecies-p256'] } }), kek))).toMatch(
+      /^wrong-key: the image's key is wrapped for ecies-p256 but the decryption key is for aes-kw/,
+    );
+    expect(code(() => createImage(payload, { padHeader: true, encryption: { key: new Uint8Array(24) } }))).toMatch(/^bad-key: .*16 or 32 bytes.*24 bytes/);
+    expect(code(() => createImage(payload, { padHeader: true, encryption: { key: kek, hmacSha: 512 } }))).toMatch(
+      /HMAC-SHA512 is only defined for ECIES-X25519/,
+    );
+    // PEM text given as bytes is still a PEM key.
+    const fromBytes = createImage(payload, { padHeader: true, encryption: { key: new TextEncoder().encode(publicPem(encKeys['ecies-p256'])) } });
+    expect(parseImage(fromBytes).unprotectedArea.tlvs.at(-1)!.type).toBe(TLV_TYPES.ENC_EC256);
   });
 });
