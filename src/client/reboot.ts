@@ -37,13 +37,17 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * the device stays silent.
  */
 export async function waitForReboot(client: SmpClient, options: RebootWaitOptions): Promise<SmpClient> {
-  const started = performance.now();
-  const deadline = started + options.timeoutMs;
+  const deadline = performance.now() + options.timeoutMs;
   await sleep(options.resetDelayMs ?? DEFAULT_RESET_DELAY_MS);
   options.onStatus?.('down');
   const probeBody = encodeCbor({ d: 'reboot?' });
   let current = client;
-  let reopenDelay = FIRST_PROBE_INTERVAL_MS;
+  let retryDelay = FIRST_PROBE_INTERVAL_MS;
+  // The link is not usable yet (a USB CDC port re-enumerating, a write refused): try again a little later.
+  const pause = async () => {
+    await sleep(Math.min(retryDelay, Math.max(0, deadline - performance.now())));
+    retryDelay = Math.min(retryDelay * 2, LAST_PROBE_INTERVAL_MS);
+  };
   while (performance.now() < deadline) {
     if (current.closeReason) {
       if (!options.reopen) break;
@@ -51,14 +55,14 @@ export async function waitForReboot(client: SmpClient, options: RebootWaitOption
       try {
         current = await options.reopen();
       } catch {
-        // The port is not back yet (USB CDC re-enumerating): try again a little later.
-        await sleep(Math.min(reopenDelay, Math.max(0, deadline - performance.now())));
-        reopenDelay = Math.min(reopenDelay * 2, LAST_PROBE_INTERVAL_MS);
+        await pause();
         continue;
       }
     }
     options.onStatus?.('probing');
-    if (await probeUntilAnswered(current, probeBody, deadline)) return current;
+    const outcome = await probeUntilAnswered(current, probeBody, deadline);
+    if (outcome === 'answered') return current;
+    if (outcome === 'send-failed') await pause();
   }
   throw new SmpTimeoutError(
     `the device did not answer within ${options.timeoutMs / 1000} s after the reset; ` +
@@ -67,11 +71,11 @@ export async function waitForReboot(client: SmpClient, options: RebootWaitOption
 }
 
 /**
- * Sends echo probes on one link, each further apart than the last, keeping all of them pending. True when any
- * is answered (any answer, even an error code, means the device is up); false when the link closed or the
- * deadline passed.
+ * Sends echo probes on one link, each further apart than the last, keeping all of them pending, until one is
+ * answered (any answer, even an error code, means the device is up), a send fails, the link closes or the
+ * deadline passes.
  */
-async function probeUntilAnswered(client: SmpClient, body: Uint8Array, deadline: number): Promise<boolean> {
+async function probeUntilAnswered(client: SmpClient, body: Uint8Array, deadline: number): Promise<'answered' | 'send-failed' | 'stopped'> {
   const abort = new AbortController();
   let answered = false;
   let linkLost = false;
@@ -102,7 +106,7 @@ async function probeUntilAnswered(client: SmpClient, body: Uint8Array, deadline:
       clearTimeout(timer);
       interval = Math.min(interval * 2, LAST_PROBE_INTERVAL_MS);
     }
-    return answered;
+    return answered ? 'answered' : linkLost ? 'send-failed' : 'stopped';
   } finally {
     abort.abort();
   }

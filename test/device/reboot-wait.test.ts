@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SmpClient } from '../../src/client/client.js';
 import { waitForReboot } from '../../src/client/reboot.js';
 import type { VirtualDevice } from '../../src/device/device.js';
@@ -12,6 +12,8 @@ import { UdpSmpServer } from '../../src/device/udp-server.js';
 import { os } from '../../src/groups/index.js';
 import { encodeCbor } from '../../src/protocol/cbor.js';
 import { SmpTimeoutError } from '../../src/protocol/errors.js';
+import { createMemoryPair } from '../../src/transport/memory.js';
+import { TransportError, type SmpTransport } from '../../src/transport/transport.js';
 import { encodePacket } from '../../src/protocol/header.js';
 import { UdpTransport } from '../../src/node/udp.js';
 import { run } from '../cli/helpers.js';
@@ -61,6 +63,39 @@ describe('waitForReboot against the in-process device over UDP', () => {
       await expect(waitForReboot(client, { timeoutMs: 400, resetDelayMs: 0 })).rejects.toThrow(/after the reset/);
     } finally {
       dev.server.offline = false;
+    }
+  });
+});
+
+describe('waitForReboot over a link whose writes are refused for a while', () => {
+  it('backs off between refused probes instead of sending them in a tight loop, then finds the device', async () => {
+    const dev = makeDevice({ config: { resetDelayMs: 0, bootTimeMs: 0 } });
+    const [clientEnd, deviceEnd] = createMemoryPair();
+    dev.server.attach(deviceEnd);
+    let refused = 0;
+    let refuse = true;
+    const flaky: SmpTransport = Object.assign(Object.create(clientEnd) as SmpTransport, {
+      send: (packet: Uint8Array) => {
+        if (!refuse) return clientEnd.send(packet);
+        refused++;
+        return Promise.reject(new TransportError('write refused (port not back yet)'));
+      },
+    });
+    const client = new SmpClient(flaky, { timeoutMs: 2000 });
+    try {
+      const back = new Promise<void>((resolve) => dev.onReset(() => resolve()));
+      await dev.reset();
+      await back;
+      const waited = waitForReboot(client, { timeoutMs: 10_000, resetDelayMs: 0 });
+      // Refused writes until the probe count shows the wait has gone round several times.
+      await vi.waitFor(() => expect(refused).toBeGreaterThanOrEqual(4), { timeout: 10_000 });
+      refuse = false;
+      expect(await waited).toBe(client);
+      // Backing off (25, 50, 100 ... 500 ms) keeps this to a handful; without it, thousands of probes.
+      expect(refused).toBeLessThan(60);
+    } finally {
+      await client.close();
+      await dev.close();
     }
   });
 });
