@@ -16,12 +16,15 @@ import {
   pkcs11Signer,
   prepareImage,
   segmentsToIhex,
+  signImage,
   ImageError,
   TLV_TYPES,
   type CreateImageOptions,
   type CustomTlv,
+  type ImageCompression,
   type ImageDependency,
   type ImageSigner,
+  type SignedImage,
   type SignerInput,
 } from '../image/node.js';
 import { writeFileAtomic } from '../device/persist.js';
@@ -140,8 +143,11 @@ function readPayload(path: string): { payload: Uint8Array; baseAddress?: number 
 }
 
 function toOptions(o: SignOpts): CreateImageOptions {
-  if (o.compression !== undefined && o.compression !== 'disabled') {
-    throw new UsageError(`--compression ${o.compression} is not supported: no maintained LZMA2 raw encoder is available for Node (see STATUS.md)`);
+  const compressed = o.compression !== undefined && o.compression !== 'disabled';
+  if (compressed && (o.vectorToSign !== undefined || o.fixSig !== undefined)) {
+    throw new UsageError(
+      `--compression cannot be combined with ${o.fixSig !== undefined ? '--fix-sig' : '--vector-to-sign'}: a compressed image needs two signatures (the uncompressed and the compressed image)`,
+    );
   }
   if (o.loadAddr !== undefined && o.romFixed !== undefined) throw new UsageError('cannot set --rom-fixed and --load-addr at the same time');
   try {
@@ -176,6 +182,7 @@ function toOptions(o: SignOpts): CreateImageOptions {
     ...(o.vid !== undefined ? { vid: o.vid } : {}),
     ...(o.cid !== undefined ? { cid: o.cid } : {}),
     customTlvs: parseCustomTlvs(o.customTlv ?? [], o.customTlvFile ?? []),
+    ...(compressed ? { compression: o.compression as ImageCompression } : {}),
   };
   if (o.encrypt !== undefined) {
     opts.encryption = {
@@ -219,7 +226,7 @@ async function chooseSigner(o: SignOpts): Promise<(ImageSigner & { close?(): voi
 
 function asUsage(err: unknown, input: string): never {
   if (err instanceof UsageError) throw err;
-  if (err instanceof ImageError && (err.code === 'signer-failed' || err.code === 'signer-unavailable')) throw err;
+  if (err instanceof ImageError && (err.code === 'signer-failed' || err.code === 'package-unavailable')) throw err;
   throw new UsageError(`cannot sign ${input}: ${(err as Error).message}`);
 }
 
@@ -292,7 +299,14 @@ export function registerSignCommand(img: Command): void {
     .option('--pad-sig', 'pad ECDSA signatures to their longest length (MCUboot < 1.5)')
     .option('--vid <uuid|name>', 'vendor UUID (protected UUID_VID TLV); a name becomes a UUIDv5 in the DNS namespace')
     .option('--cid <uuid|name>', "image class UUID (protected UUID_CID TLV); a name becomes a UUIDv5 in the vendor's namespace")
-    .addOption(new Option('--compression <alg>', 'compress the image (not supported)').choices(['disabled', 'lzma2', 'lzma2armthumb']))
+    .addOption(
+      new Option(
+        '--compression <alg>',
+        'compress the body with LZMA2 (needs --pad-header and the lzma-native package); kept uncompressed if that saves nothing',
+      )
+        .choices(['disabled', 'lzma2', 'lzma2armthumb'])
+        .default('disabled'),
+    )
     .option('--signer <command>', 'sign with an external command: digest (or payload) on stdin, signature (raw or base64) on stdout; -k gives the public key')
     .addOption(new Option('--signer-input <what>', 'what the --signer command reads').choices(['digest', 'payload']).default('digest'))
     .option('--pkcs11-module <path>', 'PKCS#11 module for a pkcs11: key (default $MCUMGR_PKCS11_MODULE); PIN from pin-value= or $MCUMGR_PKCS11_PIN')
@@ -316,10 +330,18 @@ export function registerSignCommand(img: Command): void {
           return;
         }
         if (o.sigOut !== undefined && !signer) throw new UsageError('--sig-out needs a signature: give -k, --signer or --fix-sig');
-        const signature = signer
-          ? await asUsageOf(input, () => signer.sign({ payload: prep.payload, digest: prep.digest, hashAlgorithm: prep.hashAlgorithm, pure: prep.pure }))
-          : undefined;
-        const bytes = await asUsageOf(input, async () => completeImage(prep, signature));
+        const {
+          image: bytes,
+          signature,
+          compression,
+        }: SignedImage = opts.compression
+          ? await asUsageOf(input, () => signImage(payload, { ...opts, ...(signer ? { signer } : {}) }))
+          : await asUsageOf(input, async () => {
+              const signature = signer
+                ? await signer.sign({ payload: prep.payload, digest: prep.digest, hashAlgorithm: prep.hashAlgorithm, pure: prep.pure })
+                : undefined;
+              return { image: completeImage(prep, signature), ...(signature ? { signature } : {}) };
+            });
         const file = extname(output).toLowerCase() === '.hex' ? new TextEncoder().encode(hexImage(bytes, opts, o, baseAddress)) : bytes;
         if (o.sigOut !== undefined) writeOutput(o.sigOut, new TextEncoder().encode(Buffer.from(signature!).toString('base64')));
         writeOutput(output, file);
@@ -331,17 +353,24 @@ export function registerSignCommand(img: Command): void {
           hash: image.hash ? toHex(image.hash) : undefined,
           signed: Boolean(signature),
           encrypted: Boolean(opts.encryption && !opts.encryption.clear),
+          ...(compression ? { compression: { type: opts.compression, ...compression } } : {}),
         };
         report(
           cmd,
           doc,
           `Wrote ${output}\n    version: ${doc.version}\n    size: ${doc.size} bytes\n    hash: ${doc.hash ?? 'none'}\n    signed: ${doc.signed ? `yes (${signer!.keyType})` : 'no (hash only)'}\n` +
-            (opts.encryption ? `    encrypted: ${doc.encrypted ? 'yes' : 'no (--clear: ENC TLV only)'}\n` : ''),
+            (opts.encryption ? `    encrypted: ${doc.encrypted ? 'yes' : 'no (--clear: ENC TLV only)'}\n` : '') +
+            (compression ? compressionLine(opts.compression!, compression) : ''),
         );
       } finally {
         signer?.close?.();
       }
     });
+}
+
+function compressionLine(type: ImageCompression, c: { originalSize: number; compressedSize: number; used: boolean }): string {
+  const sizes = `${c.compressedSize} of ${c.originalSize} bytes`;
+  return c.used ? `    compressed: ${type}, ${sizes}\n` : `    compressed: no (${type} gave ${sizes}, which saves nothing once the DECOMP_* TLVs are added)\n`;
 }
 
 function report(cmd: Command, doc: object, text: string): void {

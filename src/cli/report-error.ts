@@ -39,7 +39,7 @@ export function reportError(err: unknown): number {
     else process.stderr.write(`Error: ${message}\n`);
     return EXIT.USAGE;
   }
-  if (err instanceof ImageError && (err.code === 'signer-failed' || err.code === 'signer-unavailable')) {
+  if (err instanceof ImageError && (err.code === 'signer-failed' || err.code === 'package-unavailable')) {
     // A signer that fails is like a device that refuses (2); a missing optional package is like a missing radio (3).
     if (json) jsonErr({ kind: 'signer', message: err.message });
     else process.stderr.write(`Error: ${err.message}\n`);

@@ -15,8 +15,8 @@ export type ImageErrorCode =
   | 'too-large'
   /** A signer (command, PKCS#11 module) failed or refused. */
   | 'signer-failed'
-  /** The optional package a signer needs is not installed. */
-  | 'signer-unavailable';
+  /** The optional package a signer or the LZMA2 compressor needs is not installed (or does not load). */
+  | 'package-unavailable';
 
 /** An error about an MCUboot image, with a machine-readable code and a one-line message. */
 export class ImageError extends Error {

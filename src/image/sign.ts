@@ -9,6 +9,7 @@ import { ImageError, hex } from './errors.js';
 import { encodeHeader, parseVersion, IMAGE_FLAGS, IMAGE_HEADER_SIZE, type ByteOrder, type ImageVersion } from './header.js';
 import { encodeTlvArea, TLV_TYPES } from './tlv.js';
 import { bootMagic } from './trailer.js';
+import { compressedBody, compressionFlags, type ImageCompression } from './compressed.js';
 import { digest } from './crypto-node.js';
 import { keyFileSigner } from './signer-key.js';
 import { signatureTlvTypeFor, type ImageHashAlgorithm, type ImageSigner, type SignatureKeyType } from './signer.js';
@@ -106,6 +107,18 @@ export interface CreateImageOptions {
   encryption?: EncryptionOptions;
   /** Extra TLVs (imgtool --custom-tlv puts them in the protected area). */
   customTlvs?: CustomTlv[];
+  /**
+   * Compress the body with LZMA2 (imgtool --compression; signImage only, needs the optional package lzma-native and
+   * padHeader). The uncompressed image is the output when compression saves nothing.
+   */
+  compression?: ImageCompression;
+}
+
+/** What a compressed image carries of the uncompressed one (DECOMP_SIZE, DECOMP_SHA, DECOMP_SIGNATURE). */
+interface DecompressedImage {
+  size: number;
+  hash: Uint8Array;
+  signature?: Uint8Array;
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
@@ -266,7 +279,7 @@ interface Layout {
 }
 
 /** Lays out and hashes the image (imgtool's create, up to the signature). */
-export function prepareImage(payload: Uint8Array, opts: CreateImageOptions = {}, signer?: SigningKeyInfo): PreparedImage {
+export function prepareImage(payload: Uint8Array, opts: CreateImageOptions = {}, signer?: SigningKeyInfo, decompressed?: DecompressedImage): PreparedImage {
   const headerSize = opts.headerSize ?? 0x20;
   const byteOrder = opts.endian ?? 'little';
   const erased = opts.erasedVal ?? 0xff;
@@ -304,6 +317,10 @@ export function prepareImage(payload: Uint8Array, opts: CreateImageOptions = {},
     prot.push({ type: TLV_TYPES.BOOT_RECORD, value: bootRecordTlv(opts.bootRecord, version, hashAlgorithm, signerId) });
   }
   for (const dep of opts.dependencies ?? []) prot.push({ type: TLV_TYPES.DEPENDENCY, value: dependencyTlv(dep, byteOrder) });
+  if (decompressed) {
+    prot.push({ type: TLV_TYPES.DECOMP_SIZE, value: u32(decompressed.size, byteOrder) }, { type: TLV_TYPES.DECOMP_SHA, value: decompressed.hash });
+    if (decompressed.signature) prot.push({ type: TLV_TYPES.DECOMP_SIGNATURE, value: decompressed.signature });
+  }
   if (opts.vid !== undefined || opts.cid !== undefined) {
     if (opts.vid === undefined) throw new ImageError('bad-option', "--cid needs --vid (the class UUID is derived within the vendor's)");
     const vid = uuidBytes(opts.vid) ?? uuid5(uuidBytes(UUID_NAMESPACE_DNS)!, opts.vid);
@@ -391,18 +408,45 @@ export function completeImage(prep: PreparedImage, signature?: Uint8Array): Uint
 
 /** Build a signed (or hash-only) MCUboot image from a raw payload with a PEM key file, like `imgtool sign`. */
 export function createImage(payload: Uint8Array, opts: CreateImageOptions = {}): Uint8Array {
+  if (opts.compression) throw new ImageError('bad-option', 'compression runs asynchronously: use signImage');
   const signer = opts.key !== undefined ? keyFileSigner(opts.key, { padSig: Boolean(opts.padSig) }) : undefined;
   const prep = prepareImage(payload, opts, signer);
   return completeImage(prep, signer?.signSync({ payload: prep.payload, digest: prep.digest, hashAlgorithm: prep.hashAlgorithm, pure: prep.pure }));
 }
 
+/** What signImage made: the image, its signature, and for a compressed image the sizes imgtool prints. */
+export interface SignedImage {
+  image: Uint8Array;
+  signature?: Uint8Array;
+  compression?: { originalSize: number; compressedSize: number; used: boolean };
+}
+
 /** Like createImage, with any signer: a key file, PKCS#11, an external command, a WebCrypto key, a fixed signature. */
-export async function signImage(
-  payload: Uint8Array,
-  opts: CreateImageOptions & { signer?: ImageSigner } = {},
-): Promise<{ image: Uint8Array; signature?: Uint8Array }> {
+export async function signImage(payload: Uint8Array, opts: CreateImageOptions & { signer?: ImageSigner } = {}): Promise<SignedImage> {
   const signer = opts.signer ?? (opts.key !== undefined ? keyFileSigner(opts.key, { padSig: Boolean(opts.padSig) }) : undefined);
-  const prep = prepareImage(payload, opts, signer);
-  const signature = signer ? await signer.sign({ payload: prep.payload, digest: prep.digest, hashAlgorithm: prep.hashAlgorithm, pure: prep.pure }) : undefined;
-  return { image: completeImage(prep, signature), ...(signature ? { signature } : {}) };
+  const sign = (prep: PreparedImage) =>
+    signer ? signer.sign({ payload: prep.payload, digest: prep.digest, hashAlgorithm: prep.hashAlgorithm, pure: prep.pure }) : Promise.resolve(undefined);
+  if (opts.compression && !opts.padHeader) {
+    throw new ImageError('bad-option', '--compression needs --pad-header: MCUboot hashes the header room of the decompressed image as erased flash');
+  }
+  if (opts.compression && opts.encryption) {
+    throw new ImageError('bad-option', 'an image cannot be both compressed and encrypted: MCUboot decompresses only images in clear');
+  }
+  const prep = prepareImage(payload, { ...opts, compression: undefined }, signer);
+  const signature = await sign(prep);
+  if (!opts.compression) return { image: completeImage(prep, signature), ...(signature ? { signature } : {}) };
+
+  const body = await compressedBody(payload, opts.compression);
+  const decompressed: DecompressedImage = { size: payload.length, hash: prep.digest, ...(signature ? { signature } : {}) };
+  const tlvBytes = 4 + prep.digest.length + (signature?.length ?? 0);
+  const report = { originalSize: payload.length, compressedSize: body.length - 2 };
+  // imgtool keeps the uncompressed image when compressing does not pay for the DECOMP_* values (the slot check is
+  // then the uncompressed image's).
+  if (report.compressedSize + tlvBytes >= payload.length) {
+    return { image: completeImage(prep, signature), ...(signature ? { signature } : {}), compression: { ...report, used: false } };
+  }
+  const flags = (opts.flags ?? 0) | compressionFlags(opts.compression);
+  const cprep = prepareImage(body, { ...opts, flags, compression: undefined }, signer, decompressed);
+  const csignature = await sign(cprep);
+  return { image: completeImage(cprep, csignature), ...(csignature ? { signature: csignature } : {}), compression: { ...report, used: true } };
 }

@@ -132,8 +132,8 @@ function loadBinding(): Pkcs11Module {
     return createRequire(import.meta.url)('pkcs11js') as Pkcs11Module;
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'MODULE_NOT_FOUND') throw new ImageError('signer-unavailable', PKCS11_MISSING);
-    throw new ImageError('signer-unavailable', `pkcs11js could not be loaded: ${e.message}`);
+    if (e.code === 'MODULE_NOT_FOUND') throw new ImageError('package-unavailable', PKCS11_MISSING);
+    throw new ImageError('package-unavailable', `pkcs11js could not be loaded: ${e.message}`);
   }
 }
 
