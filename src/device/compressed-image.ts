@@ -88,7 +88,9 @@ async function decompressSecondaryImage(
   const keptSize = kept.length ? 4 + kept.reduce((n, t) => n + 4 + t.value.length, 0) : 0;
   const needed = img.header.hdrSize + decompressedSize + keptSize;
   if (needed >= primary.slotSize) {
-    return { reason: `the image decompresses to ${hex(needed)} bytes with its header and protected TLVs, too large for the ${hex(primary.slotSize)}-byte primary slot` };
+    return {
+      reason: `the image decompresses to ${hex(needed)} bytes with its header and protected TLVs, too large for the ${hex(primary.slotSize)}-byte primary slot`,
+    };
   }
   if (!(await validate(secondary))) return { reason: "the compressed image's hash or signature does not verify" };
   // MCUboot's size check leaves out the unprotected TLVs; the rebuilt image must also stay clear of the trailer.
@@ -100,7 +102,7 @@ async function decompressSecondaryImage(
     return { reason: `cannot decompress the image: ${(err as Error).message}` };
   }
   if (rebuilt.length > room) return { reason: `the decompressed image (${hex(rebuilt.length)} bytes) reaches into the primary slot's trailer` };
-  if (!(await validate(rebuilt))) return { reason: 'the decompressed image does not verify: its DECOMP_SIGNATURE is not a signature by this device\'s key' };
+  if (!(await validate(rebuilt))) return { reason: "the decompressed image does not verify: its DECOMP_SIGNATURE is not a signature by this device's key" };
   return { image: rebuilt };
 }
 

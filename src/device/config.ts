@@ -243,7 +243,8 @@ export function resolveConfig(input: DeviceConfigInput = {}): DeviceConfig {
 export function loadSimConfig(file: string): DeviceConfigInput {
   const raw = JSON.parse(readFileSync(file, 'utf8')) as DeviceConfigInput & { verificationKeyFile?: unknown; encryptionKeyFile?: unknown };
   const { verificationKeyFile, encryptionKeyFile, ...config } = raw;
-  if (config.decompressImages !== undefined && typeof config.decompressImages !== 'boolean') throw new Error('config: "decompressImages" must be true or false');
+  if (config.decompressImages !== undefined && typeof config.decompressImages !== 'boolean')
+    throw new Error('config: "decompressImages" must be true or false');
   if (encryptionKeyFile !== undefined) {
     if (typeof encryptionKeyFile !== 'string') throw new Error('config: "encryptionKeyFile" must be a path string');
     config.encryptionKey = new Uint8Array(readFileSync(resolve(dirname(file), encryptionKeyFile)));

@@ -40,7 +40,8 @@ export async function bootForMode(
       continue;
     }
     const secondary = Buffer.from(flash.read(2 * n + 1));
-    const source = (await copyOverride?.(secondary)) ?? ((await validate(secondary)) ? { image: secondary.subarray(0, flash.slotSize - flash.trailerSize) } : {});
+    const source =
+      (await copyOverride?.(secondary)) ?? ((await validate(secondary)) ? { image: secondary.subarray(0, flash.slotSize - flash.trailerSize) } : {});
     if (!('image' in source)) {
       flash.erase(2 * n + 1);
       events.push({ image: n, action: 'rejected', ...(source.reason ? { reason: source.reason } : {}) });
