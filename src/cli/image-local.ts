@@ -1,7 +1,10 @@
 /** `mcumgr image info`, `verify`, `sign` and `keygen`: MCUboot image files on this computer, no device involved. */
 import { Option, type Command } from 'commander';
 import {
+  decompressImage,
   decryptImage,
+  imageFlagNames,
+  isCompressedImage,
   isEncryptedImage,
   formatVersion,
   parseImage,
@@ -9,7 +12,9 @@ import {
   parseTrailer,
   trailerOffsets,
   verifyImage,
+  ImageError,
   type McubootImage,
+  type VerifyResult,
 } from '../image/node.js';
 import { UsageError } from './connect.js';
 import { binaryFromFile, readLocalFile, readTextFile } from './image-file.js';
@@ -45,6 +50,7 @@ function describe(image: McubootImage, bytes: Uint8Array) {
     protectedTlvSize: h.protectTlvSize,
     imageSize: h.imgSize,
     flags: h.flags,
+    flagNames: imageFlagNames(h.flags),
     hash: image.hash ? toHex(image.hash) : undefined,
     tlvs: image.tlvs.map((t) => ({ type: t.type, name: tlvTypeName(t.type), length: t.value.length, protected: t.offset < image.unprotectedArea.offset })),
   };
@@ -125,7 +131,7 @@ export function registerLocalImageCommands(img: Command): void {
           return;
         }
         let out = `${file}\n    version: ${d.version}\n    size: ${d.size} bytes (header ${d.headerSize}, image ${d.imageSize}, protected TLVs ${d.protectedTlvSize})\n`;
-        out += `    load address: 0x${d.loadAddress.toString(16)}\n    flags: 0x${d.flags.toString(16)}\n    hash: ${d.hash ?? 'none'}\n    TLVs:\n`;
+        out += `    load address: 0x${d.loadAddress.toString(16)}\n    flags: 0x${d.flags.toString(16)}${d.flagNames.length ? ` (${d.flagNames.join(', ')})` : ''}\n    hash: ${d.hash ?? 'none'}\n    TLVs:\n`;
         for (const t of d.tlvs)
           out += `      0x${t.type.toString(16).padStart(2, '0')} ${t.name.padEnd(12)} ${String(t.length).padStart(4)} bytes${t.protected ? ' (protected)' : ''}\n`;
         process.stdout.write(out);
@@ -142,20 +148,34 @@ export function registerLocalImageCommands(img: Command): void {
         const bytes = plaintextImage(file, imageBytes(file), o.decryptKey);
         const key = o.key ? readTextFile(o.key, 'key file') : undefined;
         const r = await verifyImage(bytes, key ? { key } : {});
+        // A compressed image is also checked as MCUboot installs it: decompressed, against DECOMP_SHA and DECOMP_SIGNATURE.
+        const unpacked = r.ok && r.image && isCompressedImage(r.image.header.flags) ? await decompressedCheck(bytes, key) : undefined;
         const doc = {
-          ok: r.ok,
+          ok: r.ok && (unpacked?.ok ?? true),
           hash: r.computedHash ? toHex(r.computedHash) : undefined,
           hashOk: r.hashOk,
           signatureChecked: r.signatureChecked,
           signatureOk: r.signatureOk,
           keyMatch: r.keyMatch,
-          error: r.error?.message,
+          ...(unpacked
+            ? {
+                decompressed: {
+                  hash: unpacked.computedHash ? toHex(unpacked.computedHash) : undefined,
+                  hashOk: unpacked.hashOk,
+                  signatureOk: unpacked.signatureOk,
+                },
+              }
+            : {}),
+          error: r.error?.message ?? unpacked?.error?.message,
         };
         if (json(cmd)) process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-        else if (r.ok) {
+        else if (doc.ok) {
           process.stdout.write(
             `Image was correctly validated\n    hash: ${doc.hash}\n    signature: ${r.signatureChecked ? 'valid' : 'not checked (no key given and none in the image)'}\n` +
-              (r.keyMatch !== undefined ? `    key match: ${r.keyMatch ? 'yes' : 'no'}\n` : ''),
+              (r.keyMatch !== undefined ? `    key match: ${r.keyMatch ? 'yes' : 'no'}\n` : '') +
+              (unpacked
+                ? `    decompressed: hash ${doc.decompressed?.hash} (DECOMP_SHA), signature ${unpacked.signatureChecked ? 'valid (DECOMP_SIGNATURE)' : 'not checked'}\n`
+                : ''),
           );
         }
         if (!r.ok) {
@@ -164,11 +184,27 @@ export function registerLocalImageCommands(img: Command): void {
             `${file} failed verification: ${r.error?.message ?? 'the image is not valid'}${encrypted ? ' (the image is encrypted: give --decrypt-key PRIVATE.pem)' : ''}`,
           );
         }
+        if (unpacked && !unpacked.ok)
+          throw new UsageError(`${file} failed verification once decompressed: ${unpacked.error?.message ?? 'the image is not valid'}`);
       }
     });
 
   registerSignCommand(img);
   registerKeyCommands(img);
+}
+
+/** The decompressed image checked with the same key; a stream that cannot be decompressed is a failed check. */
+async function decompressedCheck(bytes: Uint8Array, key: string | undefined): Promise<VerifyResult> {
+  let plain: Uint8Array;
+  try {
+    plain = await decompressImage(bytes);
+  } catch (err) {
+    if (err instanceof ImageError && err.code !== 'package-unavailable') {
+      return { ok: false, hashOk: false, signatureChecked: false, signatureOk: false, error: err };
+    }
+    throw err;
+  }
+  return verifyImage(plain, key ? { key } : {});
 }
 
 /** The image as MCUboot validates it: decrypted with `keyFile` when given. */

@@ -144,6 +144,9 @@ function readPayload(path: string): { payload: Uint8Array; baseAddress?: number 
 
 function toOptions(o: SignOpts): CreateImageOptions {
   const compressed = o.compression !== undefined && o.compression !== 'disabled';
+  if (compressed && !o.padHeader) {
+    throw new UsageError('--compression needs --pad-header: MCUboot hashes the header room of the decompressed image as erased flash');
+  }
   if (compressed && (o.vectorToSign !== undefined || o.fixSig !== undefined)) {
     throw new UsageError(
       `--compression cannot be combined with ${o.fixSig !== undefined ? '--fix-sig' : '--vector-to-sign'}: a compressed image needs two signatures (the uncompressed and the compressed image)`,

@@ -112,7 +112,10 @@ export class SmpClient {
       v2 = await this.sendAs(version, group, id, op, payload, options);
     } catch (err) {
       if (!(err instanceof SmpTimeoutError) || this.v2Answered) throw err;
-      const v1 = await this.sendAs(SmpVersion.V1, group, id, op, payload, options);
+      // One v1 try: a device that is simply gone then costs one more timeout, not a second round of tries.
+      const v1 = await this.sendAs(SmpVersion.V1, group, id, op, payload, { ...options, tries: 1 }).catch((v1err: unknown) => {
+        throw v1err instanceof SmpTimeoutError ? new SmpTimeoutError(`${err.message}, nor to the same request in SMP v1`) : v1err;
+      });
       this.options.version = SmpVersion.V1;
       return v1;
     }

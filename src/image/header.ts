@@ -17,6 +17,15 @@ export const IMAGE_FLAGS = {
   COMPRESSED_ARM_THUMB_FLT: 0x800,
 } as const;
 
+/** The names of the `IMAGE_F_*` flags set in `flags`, and `0x...` for bits MCUboot does not name. */
+export function imageFlagNames(flags: number): string[] {
+  const names = Object.entries(IMAGE_FLAGS)
+    .filter(([, bit]) => (flags & bit) !== 0)
+    .map(([name]) => name);
+  const unknown = Object.values(IMAGE_FLAGS).reduce((rest, bit) => rest & ~bit, flags >>> 0);
+  return unknown ? [...names, hex(unknown)] : names;
+}
+
 /**
  * Byte order of an image's header, TLV info and TLV fields: little-endian, or big-endian as imgtool -e big writes
  * for MCUboot's big-endian builds.

@@ -5,6 +5,7 @@ export {
   IMAGE_MAGIC_V1,
   IMAGE_HEADER_SIZE,
   IMAGE_FLAGS,
+  imageFlagNames,
   imageByteOrder,
   parseHeader,
   encodeHeader,

@@ -1,4 +1,5 @@
 /** `mcumgr image sign` with imgtool's own command lines, and the imgtool 2.x options 1.10's vectors do not cover. */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -183,8 +184,69 @@ describe('imgtool 2.x options (implemented from its source; no imgtool 2.x outpu
     expect(ihexToBinary(readFileSync(join(dir, 'out.hex'), 'utf8')).address).toBe(0x10000);
   });
 
-  it('--compression is refused with a reason', async () => {
-    expect((await sign(['--compression', 'lzma2'])).stderr).toMatch(/--compression lzma2 is not supported/);
+  it('--compression lzma2armthumb: a compressed image that info names and verify checks both ways', async () => {
+    const dir = tempDir();
+    const THUMB = join(ROOT, 'test/fixtures/lzma2/thumb.bin');
+    const P256 = join(IMAGES, 'keys/ecdsa-p256.pem');
+    const out = join(dir, 'c.bin');
+    const r = await run([
+      'image',
+      'sign',
+      '-k',
+      P256,
+      '-v',
+      '1.2.3',
+      '--pad-header',
+      '-H',
+      '0x200',
+      '-S',
+      '0x10000',
+      '--compression',
+      'lzma2armthumb',
+      THUMB,
+      out,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/compressed: lzma2armthumb, 22064 of 49148 bytes/);
+    const img = parseImage(new Uint8Array(readFileSync(out)));
+    expect(img.header.flags).toBe(IMAGE_FLAGS.COMPRESSED_LZMA2 | IMAGE_FLAGS.COMPRESSED_ARM_THUMB_FLT);
+    const info = await run(['image', 'info', out]);
+    expect(info.stdout).toMatch(/flags: 0xc00 \(COMPRESSED_LZMA2, COMPRESSED_ARM_THUMB_FLT\)/);
+    expect(info.stdout).toMatch(/DECOMP_SIGNATURE/);
+    const pub = join(IMAGES, 'keys/ecdsa-p256.pub.pem');
+    const ok = await run(['--json', 'image', 'verify', '-k', pub, out]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, signatureOk: true, decompressed: { hashOk: true, signatureOk: true } });
+    // A hash-only compressed image whose own hash holds but whose DECOMP_SHA does not: the decompressed check fails.
+    const plain = join(dir, 'h.bin');
+    expect((await run(['image', 'sign', '-v', '1.2.3', '--pad-header', '-H', '0x200', '--compression', 'lzma2', THUMB, plain])).code).toBe(0);
+    const bytes = new Uint8Array(readFileSync(plain));
+    const himg = parseImage(bytes);
+    const decompSha = himg.protectedArea!.tlvs.find((t) => t.type === TLV_TYPES.DECOMP_SHA)!;
+    bytes[decompSha.offset + 4] ^= 1;
+    bytes.set(createHash('sha256').update(bytes.subarray(0, himg.signedSize)).digest(), himg.unprotectedArea.tlvs[0]!.offset + 4);
+    const tampered = join(dir, 't.bin');
+    writeFileSync(tampered, bytes);
+    const bad = await run(['image', 'verify', tampered]);
+    expect(bad.code).toBe(64);
+    expect(bad.stderr).toMatch(/failed verification once decompressed: the decompressed image does not match DECOMP_SHA/);
+  });
+
+  it('--compression: kept uncompressed when it saves nothing; refused without --pad-header or with --fix-sig', async () => {
+    const dir = tempDir();
+    const noise = join(dir, 'noise.bin');
+    writeFileSync(noise, crypto.getRandomValues(new Uint8Array(4096)));
+    const r = await run(['image', 'sign', '-v', '1.0.0', '--pad-header', '-H', '0x200', '--compression', 'lzma2', noise, join(dir, 'n.bin')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/compressed: no \(lzma2 gave \d+ of 4096 bytes/);
+    expect(parseImage(new Uint8Array(readFileSync(join(dir, 'n.bin')))).header.flags).toBe(0);
+    const noPad = await run(['image', 'sign', '-v', '1.0.0', '--compression', 'lzma2', PAYLOAD, join(dir, 'o.bin')]);
+    expect(noPad.code).toBe(64);
+    expect(noPad.stderr).toMatch(/--compression needs --pad-header/);
+    const fixed = await sign(['--compression', 'lzma2', '--fix-sig', PAYLOAD, '--fix-sig-pubkey', ED]);
+    expect(fixed.code).toBe(64);
+    expect(fixed.stderr).toMatch(/needs two signatures/);
+    expect(existsSync(join(dir, 'o.bin'))).toBe(false);
   });
 
   it('a payload without header room, a missing key, a key that is not a key: clear errors, exit 64', async () => {

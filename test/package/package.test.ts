@@ -1,7 +1,7 @@
 /**
  * The package as users get it: `npm pack` of the built tree (npm test builds first), installed from the tarball into
  * fresh projects under the system temp directory, where nothing of this checkout can be resolved. One install with
- * the optional native packages (serialport, node-pty: optional peer dependencies), one as a web project gets it.
+ * the optional native packages (serialport, node-pty, lzma-native: optional peer dependencies), one as a web project gets it.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -49,7 +49,7 @@ async function installTarball(tarball: string, extraArgs: string[]): Promise<str
 }
 
 let work: string;
-let app: string; // installed with serialport and node-pty beside it
+let app: string; // installed with serialport, node-pty and lzma-native beside it
 let lean: string; // installed alone, as a web project would
 let sim: ChildProcess;
 let simAddress: string;
@@ -61,7 +61,7 @@ beforeAll(async () => {
   const [{ filename }] = JSON.parse(packed.stdout) as [{ filename: string }];
   const tarball = join(work, filename);
   // Sequential: two npm installs at once would compete for the same cache and the machine's two cores.
-  app = await installTarball(tarball, ['serialport', 'node-pty']);
+  app = await installTarball(tarball, ['serialport', 'node-pty', 'lzma-native']);
   lean = await installTarball(tarball, []);
 
   sim = spawn('npx', ['--no-install', 'mcumgr-sim', '--udp', '127.0.0.1:0', '--state', join(work, 'sim-state')], {
@@ -197,9 +197,22 @@ describe('installed with serialport and node-pty', () => {
   });
 });
 
+describe('installed with lzma-native', () => {
+  it('image sign --compression makes a compressed image that image verify checks decompressed', async () => {
+    const out = join(work, 'app-compressed.bin');
+    const thumb = join(ROOT, 'test/fixtures/lzma2/thumb.bin');
+    const r = await npx(['mcumgr', 'image', 'sign', '-v', '1.0.0', '--pad-header', '-H', '0x200', '--compression', 'lzma2armthumb', thumb, out], app);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/compressed: lzma2armthumb, 22064 of 49148 bytes/);
+    const v = await npx(['mcumgr', 'image', 'verify', out], app);
+    expect(v.code, v.stderr).toBe(0);
+    expect(v.stdout).toMatch(/decompressed: hash [0-9a-f]{64} \(DECOMP_SHA\)/);
+  });
+});
+
 describe('installed alone (no optional native package)', () => {
   it('has no native addon, and the CLI still works over UDP', async () => {
-    for (const pkg of ['serialport', 'node-pty', '@serialport/bindings-cpp']) expect(existsSync(join(lean, 'node_modules', pkg))).toBe(false);
+    for (const pkg of ['serialport', 'node-pty', '@serialport/bindings-cpp', 'lzma-native']) expect(existsSync(join(lean, 'node_modules', pkg))).toBe(false);
     const echo = await npx(['mcumgr', '--conntype', 'udp', '--connstring', simAddress, 'echo', 'lean'], lean);
     expect(echo).toMatchObject({ code: 0, stdout: 'lean\n' });
   });
@@ -207,6 +220,14 @@ describe('installed alone (no optional native package)', () => {
   it('a serial connection says in one line what to install, and exits 3', async () => {
     const r = await npx(['mcumgr', '--conntype', 'serial', '--connstring', 'dev=/dev/ttyACM0', 'echo', 'x'], lean);
     expect(r).toMatchObject({ code: 3, stdout: '', stderr: 'Error: A serial port needs the optional package serialport: run npm install serialport\n' });
+  });
+
+  it('image sign --compression says in one line what to install, exits 3, and writes nothing', async () => {
+    const out = join(work, 'lean-compressed.bin');
+    const thumb = join(ROOT, 'test/fixtures/lzma2/thumb.bin');
+    const r = await npx(['mcumgr', 'image', 'sign', '-v', '1.0.0', '--pad-header', '-H', '0x200', '--compression', 'lzma2', thumb, out], lean);
+    expect(r).toMatchObject({ code: 3, stdout: '', stderr: 'Error: LZMA2 image compression needs the lzma-native package: run npm install lzma-native\n' });
+    expect(existsSync(out)).toBe(false);
   });
 
   it('mcumgr-sim --serial says in one line what to install, and exits 3', async () => {

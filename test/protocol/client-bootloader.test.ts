@@ -40,6 +40,14 @@ describe('SMP v2 → v1 fallback', () => {
     expect(client.version).toBe(0);
   });
 
+  it('a device that answers neither: the v2 tries, then one v1 try, and an error that says both were tried', async () => {
+    const t = new ScriptedTransport();
+    const client = new SmpClient(t, { timeoutMs: 20, tries: 3, fallbackToV1: true });
+    await expect(client.call(os.echo, { d: 'x' })).rejects.toThrow(/within 0.02 s \(3 tries\) to .*, nor to the same request in SMP v1$/);
+    expect(t.sent.map(versionOf)).toEqual([1, 1, 1, 0]);
+    expect(client.version).toBe(1);
+  });
+
   it('stays with v2 once a v2 request was answered, and without the option', async () => {
     const t = new ScriptedTransport((p, tr) => tr.deliver(reply(p, decodePacket(p).header.id === 0 ? { r: 'ok' } : { rc: 8 })));
     const client = new SmpClient(t, { timeoutMs: 200, fallbackToV1: true });
