@@ -25,6 +25,10 @@ export const modules = {
     mutate: ['src/image/verify.ts'],
     testFiles: ['test/image/verify.test.ts', 'test/image/sign.test.ts'],
   },
+  'image-compression': {
+    mutate: ['src/image/compressed.ts', 'src/image/lzma.ts'],
+    testFiles: ['test/image/compression.test.ts'],
+  },
 };
 
 export function selectedModule() {

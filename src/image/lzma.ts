@@ -6,7 +6,7 @@
  * imgtool (scripts/imgtool/main.py): filters `[ARMTHUMB?, LZMA2 {preset 9, dict_size 128 KiB, lc 3, lp 1}]`, and
  * `create_lzma2_header` puts two bytes before the stream: the LZMA2 dictionary-size byte and the lc/lp/pb byte.
  */
-import { createRequire } from 'node:module';
+import { requireOptional } from '../node/optional.js';
 import { ImageError } from './errors.js';
 
 /** imgtool's comp_default_dictsize, comp_default_lc, comp_default_lp, comp_default_pb. */
@@ -36,16 +36,8 @@ interface LzmaNative {
   MF_BT4: number;
 }
 
-const MISSING = 'LZMA2 image compression needs the lzma-native package: run npm install lzma-native';
-
 function loadLzma(): LzmaNative {
-  try {
-    return createRequire(import.meta.url)('lzma-native') as LzmaNative;
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'MODULE_NOT_FOUND') throw new ImageError('package-unavailable', MISSING);
-    throw new ImageError('package-unavailable', `lzma-native could not be loaded: ${e.message}`);
-  }
+  return requireOptional<LzmaNative>('lzma-native', 'LZMA2 image compression', (message) => new ImageError('package-unavailable', message));
 }
 
 /** The filter chain, in encoder order (liblzma's raw decoder takes the same list). */
@@ -59,15 +51,16 @@ function filters(lzma: LzmaNative, props: Lzma2Properties, armThumb: boolean) {
   return armThumb ? [{ id: lzma.FILTER_ARMTHUMB }, lzma2] : [lzma2];
 }
 
-function run(stream: LzmaStream, input: Uint8Array, limit: number, tooLarge: () => Error): Promise<Uint8Array> {
+/** Feeds `input` through `stream`; past `limit.bytes` of output (when given) the stream is stopped with `limit.error`. */
+function run(stream: LzmaStream, input: Uint8Array, limit?: { bytes: number; error: () => Error }): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     stream.on('data', (chunk) => {
       size += chunk.length;
-      if (size > limit) {
+      if (limit && size > limit.bytes) {
         stream.destroy();
-        reject(tooLarge());
+        reject(limit.error());
         return;
       }
       chunks.push(chunk);
@@ -81,9 +74,7 @@ function run(stream: LzmaStream, input: Uint8Array, limit: number, tooLarge: () 
 /** Compresses as imgtool does: raw LZMA2 with imgtool's settings, after the ARM-Thumb BCJ filter if asked. */
 export function lzma2Compress(data: Uint8Array, armThumb: boolean): Promise<Uint8Array> {
   const lzma = loadLzma();
-  const stream = lzma.createStream('rawEncoder', { filters: filters(lzma, IMGTOOL_LZMA2, armThumb) });
-  // LZMA2 never grows data by more than its chunk headers (3 bytes a 64 KiB chunk) and an end marker.
-  return run(stream, data, data.length + Math.ceil(data.length / 65536) * 3 + 16, () => new ImageError('bad-option', 'LZMA2 output overran its bound'));
+  return run(lzma.createStream('rawEncoder', { filters: filters(lzma, IMGTOOL_LZMA2, armThumb) }), data);
 }
 
 /**
@@ -96,7 +87,10 @@ export async function lzma2Decompress(stream: Uint8Array, props: Lzma2Properties
   if (props.dictSize > 64 * 1024 * 1024) throw new ImageError('bad-option', `the LZMA2 dictionary of ${props.dictSize} bytes is beyond any MCUboot's`);
   try {
     const decoder = lzma.createStream('rawDecoder', { filters: filters(lzma, props, armThumb) });
-    return await run(decoder, stream, maxSize, () => new ImageError('too-large', `the LZMA2 stream decompresses to more than ${maxSize} bytes`));
+    return await run(decoder, stream, {
+      bytes: maxSize,
+      error: () => new ImageError('too-large', `the LZMA2 stream decompresses to more than ${maxSize} bytes`),
+    });
   } catch (err) {
     if (err instanceof ImageError) throw err;
     throw new ImageError('bad-option', `the LZMA2 stream is damaged: ${(err as Error).message}`);

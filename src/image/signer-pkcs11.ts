@@ -3,7 +3,7 @@
  * (`pkcs11:token=...;object=...`). The binding, `pkcs11js`, is an optional dependency loaded on demand.
  */
 import { createPublicKey } from 'node:crypto';
-import { createRequire } from 'node:module';
+import { requireOptional } from '../node/optional.js';
 import { ImageError } from './errors.js';
 import { publicKeyBytes } from './crypto-node.js';
 import { checkedSignature } from './signer-key.js';
@@ -33,7 +33,6 @@ interface Pkcs11Lib {
 }
 type Pkcs11Module = { PKCS11: new () => Pkcs11Lib } & Record<string, number>;
 
-const PKCS11_MISSING = 'PKCS#11 signing needs the pkcs11js package: run npm install pkcs11js';
 // Not in pkcs11js's constant list (PKCS#11 3.0).
 const CKK_EC_EDWARDS = 0x40;
 const CKM_EDDSA = 0x1057;
@@ -126,15 +125,9 @@ export function parsePkcs11Uri(uri: string): Pkcs11Uri {
   return out;
 }
 
-/** Test seam and lazy load: the binding is only needed when a pkcs11: key is used. */
+/** The binding is loaded only when a pkcs11: key is used. */
 function loadBinding(): Pkcs11Module {
-  try {
-    return createRequire(import.meta.url)('pkcs11js') as Pkcs11Module;
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'MODULE_NOT_FOUND') throw new ImageError('package-unavailable', PKCS11_MISSING);
-    throw new ImageError('package-unavailable', `pkcs11js could not be loaded: ${e.message}`);
-  }
+  return requireOptional<Pkcs11Module>('pkcs11js', 'PKCS#11 signing', (message) => new ImageError('package-unavailable', message));
 }
 
 export interface Pkcs11SignerOptions {

@@ -205,6 +205,6 @@ describe('without the optional pkcs11js package', () => {
       );
     });
     expect(r.code).toBe(3);
-    expect(r.stderr).toBe('Error: PKCS#11 signing needs the pkcs11js package: run npm install pkcs11js\n');
+    expect(r.stderr).toBe('Error: PKCS#11 signing needs the optional package pkcs11js: run npm install pkcs11js\n');
   });
 });

@@ -5,6 +5,9 @@ import { IMGTOOL_LZMA2, lzma2Compress, lzma2Decompress, lzma2Header, parseLzma2H
 import {
   createImage,
   decompressImage,
+  generateKey,
+  prepareImage,
+  completeImage,
   IMAGE_FLAGS,
   ImageError,
   isCompressedImage,
@@ -56,18 +59,34 @@ describe('LZMA2 as imgtool makes it', () => {
     // lc 4 + lp 1 is more than LZMA2 allows.
     expect(parseLzma2Header(new Uint8Array([10, 9 + 4]))).toBeUndefined();
     expect(parseLzma2Header(new Uint8Array([10]))).toBeUndefined();
+    // The last dictionary byte, 40, means 4 GiB - 1; nothing beyond it.
+    expect(parseLzma2Header(new Uint8Array([40, 102]))?.dictSize).toBe(0xffffffff);
+    expect(lzma2Header({ ...IMGTOOL_LZMA2, dictSize: 0xffffffff })[0]).toBe(40);
+    expect(lzma2Header({ ...IMGTOOL_LZMA2, dictSize: 3 << 16 })[0]).toBe(11);
+    expect(lzma2Header({ ...IMGTOOL_LZMA2, dictSize: (2 << 16) + 1 })[0]).toBe(11);
+  });
+
+  it('a dictionary beyond 64 MiB is refused before anything is allocated', async () => {
+    const out = await lzma2Compress(payload, false);
+    await expect(lzma2Decompress(out, { ...IMGTOOL_LZMA2, dictSize: 96 << 20 }, false, payload.length)).rejects.toThrow(/dictionary of 100663296 bytes/);
+    // 64 MiB itself is accepted (a decoder may take a larger dictionary than the encoder used).
+    expect((await lzma2Decompress(out, { ...IMGTOOL_LZMA2, dictSize: 64 << 20 }, false, payload.length)).length).toBe(payload.length);
   });
 
   it('a stream that says more than the limit is refused without growing past it', async () => {
     const out = await lzma2Compress(thumb, false);
-    await expect(lzma2Decompress(out, IMGTOOL_LZMA2, false, 1000)).rejects.toMatchObject({ code: 'too-large' });
+    await expect(lzma2Decompress(out, IMGTOOL_LZMA2, false, 1000)).rejects.toMatchObject({
+      code: 'too-large',
+      message: 'the LZMA2 stream decompresses to more than 1000 bytes',
+    });
+    expect((await lzma2Decompress(out, IMGTOOL_LZMA2, false, thumb.length)).length).toBe(thumb.length);
   });
 
   it('a damaged stream is an ImageError', async () => {
     const out = await lzma2Compress(thumb, false);
     const bad = out.slice(0, 100);
     bad[0] = 0xff;
-    await expect(lzma2Decompress(bad, IMGTOOL_LZMA2, false, thumb.length)).rejects.toBeInstanceOf(ImageError);
+    await expect(lzma2Decompress(bad, IMGTOOL_LZMA2, false, thumb.length)).rejects.toThrow(/^the LZMA2 stream is damaged: ./);
   });
 });
 
@@ -94,6 +113,17 @@ describe('signImage --compression', () => {
       // The compressed image is itself hashed and signed.
       expect((await verifyImage(packed.image, { key: ed25519 })).signatureOk).toBe(true);
       expect(toHex(await decompressImage(packed.image))).toBe(toHex(plain.image));
+    }
+  });
+
+  it('SHA-512 and SHA-384 images: DECOMP_SHA of 64 and 48 bytes, rebuilt with the matching hash TLV', async () => {
+    const p384 = generateKey('ecdsa-p384');
+    for (const opts of [{ key: ed25519, sha: 512 as const }, { key: p384 }]) {
+      const packed = await signImage(thumb, { ...base, ...opts, compression: 'lzma2' });
+      const plain = await decompressImage(packed.image);
+      const p = parseImage(plain);
+      expect(p.hashAlgorithm).toBe(opts.key === ed25519 ? 'sha512' : 'sha384');
+      expect((await verifyImage(plain, { key: opts.key })).signatureOk).toBe(true);
     }
   });
 
@@ -181,6 +211,37 @@ describe('decompressImage refuses a bad compressed image', () => {
       new DataView(bad.buffer).setUint32(sizeTlv.offset + 4, size, true);
       await expect(decompressImage(bad)).rejects.toBeInstanceOf(ImageError);
     }
+  });
+
+  it('the bound is inclusive: exactly DECOMP_SIZE bytes may be decompressed', async () => {
+    expect((await decompressImage(await packedOnce, thumb.length)).length).toBeGreaterThan(thumb.length);
+  });
+
+  it('a stream shorter than DECOMP_SIZE says so', async () => {
+    const packed = (await packedOnce).slice();
+    const sizeTlv = parseImage(packed).protectedArea!.tlvs.find((t) => t.type === TLV_TYPES.DECOMP_SIZE)!;
+    new DataView(packed.buffer).setUint32(sizeTlv.offset + 4, thumb.length + 1, true);
+    await expect(decompressImage(packed)).rejects.toThrow(`the image decompresses to ${thumb.length} bytes, DECOMP_SIZE says ${thumb.length + 1}`);
+  });
+
+  it('compressed flags without DECOMP_* TLVs, an LZMA1 flag, a missing DECOMP_SIGNATURE', async () => {
+    const flagged = (flags: number, decompressed?: { size: number; hash: Uint8Array }) =>
+      completeImage(prepareImage(new Uint8Array(64), { ...base, flags }, undefined, decompressed));
+    await expect(decompressImage(flagged(IMAGE_FLAGS.COMPRESSED_LZMA2))).rejects.toThrow('compressed image without a 4-byte DECOMP_SIZE TLV');
+    await expect(decompressImage(flagged(IMAGE_FLAGS.COMPRESSED_LZMA1))).rejects.toThrow(/LZMA1-compressed images are not supported/);
+    await expect(decompressImage(flagged(IMAGE_FLAGS.COMPRESSED_LZMA2, { size: 64, hash: new Uint8Array(20) }))).rejects.toThrow(
+      'compressed image without a DECOMP_SHA TLV of 32, 48 or 64 bytes',
+    );
+    const renamed = async (type: number) => {
+      const bytes = (await packedOnce).slice();
+      bytes[parseImage(bytes).protectedArea!.tlvs.find((t) => t.type === type)!.offset] = 0x7e;
+      return bytes;
+    };
+    await expect(decompressImage(await renamed(TLV_TYPES.DECOMP_SIZE))).rejects.toThrow('compressed image without a 4-byte DECOMP_SIZE TLV');
+    await expect(decompressImage(await renamed(TLV_TYPES.DECOMP_SHA))).rejects.toThrow('compressed image without a DECOMP_SHA TLV of 32, 48 or 64 bytes');
+    await expect(decompressImage(await renamed(TLV_TYPES.DECOMP_SIGNATURE))).rejects.toThrow(
+      'compressed image has a ED25519 signature but no DECOMP_SIGNATURE TLV',
+    );
   });
 
   it('a DECOMP_SHA that the decompressed image does not match', async () => {

@@ -11,7 +11,7 @@ import { loadFirmware, type Firmware, type FirmwareImage } from '../firmware.js'
 import {
   compareVersions,
   formatVersion,
-  IMAGE_FLAGS,
+  imageFlagNames,
   image,
   imageUpload,
   os,
@@ -56,9 +56,7 @@ function flagNames(s: ImageSlot): string[] {
 }
 
 function headerFlags(flags: number): string {
-  const names = Object.entries(IMAGE_FLAGS)
-    .filter(([, bit]) => flags & bit)
-    .map(([name]) => name);
+  const names = imageFlagNames(flags);
   return names.length ? names.join(', ') : 'none';
 }
 
