@@ -4,8 +4,9 @@
  * virtual device's flash. Nordic documents it for upgrade-only (overwrite-only) mode, without encryption.
  *
  * - loader.c `boot_is_header_valid`: a build without decompression finds a compressed header invalid, so
- *   `boot_validate_slot` erases the secondary image and the running image stays. A swap or direct-XIP build cannot
- *   run a compressed image either (decompression is only wired into the overwrite copy), so there too it is refused.
+ *   `boot_validate_slot` erases the secondary image and the running image stays. Nordic supports decompression in
+ *   upgrade-only mode only (its documentation: a swap could not move the installed image back compressed), so in
+ *   every other mode this model refuses a compressed image the same way (our choice where the sources are silent).
  * - decompression.c `boot_is_compressed_header_valid`: the header, DECOMP_SIZE and the protected TLVs that remain
  *   (without DECOMP_*) must be smaller than the primary slot.
  * - image_validate.c `bootutil_img_validate`: DECOMP_SIZE (4 bytes), DECOMP_SHA (the size of the image hash) and
@@ -20,7 +21,7 @@ import { allValidators, type BootValidator } from './boot.js';
 import type { ResetEvent } from './encrypted-image.js';
 import type { Flash } from './flash.js';
 import type { CopyOverride, CopySource } from './recovery/boot-modes.js';
-import { readSlotImage } from './slot-image.js';
+import { readSlotImage, type SlotImage } from './slot-image.js';
 
 const DECOMP_TLVS = new Set<number>([TLV_TYPES.DECOMP_SIZE, TLV_TYPES.DECOMP_SHA, TLV_TYPES.DECOMP_SIGNATURE, TLV_TYPES.COMP_DEC_SIZE]);
 
@@ -65,17 +66,16 @@ export async function bootWithDecompression(
 }
 
 /**
- * What MCUboot with decompression copies to the primary slot for the compressed image in a secondary slot: the
- * rebuilt image, or why the image is refused. `validate` is the device's check of an image (hash, signature).
+ * What MCUboot with decompression copies to the primary slot for the compressed image `img` in a secondary slot:
+ * the rebuilt image, or why the image is refused. `validate` is the device's check of an image (hash, signature).
  * Decompression never produces more than the primary slot holds below its trailer.
  */
 async function decompressSecondaryImage(
   secondary: Uint8Array,
+  img: SlotImage,
   primary: { slotSize: number; trailerSize: number },
   validate: BootValidator,
 ): Promise<CopySource> {
-  const img = readSlotImage(secondary);
-  if (!img) return { reason: 'the secondary slot holds no readable image' };
   if (isEncryptedImage(img.header.flags)) return { reason: "the image is compressed and encrypted: MCUboot's decompression takes images in clear only" };
   const protectedTlvs = img.protectedArea?.tlvs ?? [];
   const find = (type: number) => protectedTlvs.find((t) => t.type === type)?.value;
@@ -108,5 +108,8 @@ async function decompressSecondaryImage(
 
 /** The overwrite copy of a build with decompression: compressed images are decompressed, others copied as they are. */
 function decompressingCopy(flash: Flash, validate: BootValidator): CopyOverride {
-  return async (secondary) => (holdsCompressedImage(secondary) ? decompressSecondaryImage(secondary, flash, validate) : undefined);
+  return async (secondary) => {
+    const img = readSlotImage(secondary);
+    return img && isCompressedImage(img.header.flags) ? decompressSecondaryImage(secondary, img, flash, validate) : undefined;
+  };
 }
