@@ -67,6 +67,13 @@ export interface DeviceConfig {
    * X25519), or the raw bytes of an AES key-wrap key (16 or 32 bytes, ENC_KW).
    */
   encryptionKey?: string | Uint8Array;
+  /**
+   * Not recorded: MCUboot built with image decompression (Nordic's MCUboot, CONFIG_BOOT_DECOMPRESSION /
+   * MCUBOOT_DECOMPRESS_IMAGES: nrfconnect/sdk-mcuboot boot/zephyr/decompression.c, loader.c, image_validate.c). In
+   * overwrite-only mode a pending LZMA2-compressed secondary image is checked and written decompressed to the
+   * primary slot; without it, or in any other mode, a compressed image is refused (compressed-image.ts).
+   */
+  decompressImages: boolean;
   /** `match` on the last upload chunk and immediate completion when the slot already holds the data. */
   imageCheck: boolean;
   /**
@@ -157,6 +164,7 @@ export function defaultConfig(): DeviceConfig {
     slotSize: 0x40000,
     seedVersion: '1.0.0',
     imageCheck: true,
+    decompressImages: false,
     mcubootMode: 1,
     firstSlotOffset: 0x10000,
     noDowngrade: false,
@@ -230,10 +238,13 @@ export function resolveConfig(input: DeviceConfigInput = {}): DeviceConfig {
  * Reads a `--config` JSON file. `"verificationKeyFile": "path.pem"` (relative to the config file)
  * is read into `verificationKey` (PEM public key MCUboot checks image signatures with), `"encryptionKeyFile"`
  * into `encryptionKey` (PEM private key or raw AES key-wrap key MCUboot decrypts encrypted images with).
+ * `"decompressImages": true` builds MCUboot with image decompression.
  */
 export function loadSimConfig(file: string): DeviceConfigInput {
   const raw = JSON.parse(readFileSync(file, 'utf8')) as DeviceConfigInput & { verificationKeyFile?: unknown; encryptionKeyFile?: unknown };
   const { verificationKeyFile, encryptionKeyFile, ...config } = raw;
+  if (config.decompressImages !== undefined && typeof config.decompressImages !== 'boolean')
+    throw new Error('config: "decompressImages" must be true or false');
   if (encryptionKeyFile !== undefined) {
     if (typeof encryptionKeyFile !== 'string') throw new Error('config: "encryptionKeyFile" must be a path string');
     config.encryptionKey = new Uint8Array(readFileSync(resolve(dirname(file), encryptionKeyFile)));

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { join } from 'node:path';
 import { basic } from '../groups/basic.js';
 import { allValidators, completeInterruptedSwaps, mcubootValidator, type BootEvent, type BootValidator } from './boot.js';
+import { bootWithDecompression } from './compressed-image.js';
 import { bootWithDecryption, type ResetEvent } from './encrypted-image.js';
 import { resolveConfig, type DeviceConfig, type DeviceConfigInput } from './config.js';
 import { Flash } from './flash.js';
@@ -290,11 +291,14 @@ export class VirtualDevice {
     this.fsTransfer = undefined;
     this.setUpload(undefined);
     this.recovery?.leave();
+    const slots = {
+      offsetOf: (slot: number) => this.config.firstSlotOffset + slot * this.config.slotSize,
+      running: (n: number) => this.runningSlot(n),
+    };
     const events = await bootWithDecryption(this.flash, this.config.images, this.config.encryptionKey, () =>
-      bootForMode(this.flash, this.config.images, this.config.mcubootMode, this.validator(), {
-        offsetOf: (slot) => this.config.firstSlotOffset + slot * this.config.slotSize,
-        running: (n) => this.runningSlot(n),
-      }),
+      bootWithDecompression(this.flash, this.config.images, this.config, this.validator(), (validate, copyOverride) =>
+        bootForMode(this.flash, this.config.images, this.config.mcubootMode, validate, slots, copyOverride),
+      ),
     );
     for (const e of events) if (e.slot !== undefined) this.runningSlots[e.image] = e.slot;
     this.bootEvents = events;

@@ -2,18 +2,33 @@
 import { McubootMode, modePicksSlot, modeSwaps } from '../../groups/bootloader-modes.js';
 import { compareVersions, IMAGE_FLAGS } from '../../image/index.js';
 import { bootAll, imageSwapType, SwapType, type BootEvent, type BootValidator } from '../boot.js';
+import type { ResetEvent } from '../encrypted-image.js';
 import type { Flash } from '../flash.js';
 import { readSlotImage } from '../slot-image.js';
 
+/** What MCUboot's overwrite copies to the primary slot, or why it refuses the secondary image (when that is known). */
+export type CopySource = { image: Uint8Array } | { reason?: string };
+
+/** A copy other than the plain one (MCUboot's decompression) for the images it takes; undefined for the others. */
+export type CopyOverride = (secondary: Uint8Array) => Promise<CopySource | undefined>;
+
 /**
  * Swap modes swap (boot.ts). Overwrite-only copies a pending secondary image over the primary and erases the
- * secondary (MCUboot loader.c, MCUBOOT_OVERWRITE_ONLY: no revert, the image is permanent). Direct-XIP, RAM-load,
- * single-app and the firmware loader move nothing: they boot a slot where it is.
+ * secondary (MCUboot loader.c, MCUBOOT_OVERWRITE_ONLY: no revert, the image is permanent); `copyOverride` takes the
+ * images it rebuilds (compressed-image.ts). Direct-XIP, RAM-load, single-app and the firmware loader move nothing:
+ * they boot a slot where it is.
  */
-export async function bootForMode(flash: Flash, images: number, mode: number, validate: BootValidator, slots?: PickedSlots): Promise<BootEvent[]> {
+export async function bootForMode(
+  flash: Flash,
+  images: number,
+  mode: number,
+  validate: BootValidator,
+  slots?: PickedSlots,
+  copyOverride?: CopyOverride,
+): Promise<ResetEvent[]> {
   if (modeSwaps(mode)) return bootAll(flash, images, validate);
   if (modePicksSlot(mode) && slots) return bootNewestSlots(flash, images, mode, validate, slots);
-  const events: BootEvent[] = [];
+  const events: ResetEvent[] = [];
   for (let n = 0; n < images; n++) {
     if (mode !== McubootMode.OVERWRITE_ONLY) {
       events.push({ image: n, action: 'none' });
@@ -25,14 +40,15 @@ export async function bootForMode(flash: Flash, images: number, mode: number, va
       continue;
     }
     const secondary = Buffer.from(flash.read(2 * n + 1));
-    if (!(await validate(secondary))) {
+    const source =
+      (await copyOverride?.(secondary)) ?? ((await validate(secondary)) ? { image: secondary.subarray(0, flash.slotSize - flash.trailerSize) } : {});
+    if (!('image' in source)) {
       flash.erase(2 * n + 1);
-      events.push({ image: n, action: 'rejected' });
+      events.push({ image: n, action: 'rejected', ...(source.reason ? { reason: source.reason } : {}) });
       continue;
     }
-    secondary.fill(0xff, flash.slotSize - flash.trailerSize);
     flash.erase(2 * n);
-    flash.write(2 * n, 0, secondary);
+    flash.write(2 * n, 0, source.image);
     flash.writeTrailer(2 * n, { magic: true, copyDone: true, imageOk: true });
     flash.erase(2 * n + 1);
     events.push({ image: n, action: 'perm' });
