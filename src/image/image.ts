@@ -1,5 +1,5 @@
 import { ImageError, hex } from './errors.js';
-import { imageByteOrder, parseHeader, type ByteOrder, type ImageHeader } from './header.js';
+import { IMAGE_FLAGS, imageByteOrder, parseHeader, type ByteOrder, type ImageHeader } from './header.js';
 import { parseTlvArea, TLV_TYPES, type Tlv, type TlvArea } from './tlv.js';
 
 export { toHex } from '../protocol/hex.js';
@@ -87,4 +87,13 @@ export function isMcubootImage(bytes: Uint8Array): boolean {
 /** First TLV of a type, or undefined. */
 export function findTlv(img: McubootImage, type: number): Tlv | undefined {
   return img.tlvs.find((t) => t.type === type);
+}
+
+/**
+ * The hash `image list` shows once MCUboot has installed the image: for a compressed image the uncompressed image's
+ * (DECOMP_SHA; MCUboot writes it decompressed), otherwise the image's own.
+ */
+export function installedImageHash(img: McubootImage): Uint8Array | undefined {
+  const compressed = (img.header.flags & (IMAGE_FLAGS.COMPRESSED_LZMA1 | IMAGE_FLAGS.COMPRESSED_LZMA2)) !== 0;
+  return compressed ? img.protectedArea?.tlvs.find((t) => t.type === TLV_TYPES.DECOMP_SHA)?.value : img.hash;
 }

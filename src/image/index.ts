@@ -29,7 +29,7 @@ export {
   type TlvArea,
   type TlvTypeName,
 } from './tlv.js';
-export { parseImage, isMcubootImage, findTlv, toHex, type McubootImage } from './image.js';
+export { parseImage, isMcubootImage, findTlv, installedImageHash, toHex, type McubootImage } from './image.js';
 export { verifyImage, assertImageValid, type VerifyOptions, type VerifyResult } from './verify.js';
 export { importPemKey, importPublicKeyDer, type KeyType, type VerifyKey } from './crypto-web.js';
 export {

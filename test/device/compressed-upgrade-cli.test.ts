@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as mcumgr } from '../cli/helpers.js';
 import { parseImage, toHex } from '../../src/image/node.js';
 import { tempDir } from './helpers.js';
-import { startDevice, upgradeOn, type SimDevice } from './sim-upgrade.js';
+import { listImages, startDevice, upgradeOn, type SimDevice } from './sim-upgrade.js';
 
 const THUMB = fileURLToPath(new URL('../fixtures/lzma2/thumb.bin', import.meta.url));
 
@@ -63,6 +63,17 @@ describe('LZMA2-compressed images on an overwrite-only MCUboot (mcumgr-sim, UDP)
     const { report, slots } = await upgradeOn(d, compressed);
     expect(report).toBe('reset: image 0 perm');
     expect(slots).toEqual([expect.objectContaining({ slot: 0, version: '2.0.0', hash: hashOf(plain), active: true, confirmed: true })]);
+  });
+
+  it('image upgrade follows the image to its decompressed hash, and knows it runs already the next time', async () => {
+    const d = await device('upgrade', { decompressImages: true });
+    const r = await mcumgr([...d.conn, '--json', 'image', 'upgrade', compressed]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ upgraded: true, version: '2.0.0' });
+    expect((await listImages(d))[0]).toMatchObject({ slot: 0, version: '2.0.0', hash: hashOf(plain) });
+    const again = await mcumgr([...d.conn, 'image', 'upgrade', compressed]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout + again.stderr).toMatch(/already running; nothing to do/);
   });
 
   it('a device without image decompression refuses the image and keeps running its own', async () => {

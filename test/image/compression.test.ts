@@ -6,6 +6,7 @@ import {
   createImage,
   decompressImage,
   generateKey,
+  installedImageHash,
   prepareImage,
   completeImage,
   IMAGE_FLAGS,
@@ -113,6 +114,9 @@ describe('signImage --compression', () => {
       // The compressed image is itself hashed and signed.
       expect((await verifyImage(packed.image, { key: ed25519 })).signatureOk).toBe(true);
       expect(toHex(await decompressImage(packed.image))).toBe(toHex(plain.image));
+      // What a device lists once it has installed the image (the CLI's and the web app's upgrade check it).
+      expect(toHex(installedImageHash(img)!)).toBe(toHex(plainImg.hash!));
+      expect(toHex(installedImageHash(plainImg)!)).toBe(toHex(plainImg.hash!));
     }
   });
 

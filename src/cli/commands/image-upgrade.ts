@@ -16,6 +16,7 @@ import { uploadImage } from './image-upload.js';
 import { isRecoveryList } from '../../client/bootloader.js';
 import type { SmpClient } from '../../client/client.js';
 import { pickForSlot, upgradePlan } from '../upgrade-plan.js';
+import { installedImageHash, parseImage } from '../../image/index.js';
 
 function findSlot(s: ImageStateList, imageNum: number, pred: (x: ImageStateList['images'][number]) => boolean) {
   return s.images.find((x) => (x.image ?? 0) === imageNum && pred(x));
@@ -98,7 +99,9 @@ export async function upgrade(ctx: Ctx, file: string, o: { image?: string; wait:
   let stepNo = 0;
   const n = (): string => `[${++stepNo}/${total}]`;
   // In recovery the primary slot's image is not running: upload it again whatever it holds.
-  const todo = inRecovery ? all : all.filter((x) => !(x.info.hash && sameHash(runningSlot(before, x.image)?.hash, x.info.hash)));
+  // What `image list` shows once the image is installed (a compressed image runs decompressed).
+  const installedHash = (info: ImageFileInfo) => installedImageHash(parseImage(info.bytes));
+  const todo = inRecovery ? all : all.filter((x) => !sameHash(runningSlot(before, x.image)?.hash, installedHash(x.info)));
   if (todo.length === 0) {
     const what = all.map((x) => `${x.info.version} (${toHex(x.info.hash!)})`).join(', ');
     step('check', `Image ${what} is already running; nothing to do`);
@@ -106,7 +109,7 @@ export async function upgrade(ctx: Ctx, file: string, o: { image?: string; wait:
     return;
   }
 
-  const uploadedHashes: { image: number; hash: Uint8Array }[] = [];
+  const uploadedHashes: { image: number; hash: Uint8Array; installed: Uint8Array }[] = [];
   const uploadStep = n();
   for (const { image: imageNum, name, info } of todo) {
     const which = todo.length > 1 || imageNum !== 0 ? ` as image ${imageNum}` : '';
@@ -116,7 +119,7 @@ export async function upgrade(ctx: Ctx, file: string, o: { image?: string; wait:
     const after = await c.call(image.state, {});
     const uploaded = info.hash ? findSlot(after, imageNum, (x) => sameHash(x.hash, info.hash)) : findSlot(after, imageNum, (x) => !x.active && x.slot !== 0);
     if (!uploaded?.hash) throw new SmpError('the uploaded image does not appear in `image list`; the upload did not take');
-    uploadedHashes.push({ image: imageNum, hash: uploaded.hash });
+    uploadedHashes.push({ image: imageNum, hash: uploaded.hash, installed: installedHash(info) ?? uploaded.hash });
   }
   const testStep = plan.markBeforeReset === 'test' ? n() : '';
   for (const { hash } of plan.markBeforeReset === 'test' ? uploadedHashes : []) {
@@ -145,9 +148,9 @@ export async function upgrade(ctx: Ctx, file: string, o: { image?: string; wait:
     );
   }
   const state = await c.call(image.state, {});
-  for (const { image: imageNum, hash } of uploadedHashes) {
+  for (const { image: imageNum, installed } of uploadedHashes) {
     const running = runningSlot(state, imageNum);
-    if (!sameHash(running?.hash, hash)) {
+    if (!sameHash(running?.hash, installed)) {
       ctx.emit({ steps, state, upgraded: false });
       throw new SmpError(
         `after the reset the device runs ${running ? `version ${running.version} (${running.hash ? toHex(running.hash) : 'no hash'})` : 'no known image'} as image ${imageNum}, ` +
@@ -162,7 +165,7 @@ export async function upgrade(ctx: Ctx, file: string, o: { image?: string; wait:
   }
   let final = state;
   const confirmStep = n();
-  for (const { image: imageNum, hash } of uploadedHashes) {
+  for (const { image: imageNum, installed: hash } of uploadedHashes) {
     const running = runningSlot(state, imageNum)!;
     step('confirm', `${confirmStep} New image ${running.version} is running; confirming it`);
     ctx.doing = 'the image confirm response';

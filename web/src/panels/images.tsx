@@ -12,6 +12,7 @@ import {
   compareVersions,
   formatVersion,
   imageFlagNames,
+  installedImageHash,
   image,
   imageUpload,
   os,
@@ -429,7 +430,7 @@ export function ImagesPanel(_: { active: boolean }) {
     void act.run(async () => {
       const firmware = fw!;
       const before = await readSlots(connection.need());
-      const running = firmware.images.filter((part) => sameHash(runningSlot(before, part.imageNumber)?.hash, part.image.hash));
+      const running = firmware.images.filter((part) => sameHash(runningSlot(before, part.imageNumber)?.hash, installedImageHash(part.image)));
       const todo = firmware.images.filter((part) => !running.includes(part));
       if (todo.length === 0) return `Nothing to do: ${versionsText(firmware.images)} already running.`;
       const states: StepState[] = STEPS.map(() => 'todo');
@@ -477,7 +478,8 @@ export function ImagesPanel(_: { active: boolean }) {
         const after = await readSlots(connection.need());
         for (const part of todo) {
           const now = runningSlot(after, part.imageNumber);
-          if (!sameHash(now?.hash, part.image.hash)) {
+          // A compressed image runs decompressed: its DECOMP_SHA is what the device lists.
+          if (!sameHash(now?.hash, installedImageHash(part.image))) {
             throw new SmpError(
               `The device came back running ${now?.version ?? 'no image'}${one ? '' : ` as image ${part.imageNumber}`}, not the new image: MCUboot refused it or reverted. Check the image's signature and the slot's flags.`,
             );
@@ -488,7 +490,7 @@ export function ImagesPanel(_: { active: boolean }) {
       await step(4, async () => {
         // Without a hash Zephyr confirms the image it runs from (image 0); the others by their hash.
         for (const part of todo)
-          await connection.need().call(image.setState, part.imageNumber === 0 ? { confirm: true } : { hash: part.image.hash!, confirm: true });
+          await connection.need().call(image.setState, part.imageNumber === 0 ? { confirm: true } : { hash: installedImageHash(part.image)!, confirm: true });
         return one ? 'the new image stays' : 'the new images stay';
       });
       await refresh();
