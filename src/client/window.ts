@@ -19,7 +19,8 @@
  * count: that many requests can always wait in the device), or, when the caller measured what the link holds, at
  * that many chunks sent one by one over a round trip rather than in a burst the device's buffers cannot hold.
  * Like TCP's congestion window it then grows up to `maxWindow` while every chunk is answered in order and answers
- * do not queue. Any sign of a lost or dropped chunk halves it back towards `window` (downloads: see `backOff`).
+ * do not queue. Silence halves it back towards `window`; an upload chunk the device dropped (one request more than
+ * its buffers hold, not a congested network) takes a quarter off (downloads: see `backOff`).
  */
 import { SmpAbortError, SmpError, SmpTimeoutError } from '../protocol/errors.js';
 
@@ -39,8 +40,8 @@ export interface WindowOptions {
   /** Chunks in flight at most (default `window`: no growth). */
   maxWindow?: number;
   /**
-   * When a chunk found missing while later ones are answered halves the window's growth. 'on-loss' (default):
-   * always; for uploads it is the sign of a device whose buffers overflowed. 'on-queueing' (downloads): only
+   * When a chunk found missing while later ones are answered shrinks the window. 'on-loss' (default): always, by a
+   * quarter; for uploads it is the sign of a device whose buffers overflowed. 'on-queueing' (downloads): by half, only
    * when the answer that revealed it took more than twice the shortest round trip seen, i.e. answers are
    * waiting in the link: a download request holds a device buffer only while the device reads its flash, so a
    * lost answer on a link that is not queueing says nothing about the device's load. Silence (a chunk's
@@ -124,7 +125,7 @@ export type WindowEvent = { kind: 'answered'; flight: Flight; off: number; ms: n
  */
 export type WindowOutcome = 'advanced' | 'resend' | 'restart' | 'stale';
 
-/** How many chunks may be in flight: grows like TCP's congestion window, halves on loss, paces a measured start. */
+/** How many chunks may be in flight: grows like TCP's congestion window, shrinks by `factor` on loss, paces a measured start. */
 export class CongestionWindow {
   readonly floor: number;
   readonly ceiling: number;
@@ -146,8 +147,8 @@ export class CongestionWindow {
     this.size = Math.min(this.ceiling, this.size + (this.size < this.threshold ? 1 : 1 / this.size));
   }
 
-  shrink(): void {
-    this.threshold = Math.max(this.floor, Math.floor(this.size / 2));
+  shrink(factor = 0.5): void {
+    this.threshold = Math.max(this.floor, Math.floor(this.size * factor));
     this.size = this.threshold;
     this.pace = undefined;
   }
@@ -272,7 +273,8 @@ export class WindowState {
     const late = (g: Flight): boolean => !g.gone && g.epoch === this.epoch && g.off <= off && off < g.end;
     if (off < f.end && off >= this.acked && f.epoch === this.epoch && !this.flights.some(late)) {
       // Data is missing at `off` and no chunk carrying it is still on its way: send it again.
-      if (this.options.backOff !== 'on-queueing' || ms > 2 * this.fastest) this.congestion.shrink();
+      if (this.options.backOff !== 'on-queueing') this.congestion.shrink(0.75);
+      else if (ms > 2 * this.fastest) this.congestion.shrink();
       this.rewind(off);
       this.options.onRetry?.(off, 'missing');
       return 'resend';

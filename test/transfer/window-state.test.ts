@@ -137,6 +137,27 @@ describe('WindowState', () => {
     expect(calm.state.congestion.size).toBe(2);
   });
 
+  it('an upload that loses a chunk (a full device buffer) gives up a quarter of its window; silence halves it', () => {
+    const grown = () => {
+      const up = machine({ total: 100_000, start: 1000, window: 2, maxWindow: 8 });
+      let off = 1000;
+      while (up.state.congestion.size < 8) {
+        up.fill();
+        up.answer(off, off + CHUNK);
+        off += CHUNK;
+      }
+      up.fill();
+      return { up, off };
+    };
+    const dropped = grown();
+    // The chunk at `off` was dropped: the next one is answered with `off`.
+    expect(dropped.up.answer(dropped.off + CHUNK, dropped.off)).toBe('resend');
+    expect(dropped.up.state.congestion.size).toBe(6);
+    const silent = grown();
+    expect(silent.up.silence(silent.off)).toBe('resend');
+    expect(silent.up.state.congestion.size).toBe(4);
+  });
+
   it('starts the retransmit timer from a measured round trip', () => {
     const m = machine({ total: 10_000, start: 1000, window: 2, pace: { roundTripMs: 100, window: 4 } });
     expect(m.state.rto.timeout(5000)).toBe(600);
