@@ -51,11 +51,14 @@ export function compressionFlags(compression: ImageCompression): number {
   return IMAGE_FLAGS.COMPRESSED_LZMA2 | (compression === 'lzma2armthumb' ? IMAGE_FLAGS.COMPRESSED_ARM_THUMB_FLT : 0);
 }
 
+/** Beyond any MCUboot slot: the default bound of a decompressed body, so a hostile file cannot claim gigabytes. */
+export const MAX_DECOMPRESSED_SIZE = 64 * 1024 * 1024;
+
 /**
  * The image MCUboot writes to the primary slot for a compressed image: decompressed and rebuilt with the DECOMP_*
  * values. `maxSize` bounds the decompressed body (a slot's size); the DECOMP_SIZE TLV bounds it too.
  */
-export async function decompressImage(bytes: Uint8Array, maxSize = Number.MAX_SAFE_INTEGER): Promise<Uint8Array> {
+export async function decompressImage(bytes: Uint8Array, maxSize = MAX_DECOMPRESSED_SIZE): Promise<Uint8Array> {
   const img = parseImage(bytes);
   const { header, byteOrder } = img;
   if (!(header.flags & IMAGE_FLAGS.COMPRESSED_LZMA2)) {

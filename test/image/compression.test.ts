@@ -233,6 +233,10 @@ describe('decompressImage refuses a bad compressed image', () => {
       completeImage(prepareImage(new Uint8Array(64), { ...base, flags }, undefined, decompressed));
     await expect(decompressImage(flagged(IMAGE_FLAGS.COMPRESSED_LZMA2))).rejects.toThrow('compressed image without a 4-byte DECOMP_SIZE TLV');
     await expect(decompressImage(flagged(IMAGE_FLAGS.COMPRESSED_LZMA1))).rejects.toThrow(/LZMA1-compressed images are not supported/);
+    // A file claiming more than any slot holds is refused before anything is decompressed.
+    await expect(decompressImage(flagged(IMAGE_FLAGS.COMPRESSED_LZMA2, { size: 64 * 1024 * 1024 + 1, hash: new Uint8Array(32) }))).rejects.toThrow(
+      'the image decompresses to 67108865 bytes (DECOMP_SIZE), more than the 67108864 it may take',
+    );
     await expect(decompressImage(flagged(IMAGE_FLAGS.COMPRESSED_LZMA2, { size: 64, hash: new Uint8Array(20) }))).rejects.toThrow(
       'compressed image without a DECOMP_SHA TLV of 32, 48 or 64 bytes',
     );
