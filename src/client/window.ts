@@ -147,6 +147,11 @@ export class CongestionWindow {
     this.size = Math.min(this.ceiling, this.size + (this.size < this.threshold ? 1 : 1 / this.size));
   }
 
+  /** From here the window grows by one a round trip (TCP's congestion avoidance), not one an answer. */
+  leaveSlowStart(): void {
+    this.threshold = Math.min(this.threshold, this.size);
+  }
+
   shrink(factor = 0.5): void {
     this.threshold = Math.max(this.floor, Math.floor(this.size * factor));
     this.size = this.threshold;
@@ -279,10 +284,21 @@ export class WindowState {
       this.options.onRetry?.(off, 'missing');
       return 'resend';
     }
-    // Growing while answers take twice the shortest round trip would only lengthen the queue they wait in.
-    if (f.epoch === this.epoch && ms <= 2 * this.fastest) this.congestion.grow();
+    if (f.epoch === this.epoch) {
+      // An upload's chunks queue in the device's few buffers: once the chunks waiting somewhere (Little's law:
+      // in flight × (1 − shortest / this round trip)) would fill all but one of them, slow start is over (as TCP's
+      // HyStart leaves it on a rising delay), and the window grows no more while they do.
+      if (this.options.backOff !== 'on-queueing' && this.queued(ms) >= Math.max(1, this.congestion.floor - 1)) this.congestion.leaveSlowStart();
+      // Growing while answers take twice the shortest round trip would only lengthen the queue they wait in.
+      else if (ms <= 2 * this.fastest) this.congestion.grow();
+    }
     if (this.next < this.acked) this.next = this.acked;
     return 'advanced';
+  }
+
+  /** Chunks waiting in a queue, by Little's law over the window: in flight × (1 − shortest / this round trip). */
+  private queued(ms: number): number {
+    return this.congestion.size * (1 - this.fastest / ms);
   }
 
   /** The device forgot the transfer: start over with a first chunk (it resumes by hash where it can). */

@@ -114,7 +114,7 @@ describe('WindowState', () => {
   });
 
   it('grows while answers come within twice the fastest round trip; downloads shrink on a loss only while answers queue', () => {
-    const m = machine({ total: 100_000, start: 1000, window: 2, maxWindow: 8 });
+    const m = machine({ total: 100_000, start: 1000, window: 2, maxWindow: 8, backOff: 'on-queueing' });
     m.fill();
     m.answer(1000, 2000, 10);
     m.answer(2000, 3000, 20);
@@ -135,6 +135,29 @@ describe('WindowState', () => {
     calm.fill();
     calm.answer(4000, 3000, 21);
     expect(calm.state.congestion.size).toBe(2);
+  });
+
+  it('an upload leaves slow start once the chunks queued would fill all but one of the device buffers', () => {
+    const up = machine({ total: 100_000, start: 1000, window: 4, maxWindow: 20 });
+    up.fill();
+    // In flight × (1 − 10 / ms): 4 × 0 = 0 queued, 5 × (1 − 10/12) ≈ 0.8: slow start, one more an answer.
+    up.answer(1000, 2000, 10);
+    up.answer(2000, 3000, 12);
+    expect(up.state.congestion.size).toBe(6);
+    // 6 × (1 − 10/20) = 3 queued, all but one of 4 buffers: no growth, and slow start is over.
+    up.fill();
+    up.answer(3000, 4000, 20);
+    expect(up.state.congestion.size).toBe(6);
+    up.answer(4000, 5000, 10);
+    expect(up.state.congestion.size).toBeCloseTo(6 + 1 / 6);
+    // A download does not count the device's buffers (its reads hold one only while the device reads its flash).
+    const down = machine({ total: 100_000, start: 1000, window: 4, maxWindow: 20, backOff: 'on-queueing' });
+    down.fill();
+    down.answer(1000, 2000, 10);
+    down.answer(2000, 3000, 12);
+    down.fill();
+    down.answer(3000, 4000, 20);
+    expect(down.state.congestion.size).toBe(7);
   });
 
   it('an upload that loses a chunk (a full device buffer) gives up a quarter of its window; silence halves it', () => {
