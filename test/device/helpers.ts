@@ -2,9 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SmpClient } from '../../src/client/client.js';
+import { SmpClient } from '../../src/client/client.js';
 import { VirtualDevice, type CreateDeviceOptions } from '../../src/device/device.js';
 import { image, os } from '../../src/groups/index.js';
+import { createMemoryPair } from '../../src/transport/memory.js';
 
 export const ROOT = join(import.meta.dirname, '../..');
 
@@ -75,6 +76,27 @@ export async function startSim(args: string[], env: Record<string, string> = {})
     stop: async (signal = 'SIGTERM') => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
       await exited;
+    },
+  };
+}
+
+/** A client and an in-process device joined by an in-memory transport. */
+export interface MemoryLink {
+  client: SmpClient;
+  dev: VirtualDevice;
+  close(): Promise<void>;
+}
+
+export function memoryLink(opts: Partial<CreateDeviceOptions> = {}): MemoryLink {
+  const dev = makeDevice(opts);
+  const [a, b] = createMemoryPair(2048);
+  dev.server.attach(b);
+  return {
+    client: new SmpClient(a, { timeoutMs: 3000 }),
+    dev,
+    close: async () => {
+      await a.close();
+      await dev.close();
     },
   };
 }

@@ -2,30 +2,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SmpClient } from '../../src/client/client.js';
 import { imageUpload } from '../../src/client/upload.js';
 import { loadSimConfig } from '../../src/device/config.js';
-import type { VirtualDevice } from '../../src/device/device.js';
 import { image } from '../../src/groups/index.js';
 import { createImage, generateKey, publicKeyPem } from '../../src/image/node.js';
-import { createMemoryPair } from '../../src/transport/memory.js';
-import { makeDevice, versions } from './helpers.js';
+import { memoryLink, versions, type MemoryLink } from './helpers.js';
 
-type Link = { client: SmpClient; dev: VirtualDevice; close(): Promise<void> };
+type Link = MemoryLink;
 
-function memoryLink(verificationKey?: string): Link {
-  const dev = makeDevice({ config: verificationKey !== undefined ? { verificationKey } : {} });
-  const [a, b] = createMemoryPair(2048);
-  dev.server.attach(b);
-  return {
-    client: new SmpClient(a, { timeoutMs: 3000 }),
-    dev,
-    close: async () => {
-      await a.close();
-      await dev.close();
-    },
-  };
-}
+const keyedLink = (verificationKey?: string): Link => memoryLink({ config: verificationKey !== undefined ? { verificationKey } : {} });
 
 let open: Link | undefined;
 afterEach(async () => {
@@ -52,31 +37,31 @@ async function testUpgrade(link: Link, img: Uint8Array): Promise<string[]> {
 
 describe('MCUboot signature validation at swap time', () => {
   it('swaps in an image signed with the configured key', async () => {
-    open = memoryLink(publicKeyPem(key));
+    open = keyedLink(publicKeyPem(key));
     const img = createImage(payload, { version: '1.1.0', key, padHeader: true });
     expect(await testUpgrade(open, img)).toEqual(['0:1.1.0:active', '1:1.0.0:confirmed']);
   });
 
   it('refuses an image signed with another key; the old image keeps running', async () => {
-    open = memoryLink(publicKeyPem(key));
+    open = keyedLink(publicKeyPem(key));
     const img = createImage(payload, { version: '1.1.0', key: otherKey, padHeader: true });
     expect(await testUpgrade(open, img)).toEqual(['0:1.0.0:active,confirmed']);
   });
 
   it('refuses an unsigned image when a key is configured', async () => {
-    open = memoryLink(publicKeyPem(key));
+    open = keyedLink(publicKeyPem(key));
     const img = createImage(payload, { version: '1.1.0', padHeader: true });
     expect(await testUpgrade(open, img)).toEqual(['0:1.0.0:active,confirmed']);
   });
 
   it('accepts an unsigned image when no key is configured', async () => {
-    open = memoryLink();
+    open = keyedLink();
     const img = createImage(payload, { version: '1.1.0', padHeader: true });
     expect(await testUpgrade(open, img)).toEqual(['0:1.1.0:active', '1:1.0.0:confirmed']);
   });
 
   it('accepts a signed image when no key is configured (hash only)', async () => {
-    open = memoryLink();
+    open = keyedLink();
     const img = createImage(payload, { version: '1.1.0', key: otherKey, padHeader: true });
     expect(await testUpgrade(open, img)).toEqual(['0:1.1.0:active', '1:1.0.0:confirmed']);
   });

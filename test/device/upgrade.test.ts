@@ -1,14 +1,12 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SmpClient } from '../../src/client/client.js';
-import type { VirtualDevice } from '../../src/device/device.js';
 import { buildImage } from '../../src/device/firmware.js';
 import { UdpSmpServer } from '../../src/device/udp-server.js';
 import { fs, image } from '../../src/groups/index.js';
-import { createMemoryPair } from '../../src/transport/memory.js';
 import { UdpTransport } from '../../src/node/udp.js';
 import type { SmpTransport } from '../../src/transport/transport.js';
-import { makeDevice, resetAndWait, versions } from './helpers.js';
+import { makeDevice, memoryLink, resetAndWait, versions, type MemoryLink } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -21,21 +19,7 @@ async function upload(client: SmpClient, img: Uint8Array, chunk = 400): Promise<
   return rsp;
 }
 
-type Link = { client: SmpClient; dev: VirtualDevice; close(): Promise<void> };
-
-async function memoryLink(): Promise<Link> {
-  const dev = makeDevice();
-  const [a, b] = createMemoryPair(2048);
-  dev.server.attach(b);
-  return {
-    client: new SmpClient(a, { timeoutMs: 3000 }),
-    dev,
-    close: async () => {
-      await a.close();
-      await dev.close();
-    },
-  };
-}
+type Link = MemoryLink;
 
 async function udpLink(): Promise<Link> {
   const dev = makeDevice();
