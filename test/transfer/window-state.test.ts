@@ -150,6 +150,18 @@ describe('WindowState', () => {
     expect(up.state.congestion.size).toBe(6);
     up.answer(4000, 5000, 10);
     expect(up.state.congestion.size).toBeCloseTo(6 + 1 / 6);
+    // A device with one buffer: one chunk queued ends slow start, none does not.
+    const single = machine({ total: 100_000, start: 1000, window: 1, maxWindow: 4 });
+    single.fill();
+    single.answer(1000, 2000, 10);
+    expect(single.state.congestion.size).toBe(2);
+    // An answer to a chunk of an earlier round (sent before a rewind) neither grows the window nor ends slow start.
+    const late = machine({ total: 100_000, start: 1000, window: 2, maxWindow: 8 });
+    late.fill();
+    expect(late.answer(2000, 1000, 10)).toBe('resend');
+    expect(late.state.congestion.size).toBe(2);
+    late.answer(1000, 2000, 10);
+    expect(late.state.congestion.size).toBe(2);
     // A download does not count the device's buffers (its reads hold one only while the device reads its flash).
     const down = machine({ total: 100_000, start: 1000, window: 4, maxWindow: 20, backOff: 'on-queueing' });
     down.fill();
