@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { basic } from '../groups/basic.js';
 import { allValidators, completeInterruptedSwaps, mcubootValidator, type BootEvent, type BootValidator } from './boot.js';
 import { bootWithDecompression } from './compressed-image.js';
-import { bootWithDecryption, type ResetEvent } from './encrypted-image.js';
+import { bootWithDecryption, decryptingValidator, type ResetEvent } from './encrypted-image.js';
 import { resolveConfig, type DeviceConfig, type DeviceConfigInput } from './config.js';
 import { Flash } from './flash.js';
 import { registerEnum } from './groups/enum.js';
@@ -113,9 +113,9 @@ export class VirtualDevice {
     if (opts.recovery) this.enterRecovery();
   }
 
-  /** MCUboot's image check: the hash, the signature when a key is configured, and the configured extra check. */
+  /** MCUboot's image check: the hash, the signature when a key is configured, the configured extra check; an encrypted image decrypted. */
   private validator(): BootValidator {
-    return allValidators(mcubootValidator(this.config.verificationKey), this.config.validateImage);
+    return decryptingValidator(allValidators(mcubootValidator(this.config.verificationKey), this.config.validateImage), this.config.encryptionKey);
   }
 
   /** The device is MCUboot in serial recovery from now on, until a reset boots an application. */

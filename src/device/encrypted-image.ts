@@ -3,11 +3,13 @@
  * boot_validate_slot and boot_copy_region with MUST_DECRYPT; image_validate.c hashes the decrypted body): the
  * image key comes out of the ENC TLV with the device's private key, and the hash and signature are checked over the
  * plaintext. Modelled as decrypting the secondary slot's body in place before the swap validates and copies it
- * (MCUboot decrypts while copying and re-encrypts the image it moves out; this model keeps that one in clear).
+ * (MCUboot decrypts while copying). The image a swap moves out of the primary slot is encrypted again with its own
+ * key, as MCUboot's copy to the secondary slot does for an image flagged encrypted (boot_copy_region's encryption of
+ * what it writes to slot 1), so that slot holds it as it was uploaded and a revert decrypts it again.
  */
 import { createHash } from 'node:crypto';
 import { decryptImage, isEncryptedImage } from '../image/node.js';
-import { SwapType, imageSwapType, type BootEvent } from './boot.js';
+import { SwapType, imageSwapType, type BootEvent, type BootValidator } from './boot.js';
 import type { Flash } from './flash.js';
 import { readSlotImage } from './slot-image.js';
 
@@ -27,7 +29,7 @@ function hashMatches(bytes: Uint8Array): boolean {
  */
 export function decryptPendingImage(flash: Flash, n: number, decryptionKey: string | Uint8Array | undefined): string | undefined {
   const type = imageSwapType(flash, n);
-  if (type !== SwapType.TEST && type !== SwapType.PERM) return undefined;
+  if (type !== SwapType.TEST && type !== SwapType.PERM && type !== SwapType.REVERT) return undefined;
   const slot = flash.read(2 * n + 1);
   const img = readSlotImage(slot);
   if (!img || !isEncryptedImage(img.header.flags)) return undefined;
@@ -47,7 +49,48 @@ export function decryptPendingImage(flash: Flash, n: number, decryptionKey: stri
   return undefined;
 }
 
-/** Runs `boot` after decrypting every pending encrypted image; a refused image's event carries the reason. */
+/**
+ * A validator that sees an encrypted image as MCUboot validates it, decrypted with the device's key (boot_serial.c
+ * lists an encrypted secondary image through boot_image_validate_encrypted); other images as they are.
+ */
+export function decryptingValidator(validate: BootValidator, decryptionKey: string | Uint8Array | undefined): BootValidator {
+  if (decryptionKey === undefined) return validate;
+  return (slot) => {
+    const img = readSlotImage(slot);
+    if (!img || !isEncryptedImage(img.header.flags) || hashMatches(slot.subarray(0, img.size))) return validate(slot);
+    try {
+      return validate(decryptImage(slot.subarray(0, img.size), decryptionKey));
+    } catch {
+      return false;
+    }
+  };
+}
+
+/**
+ * Encrypts, with its own key, an image flagged encrypted that a swap left in clear in the secondary slot of image
+ * `n` (AES-CTR: the same operation as decrypting). Nothing happens without the device's key or an ENC TLV it opens.
+ */
+function encryptSwappedOutImage(flash: Flash, n: number, decryptionKey: string | Uint8Array | undefined): void {
+  if (decryptionKey === undefined) return;
+  const slot = flash.read(2 * n + 1);
+  const img = readSlotImage(slot);
+  if (!img || !isEncryptedImage(img.header.flags)) return;
+  const image = slot.subarray(0, img.size);
+  if (!hashMatches(image)) return;
+  let encrypted: Uint8Array;
+  try {
+    encrypted = decryptImage(image, decryptionKey);
+  } catch {
+    return;
+  }
+  const { hdrSize, imgSize } = img.header;
+  flash.write(2 * n + 1, hdrSize, encrypted.subarray(hdrSize, hdrSize + imgSize));
+}
+
+/**
+ * Runs `boot` after decrypting every pending encrypted image (and an encrypted image a revert brings back); a refused
+ * image's event carries the reason. Images a swap moved out of the primary slot are encrypted again.
+ */
 export async function bootWithDecryption(
   flash: Flash,
   images: number,
@@ -59,5 +102,7 @@ export async function bootWithDecryption(
     const reason = decryptPendingImage(flash, n, decryptionKey);
     if (reason) reasons.set(n, reason);
   }
-  return (await boot()).map((e) => (e.action === 'rejected' && reasons.has(e.image) ? { ...e, reason: reasons.get(e.image)! } : e));
+  const events = await boot();
+  for (const e of events) if (e.action === 'test' || e.action === 'perm' || e.action === 'revert') encryptSwappedOutImage(flash, e.image, decryptionKey);
+  return events.map((e) => (e.action === 'rejected' && reasons.has(e.image) ? { ...e, reason: reasons.get(e.image)! } : e));
 }
