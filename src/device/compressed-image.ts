@@ -16,16 +16,13 @@
  *   receives the rebuilt image (src/image/compressed.ts `decompressImage`).
  */
 import { describeMcubootMode, McubootMode } from '../groups/bootloader-modes.js';
-import { decompressImage, isCompressedImage, isEncryptedImage, TLV_TYPES } from '../image/node.js';
+import { hex } from '../image/errors.js';
+import { decompressImage, decompressionTlvs, isCompressedImage, isEncryptedImage } from '../image/node.js';
 import { allValidators, type BootValidator } from './boot.js';
 import type { ResetEvent } from './encrypted-image.js';
 import type { Flash } from './flash.js';
 import type { CopyOverride, CopySource } from './recovery/boot-modes.js';
 import { readSlotImage, type SlotImage } from './slot-image.js';
-
-const DECOMP_TLVS = new Set<number>([TLV_TYPES.DECOMP_SIZE, TLV_TYPES.DECOMP_SHA, TLV_TYPES.DECOMP_SIGNATURE, TLV_TYPES.COMP_DEC_SIZE]);
-
-const hex = (n: number): string => `0x${n.toString(16)}`;
 
 /** True when the slot starts with an image whose header says its body is compressed. */
 function holdsCompressedImage(slot: Uint8Array): boolean {
@@ -77,15 +74,11 @@ async function decompressSecondaryImage(
   validate: BootValidator,
 ): Promise<CopySource> {
   if (isEncryptedImage(img.header.flags)) return { reason: "the image is compressed and encrypted: MCUboot's decompression takes images in clear only" };
-  const protectedTlvs = img.protectedArea?.tlvs ?? [];
-  const find = (type: number) => protectedTlvs.find((t) => t.type === type)?.value;
-  const sizeTlv = find(TLV_TYPES.DECOMP_SIZE);
-  if (sizeTlv?.length !== 4 || find(TLV_TYPES.DECOMP_SHA)?.length !== img.hash.length || !find(TLV_TYPES.DECOMP_SIGNATURE)) {
+  const { size: decompressedSize, sha, signature, keptProtected } = decompressionTlvs(img);
+  if (decompressedSize === undefined || sha?.length !== img.hash.length || !signature) {
     return { reason: 'the compressed image needs DECOMP_SIZE, DECOMP_SHA and DECOMP_SIGNATURE TLVs of the right sizes (sign it with a key)' };
   }
-  const decompressedSize = new DataView(sizeTlv.buffer, sizeTlv.byteOffset, 4).getUint32(0, img.byteOrder === 'little');
-  const kept = protectedTlvs.filter((t) => !DECOMP_TLVS.has(t.type));
-  const keptSize = kept.length ? 4 + kept.reduce((n, t) => n + 4 + t.value.length, 0) : 0;
+  const keptSize = keptProtected.length ? 4 + keptProtected.reduce((n, t) => n + 4 + t.value.length, 0) : 0;
   const needed = img.header.hdrSize + decompressedSize + keptSize;
   if (needed >= primary.slotSize) {
     return {

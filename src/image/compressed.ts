@@ -15,14 +15,15 @@
 import { createHash } from 'node:crypto';
 import { ImageError } from './errors.js';
 import { encodeHeader, IMAGE_FLAGS } from './header.js';
-import { parseImage } from './image.js';
+import { parseImage, type McubootImage } from './image.js';
 import { IMGTOOL_LZMA2, lzma2Compress, lzma2Decompress, lzma2Header, parseLzma2Header } from './lzma.js';
-import { encodeTlvArea, TLV_TYPES } from './tlv.js';
+import { encodeTlvArea, TLV_TYPES, type Tlv } from './tlv.js';
 
 export type ImageCompression = 'lzma2' | 'lzma2armthumb';
 
 const COMPRESSION_FLAGS = IMAGE_FLAGS.COMPRESSED_LZMA1 | IMAGE_FLAGS.COMPRESSED_LZMA2 | IMAGE_FLAGS.COMPRESSED_ARM_THUMB_FLT;
-const DECOMP_TLVS = new Set<number>([TLV_TYPES.DECOMP_SIZE, TLV_TYPES.DECOMP_SHA, TLV_TYPES.DECOMP_SIGNATURE]);
+/** What decompression.c `boot_size_protected_tlvs` leaves out of a decompressed image's protected TLVs. */
+const DECOMP_TLVS = new Set<number>([TLV_TYPES.DECOMP_SIZE, TLV_TYPES.DECOMP_SHA, TLV_TYPES.DECOMP_SIGNATURE, TLV_TYPES.COMP_DEC_SIZE]);
 const HASH_TLV_BY_LENGTH = new Map<number, [number, string]>([
   [32, [TLV_TYPES.SHA256, 'sha256']],
   [48, [TLV_TYPES.SHA384, 'sha384']],
@@ -51,6 +52,29 @@ export function compressionFlags(compression: ImageCompression): number {
   return IMAGE_FLAGS.COMPRESSED_LZMA2 | (compression === 'lzma2armthumb' ? IMAGE_FLAGS.COMPRESSED_ARM_THUMB_FLT : 0);
 }
 
+/** What a compressed image carries of its uncompressed self, and the protected TLVs its decompressed image keeps. */
+export interface DecompressionTlvs {
+  /** DECOMP_SIZE, when it is 4 bytes. */
+  size?: number;
+  sha?: Uint8Array;
+  signature?: Uint8Array;
+  keptProtected: Tlv[];
+}
+
+export function decompressionTlvs(img: McubootImage): DecompressionTlvs {
+  const tlvs = img.protectedArea?.tlvs ?? [];
+  const find = (type: number) => tlvs.find((t) => t.type === type)?.value;
+  const sizeTlv = find(TLV_TYPES.DECOMP_SIZE);
+  const sha = find(TLV_TYPES.DECOMP_SHA);
+  const signature = find(TLV_TYPES.DECOMP_SIGNATURE);
+  return {
+    ...(sizeTlv?.length === 4 ? { size: new DataView(sizeTlv.buffer, sizeTlv.byteOffset, 4).getUint32(0, img.byteOrder === 'little') } : {}),
+    ...(sha ? { sha } : {}),
+    ...(signature ? { signature } : {}),
+    keptProtected: tlvs.filter((t) => !DECOMP_TLVS.has(t.type)),
+  };
+}
+
 /** Beyond any MCUboot slot: the default bound of a decompressed body, so a hostile file cannot claim gigabytes. */
 export const MAX_DECOMPRESSED_SIZE = 64 * 1024 * 1024;
 
@@ -67,14 +91,10 @@ export async function decompressImage(bytes: Uint8Array, maxSize = MAX_DECOMPRES
       (header.flags & IMAGE_FLAGS.COMPRESSED_LZMA1) !== 0 ? 'LZMA1-compressed images are not supported (imgtool makes LZMA2)' : 'the image is not compressed',
     );
   }
-  const find = (type: number) => img.protectedArea?.tlvs.find((t) => t.type === type)?.value;
-  const sizeTlv = find(TLV_TYPES.DECOMP_SIZE);
-  const sha = find(TLV_TYPES.DECOMP_SHA);
-  const signature = find(TLV_TYPES.DECOMP_SIGNATURE);
-  if (sizeTlv?.length !== 4) throw new ImageError('bad-option', 'compressed image without a 4-byte DECOMP_SIZE TLV');
+  const { size, sha, signature, keptProtected } = decompressionTlvs(img);
+  if (size === undefined) throw new ImageError('bad-option', 'compressed image without a 4-byte DECOMP_SIZE TLV');
   const hashTlv = sha && HASH_TLV_BY_LENGTH.get(sha.length);
   if (!sha || !hashTlv) throw new ImageError('bad-option', 'compressed image without a DECOMP_SHA TLV of 32, 48 or 64 bytes');
-  const size = new DataView(sizeTlv.buffer, sizeTlv.byteOffset, 4).getUint32(0, byteOrder === 'little');
   if (size > maxSize) throw new ImageError('too-large', `the image decompresses to ${size} bytes (DECOMP_SIZE), more than the ${maxSize} it may take`);
 
   const compressed = bytes.subarray(header.hdrSize, header.hdrSize + header.imgSize);
@@ -84,8 +104,7 @@ export async function decompressImage(bytes: Uint8Array, maxSize = MAX_DECOMPRES
   const body = await lzma2Decompress(compressed.subarray(2), props, armThumb, size);
   if (body.length !== size) throw new ImageError('bad-option', `the image decompresses to ${body.length} bytes, DECOMP_SIZE says ${size}`);
 
-  const protectedTlvs = (img.protectedArea?.tlvs ?? []).filter((t) => !DECOMP_TLVS.has(t.type));
-  const protArea = protectedTlvs.length ? encodeTlvArea(protectedTlvs, true, byteOrder) : new Uint8Array(0);
+  const protArea = keptProtected.length ? encodeTlvArea(keptProtected, true, byteOrder) : new Uint8Array(0);
   const unprotected = img.unprotectedArea.tlvs.map((t) => {
     if (HASH_TLVS.has(t.type)) return { type: hashTlv[0], value: sha };
     if (SIGNATURE_TLVS.has(t.type)) {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { compressedBody, compressionFlags } from '../../src/image/compressed.js';
 import { IMGTOOL_LZMA2, lzma2Compress, lzma2Decompress, lzma2Header, parseLzma2Header } from '../../src/image/lzma.js';
 import {
   createImage,
@@ -250,6 +251,18 @@ describe('decompressImage refuses a bad compressed image', () => {
     await expect(decompressImage(await renamed(TLV_TYPES.DECOMP_SIGNATURE))).rejects.toThrow(
       'compressed image has a ED25519 signature but no DECOMP_SIGNATURE TLV',
     );
+  });
+
+  it('COMP_DEC_SIZE (newer imgtool, encrypted compressed images) is left out of the rebuilt image, as MCUboot does', async () => {
+    const plain = await signImage(thumb, base);
+    const size = new Uint8Array(new Uint32Array([thumb.length]).buffer);
+    const prep = prepareImage(
+      await compressedBody(thumb, 'lzma2'),
+      { ...base, flags: compressionFlags('lzma2'), customTlvs: [{ type: TLV_TYPES.COMP_DEC_SIZE, value: size, protected: true }] },
+      undefined,
+      { size: thumb.length, hash: parseImage(plain.image).hash! },
+    );
+    expect(toHex(await decompressImage(completeImage(prep)))).toBe(toHex(plain.image));
   });
 
   it('a DECOMP_SHA that the decompressed image does not match', async () => {
