@@ -14,14 +14,13 @@
  */
 import { createHash } from 'node:crypto';
 import { ImageError } from './errors.js';
-import { encodeHeader, IMAGE_FLAGS } from './header.js';
+import { COMPRESSION_FLAGS, encodeHeader, IMAGE_FLAGS } from './header.js';
 import { parseImage, type McubootImage } from './image.js';
 import { IMGTOOL_LZMA2, lzma2Compress, lzma2Decompress, lzma2Header, parseLzma2Header } from './lzma.js';
 import { encodeTlvArea, TLV_TYPES, type Tlv } from './tlv.js';
 
 export type ImageCompression = 'lzma2' | 'lzma2armthumb';
 
-const COMPRESSION_FLAGS = IMAGE_FLAGS.COMPRESSED_LZMA1 | IMAGE_FLAGS.COMPRESSED_LZMA2 | IMAGE_FLAGS.COMPRESSED_ARM_THUMB_FLT;
 /** What decompression.c `boot_size_protected_tlvs` leaves out of a decompressed image's protected TLVs. */
 const DECOMP_TLVS = new Set<number>([TLV_TYPES.DECOMP_SIZE, TLV_TYPES.DECOMP_SHA, TLV_TYPES.DECOMP_SIGNATURE, TLV_TYPES.COMP_DEC_SIZE]);
 const HASH_TLV_BY_LENGTH = new Map<number, [number, string]>([
@@ -31,11 +30,6 @@ const HASH_TLV_BY_LENGTH = new Map<number, [number, string]>([
 ]);
 const HASH_TLVS = new Set<number>([TLV_TYPES.SHA256, TLV_TYPES.SHA384, TLV_TYPES.SHA512]);
 const SIGNATURE_TLVS = new Set<number>([TLV_TYPES.RSA2048_PSS, TLV_TYPES.ECDSA224, TLV_TYPES.ECDSA_SIG, TLV_TYPES.RSA3072_PSS, TLV_TYPES.ED25519]);
-
-/** True when the header flags say the body is compressed. */
-export function isCompressedImage(flags: number): boolean {
-  return (flags & COMPRESSION_FLAGS) !== 0;
-}
 
 /** The compressed body imgtool writes: its two-byte LZMA2 header, then the raw LZMA2 stream. */
 export async function compressedBody(input: Uint8Array, compression: ImageCompression): Promise<Uint8Array> {

@@ -17,6 +17,14 @@ export const IMAGE_FLAGS = {
   COMPRESSED_ARM_THUMB_FLT: 0x800,
 } as const;
 
+/** The `IMAGE_F_*` flags of a compressed body (MCUboot's COMPRESSIONFLAGS). */
+export const COMPRESSION_FLAGS = IMAGE_FLAGS.COMPRESSED_LZMA1 | IMAGE_FLAGS.COMPRESSED_LZMA2 | IMAGE_FLAGS.COMPRESSED_ARM_THUMB_FLT;
+
+/** True when the header flags say the body is compressed. */
+export function isCompressedImage(flags: number): boolean {
+  return (flags & COMPRESSION_FLAGS) !== 0;
+}
+
 /** The names of the `IMAGE_F_*` flags set in `flags`, and `0x...` for bits MCUboot does not name. */
 export function imageFlagNames(flags: number): string[] {
   const names = Object.entries(IMAGE_FLAGS)

@@ -1,5 +1,5 @@
 import { ImageError, hex } from './errors.js';
-import { IMAGE_FLAGS, imageByteOrder, parseHeader, type ByteOrder, type ImageHeader } from './header.js';
+import { imageByteOrder, isCompressedImage, parseHeader, type ByteOrder, type ImageHeader } from './header.js';
 import { parseTlvArea, TLV_TYPES, type Tlv, type TlvArea } from './tlv.js';
 
 export { toHex } from '../protocol/hex.js';
@@ -94,6 +94,5 @@ export function findTlv(img: McubootImage, type: number): Tlv | undefined {
  * (DECOMP_SHA; MCUboot writes it decompressed), otherwise the image's own.
  */
 export function installedImageHash(img: McubootImage): Uint8Array | undefined {
-  const compressed = (img.header.flags & (IMAGE_FLAGS.COMPRESSED_LZMA1 | IMAGE_FLAGS.COMPRESSED_LZMA2)) !== 0;
-  return compressed ? img.protectedArea?.tlvs.find((t) => t.type === TLV_TYPES.DECOMP_SHA)?.value : img.hash;
+  return isCompressedImage(img.header.flags) ? img.protectedArea?.tlvs.find((t) => t.type === TLV_TYPES.DECOMP_SHA)?.value : img.hash;
 }

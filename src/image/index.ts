@@ -6,6 +6,7 @@ export {
   IMAGE_HEADER_SIZE,
   IMAGE_FLAGS,
   imageFlagNames,
+  isCompressedImage,
   imageByteOrder,
   parseHeader,
   encodeHeader,

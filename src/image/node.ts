@@ -19,7 +19,7 @@ export {
   type PreparedImage,
   type SignedImage,
 } from './sign.js';
-export { decompressImage, decompressionTlvs, isCompressedImage, type DecompressionTlvs, type ImageCompression } from './compressed.js';
+export { decompressImage, decompressionTlvs, type DecompressionTlvs, type ImageCompression } from './compressed.js';
 export { keyFileSigner, fixedSignatureSigner, checkedSignature, signingKeyInfo } from './signer-key.js';
 export { commandSigner, decodeSignature, type SignerInput } from './signer-command.js';
 export { pkcs11Signer, parsePkcs11Uri, isPkcs11Uri, type Pkcs11Uri } from './signer-pkcs11.js';

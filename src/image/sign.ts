@@ -432,7 +432,7 @@ export async function signImage(payload: Uint8Array, opts: CreateImageOptions & 
   if (opts.compression && opts.encryption) {
     throw new ImageError('bad-option', 'an image cannot be both compressed and encrypted: MCUboot decompresses only images in clear');
   }
-  const prep = prepareImage(payload, { ...opts, compression: undefined }, signer);
+  const prep = prepareImage(payload, opts, signer);
   const signature = await sign(prep);
   if (!opts.compression) return { image: completeImage(prep, signature), ...(signature ? { signature } : {}) };
 
@@ -446,7 +446,7 @@ export async function signImage(payload: Uint8Array, opts: CreateImageOptions & 
     return { image: completeImage(prep, signature), ...(signature ? { signature } : {}), compression: { ...report, used: false } };
   }
   const flags = (opts.flags ?? 0) | compressionFlags(opts.compression);
-  const cprep = prepareImage(body, { ...opts, flags, compression: undefined }, signer, decompressed);
+  const cprep = prepareImage(body, { ...opts, flags }, signer, decompressed);
   const csignature = await sign(cprep);
   return { image: completeImage(cprep, csignature), ...(csignature ? { signature: csignature } : {}), compression: { ...report, used: true } };
 }
