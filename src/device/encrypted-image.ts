@@ -8,7 +8,7 @@
  * what it writes to slot 1), so that slot holds it as it was uploaded and a revert decrypts it again.
  */
 import { createHash } from 'node:crypto';
-import { decryptImage, isEncryptedImage } from '../image/node.js';
+import { decryptImage, isEncryptedImage, type ImageHeader } from '../image/node.js';
 import { SwapType, imageSwapType, type BootEvent, type BootValidator } from './boot.js';
 import type { Flash } from './flash.js';
 import { readSlotImage } from './slot-image.js';
@@ -23,6 +23,19 @@ function hashMatches(bytes: Uint8Array): boolean {
   return computed.equals(Buffer.from(img.hash));
 }
 
+/** An image flagged encrypted at the start of `slot`, cut to its size, and whether its body is in clear (its hash holds). */
+function encryptedImageIn(slot: Uint8Array): { image: Uint8Array; header: ImageHeader; inClear: boolean } | undefined {
+  const img = readSlotImage(slot);
+  if (!img || !isEncryptedImage(img.header.flags)) return undefined;
+  const image = slot.subarray(0, img.size);
+  return { image, header: img.header, inClear: hashMatches(image) };
+}
+
+/** Writes the body of `image` (laid out as `header` says) over the body in the secondary slot of image `n`. */
+function writeSecondaryBody(flash: Flash, n: number, header: ImageHeader, image: Uint8Array): void {
+  flash.write(2 * n + 1, header.hdrSize, image.subarray(header.hdrSize, header.hdrSize + header.imgSize));
+}
+
 /**
  * Decrypts a pending encrypted image in the secondary slot of image `n`. Returns why it cannot be decrypted
  * (MCUboot's validation then refuses the image), or undefined.
@@ -30,22 +43,18 @@ function hashMatches(bytes: Uint8Array): boolean {
 export function decryptPendingImage(flash: Flash, n: number, decryptionKey: string | Uint8Array | undefined): string | undefined {
   const type = imageSwapType(flash, n);
   if (type !== SwapType.TEST && type !== SwapType.PERM && type !== SwapType.REVERT) return undefined;
-  const slot = flash.read(2 * n + 1);
-  const img = readSlotImage(slot);
-  if (!img || !isEncryptedImage(img.header.flags)) return undefined;
-  const image = slot.subarray(0, img.size);
+  const found = encryptedImageIn(flash.read(2 * n + 1));
   // Already decrypted (a power cut after this step, before the swap): the hash holds as it is.
-  if (hashMatches(image)) return undefined;
+  if (!found || found.inClear) return undefined;
   if (decryptionKey === undefined) return 'the image is encrypted and this device has no encryption key (encryptionKeyFile)';
   let plain: Uint8Array;
   try {
-    plain = decryptImage(image, decryptionKey);
+    plain = decryptImage(found.image, decryptionKey);
   } catch (err) {
     return `cannot decrypt the image: ${(err as Error).message}`;
   }
   if (!hashMatches(plain)) return 'the decrypted image does not match its hash: it was encrypted for another key, or is damaged';
-  const { hdrSize, imgSize } = img.header;
-  flash.write(2 * n + 1, hdrSize, plain.subarray(hdrSize, hdrSize + imgSize));
+  writeSecondaryBody(flash, n, found.header, plain);
   return undefined;
 }
 
@@ -56,10 +65,10 @@ export function decryptPendingImage(flash: Flash, n: number, decryptionKey: stri
 export function decryptingValidator(validate: BootValidator, decryptionKey: string | Uint8Array | undefined): BootValidator {
   if (decryptionKey === undefined) return validate;
   return (slot) => {
-    const img = readSlotImage(slot);
-    if (!img || !isEncryptedImage(img.header.flags) || hashMatches(slot.subarray(0, img.size))) return validate(slot);
+    const found = encryptedImageIn(slot);
+    if (!found || found.inClear) return validate(slot);
     try {
-      return validate(decryptImage(slot.subarray(0, img.size), decryptionKey));
+      return validate(decryptImage(found.image, decryptionKey));
     } catch {
       return false;
     }
@@ -72,19 +81,15 @@ export function decryptingValidator(validate: BootValidator, decryptionKey: stri
  */
 function encryptSwappedOutImage(flash: Flash, n: number, decryptionKey: string | Uint8Array | undefined): void {
   if (decryptionKey === undefined) return;
-  const slot = flash.read(2 * n + 1);
-  const img = readSlotImage(slot);
-  if (!img || !isEncryptedImage(img.header.flags)) return;
-  const image = slot.subarray(0, img.size);
-  if (!hashMatches(image)) return;
+  const found = encryptedImageIn(flash.read(2 * n + 1));
+  if (!found?.inClear) return;
   let encrypted: Uint8Array;
   try {
-    encrypted = decryptImage(image, decryptionKey);
+    encrypted = decryptImage(found.image, decryptionKey);
   } catch {
     return;
   }
-  const { hdrSize, imgSize } = img.header;
-  flash.write(2 * n + 1, hdrSize, encrypted.subarray(hdrSize, hdrSize + imgSize));
+  writeSecondaryBody(flash, n, found.header, encrypted);
 }
 
 /**
